@@ -1,0 +1,140 @@
+import * as gcp from "@pulumi/gcp";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { GkeDomainSettings } from "../config/model";
+import { gkeKubeconfig } from "../lib/kubeconfig";
+import { MeshCluster } from "./meshCluster";
+
+export interface GkeClusterArgs {
+    /** Cluster name; the domain's name, so that GKE, Istio and the outputs agree. */
+    clusterName: string;
+    /** Project, location, machine type and node count of this domain. */
+    settings: GkeDomainSettings;
+    /** GKE release channel; a channel keeps control plane and nodes on supported, patched versions. */
+    releaseChannel: pulumi.Input<string>;
+    /** Refuse `pulumi destroy` of the cluster until set false: a mesh's root CAs live inside it. */
+    deletionProtection: pulumi.Input<boolean>;
+}
+
+/**
+ * Least-privilege roles for the node service account: what nodes need to ship logs and metrics
+ * and to pull images, instead of the Compute Engine default account's Editor role.
+ */
+export const nodeServiceAccountRoles = [
+    "roles/logging.logWriter",
+    "roles/monitoring.metricWriter",
+    "roles/monitoring.viewer",
+    "roles/stackdriver.resourceMetadata.writer",
+    "roles/artifactregistry.reader",
+] as const;
+
+/**
+ * A GKE Standard cluster for one trust domain. Standard, not Autopilot: the SPIRE agent and the
+ * SPIFFE CSI driver need privileged pods and hostPath volumes.
+ */
+export class GkeCluster extends pulumi.ComponentResource implements MeshCluster {
+    readonly clusterName: string;
+    readonly cluster: gcp.container.Cluster;
+    readonly nodePool: gcp.container.NodePool;
+    readonly nodeServiceAccount: gcp.serviceaccount.Account;
+    readonly provider: k8s.Provider;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly apiServerUrl: pulumi.Output<string>;
+    readonly nodeAddress: undefined = undefined;
+    readonly lifecycleOwner: pulumi.Resource;
+
+    constructor(name: string, args: GkeClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("spire-istio-mesh:index:GkeCluster", name, {}, opts);
+        const { project, location, machineType, nodeCount } = args.settings;
+        this.clusterName = args.clusterName;
+
+        this.nodeServiceAccount = new gcp.serviceaccount.Account(
+            `${name}-nodes`,
+            {
+                project,
+                accountId: `${args.clusterName}-nodes`.slice(0, 30),
+                displayName: `GKE nodes of ${args.clusterName}`,
+            },
+            { parent: this },
+        );
+        const roleBindings = nodeServiceAccountRoles.map(
+            (role) =>
+                new gcp.projects.IAMMember(
+                    `${name}-nodes-${role.split("/")[1].replace(/\./g, "-")}`,
+                    { project, role, member: this.nodeServiceAccount.member },
+                    { parent: this },
+                ),
+        );
+
+        this.cluster = new gcp.container.Cluster(
+            name,
+            {
+                name: args.clusterName,
+                project,
+                location,
+                // The default pool cannot be changed without replacing the cluster, so it is
+                // created as small as allowed and removed; nodes come from `nodePool` below.
+                removeDefaultNodePool: true,
+                initialNodeCount: 1,
+                releaseChannel: { channel: args.releaseChannel },
+                deletionProtection: args.deletionProtection,
+                networkingMode: "VPC_NATIVE",
+                ipAllocationPolicy: {},
+                workloadIdentityConfig: { workloadPool: `${project}.svc.id.goog` },
+                enableShieldedNodes: true,
+                enableLegacyAbac: false,
+                masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+                resourceLabels: { "managed-by": "pulumi", "spiffe-trust-domain-cluster": args.clusterName },
+            },
+            { parent: this },
+        );
+
+        this.nodePool = new gcp.container.NodePool(
+            `${name}-nodes`,
+            {
+                project,
+                location,
+                cluster: this.cluster.name,
+                nodeCount,
+                management: { autoRepair: true, autoUpgrade: true },
+                nodeConfig: {
+                    machineType,
+                    serviceAccount: this.nodeServiceAccount.email,
+                    oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+                    shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+                    workloadMetadataConfig: { mode: "GKE_METADATA" },
+                    labels: { cluster: args.clusterName },
+                },
+            },
+            { parent: this, dependsOn: roleBindings },
+        );
+
+        this.apiServerUrl = pulumi.interpolate`https://${this.cluster.endpoint}`;
+        // The node pool's name is folded in so that the provider (and so every object in the
+        // cluster) waits for nodes to exist, not just for the control plane.
+        this.kubeconfig = pulumi.secret(
+            pulumi
+                .all([this.cluster.endpoint, this.cluster.masterAuth.clusterCaCertificate, this.nodePool.name])
+                .apply(([endpoint, clusterCaCertificate]) =>
+                    gkeKubeconfig({ name: args.clusterName, endpoint, clusterCaCertificate: clusterCaCertificate ?? "" }),
+                ),
+        );
+        this.provider = new k8s.Provider(
+            name,
+            {
+                kubeconfig: this.kubeconfig,
+                // Identity of the cluster for Pulumi: the endpoint or CA rotating changes the
+                // kubeconfig text, which must not replace every object in the cluster.
+                clusterIdentifier: this.cluster.id,
+                deleteUnreachable: true,
+            },
+            { parent: this },
+        );
+        this.lifecycleOwner = this.cluster;
+
+        this.registerOutputs({
+            apiServerUrl: this.apiServerUrl,
+            kubeconfig: this.kubeconfig,
+        });
+    }
+}

@@ -1,0 +1,126 @@
+import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { KindDomainSettings } from "../config/model";
+import { MeshCluster } from "./meshCluster";
+
+export interface KindClusterArgs {
+    /** Cluster name; the kind cluster (and its Docker containers) are named after it. */
+    clusterName: string;
+    /** Node image, or an existing `kind-<name>` context to use instead of creating a cluster. */
+    settings: KindDomainSettings;
+}
+
+/** The kind cluster name behind a kubeconfig context that kind wrote (`kind-<name>`). */
+export function kindClusterNameOfContext(context: string): string {
+    return context.startsWith("kind-") ? context.slice("kind-".length) : context;
+}
+
+/**
+ * kind's cluster config. Every cluster of the mesh shares Docker's `kind` network, so a pod in one
+ * cluster reaches another cluster's node (and its NodePorts and API server) by container IP.
+ */
+export function kindClusterConfig(): string {
+    return stringify({
+        kind: "Cluster",
+        apiVersion: "kind.x-k8s.io/v1alpha4",
+        nodes: [{ role: "control-plane" }],
+    });
+}
+
+/** Shell-quotes one argument for the `sh -c` that the command provider runs. */
+function quote(value: string): string {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * A local kind cluster for one trust domain: created on `pulumi up`, deleted on `pulumi destroy`,
+ * or an existing kind cluster named by its kubeconfig context (then nothing is created or deleted).
+ */
+export class KindCluster extends pulumi.ComponentResource implements MeshCluster {
+    readonly clusterName: string;
+    /** The kind cluster's name (differs from `clusterName` only for an existing context). */
+    readonly kindName: string;
+    /** The `kind create/delete cluster` command; undefined for an existing cluster. */
+    readonly lifecycle: command.local.Command | undefined;
+    readonly provider: k8s.Provider;
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly apiServerUrl: pulumi.Output<string>;
+    /** The control-plane container's IP on Docker's `kind` network. */
+    readonly nodeAddress: pulumi.Output<string>;
+    readonly lifecycleOwner: pulumi.Resource | undefined;
+
+    constructor(name: string, args: KindClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("spire-istio-mesh:index:KindCluster", name, {}, opts);
+        this.clusterName = args.clusterName;
+        const existingContext = args.settings.context;
+        this.kindName = existingContext ? kindClusterNameOfContext(existingContext) : args.clusterName;
+        const kindName = quote(this.kindName);
+
+        if (existingContext === undefined) {
+            this.lifecycle = new command.local.Command(
+                `${name}-kind`,
+                {
+                    // kind reports progress on stderr; stdout stays empty, so no credential is
+                    // ever streamed into Pulumi's log.
+                    create: `kind create cluster --name ${kindName} --image ${quote(args.settings.nodeImage)} --config - --wait 5m 1>&2`,
+                    delete: `kind delete cluster --name ${kindName} 1>&2`,
+                    stdin: kindClusterConfig(),
+                    triggers: [args.settings.nodeImage],
+                },
+                { parent: this },
+            );
+        } else {
+            this.lifecycle = undefined;
+        }
+        this.lifecycleOwner = this.lifecycle;
+
+        // Read after the cluster exists: the command text depends on the create command's ID, so
+        // these invokes wait for it (and report unknown during a first preview).
+        const afterCreate = (text: string): pulumi.Input<string> =>
+            this.lifecycle ? this.lifecycle.id.apply(() => text) : text;
+        const kubeconfigRead = command.local.runOutput(
+            { command: afterCreate(`kind get kubeconfig --name ${kindName}`) },
+            { parent: this },
+        );
+        this.kubeconfig = pulumi.secret(kubeconfigRead.apply((result) => result.stdout ?? ""));
+
+        const addressRead = command.local.runOutput(
+            {
+                command: afterCreate(
+                    `docker inspect --format '{{ (index .NetworkSettings.Networks "kind").IPAddress }}' ${quote(`${this.kindName}-control-plane`)}`,
+                ),
+            },
+            { parent: this },
+        );
+        this.nodeAddress = addressRead.apply((result) => {
+            const address = (result.stdout ?? "").trim();
+            if (!/^[0-9a-fA-F.:]+$/.test(address)) {
+                throw new pulumi.ResourceError(
+                    `kind cluster ${this.kindName}: no control-plane address on Docker's "kind" network (got ${JSON.stringify(address)})`,
+                    this,
+                );
+            }
+            return address;
+        });
+        // Not 127.0.0.1 from the host kubeconfig: peers' pods reach the API server on the kind network.
+        this.apiServerUrl = pulumi.interpolate`https://${this.nodeAddress}:6443`;
+
+        this.provider = new k8s.Provider(
+            name,
+            {
+                kubeconfig: this.kubeconfig,
+                clusterIdentifier: `kind-${this.kindName}`,
+                deleteUnreachable: true,
+            },
+            { parent: this },
+        );
+
+        this.registerOutputs({
+            apiServerUrl: this.apiServerUrl,
+            kubeconfig: this.kubeconfig,
+            nodeAddress: this.nodeAddress,
+        });
+    }
+}

@@ -1,0 +1,89 @@
+/**
+ * The project's config keys, their types, defaults and meaning: the single list that `Pulumi.yaml`
+ * mirrors (a test keeps the two equal). Pulumi applies `Pulumi.yaml` defaults only under the CLI,
+ * so the program applies the same defaults itself.
+ */
+export interface ConfigKeySpec {
+    type: "string" | "integer" | "boolean" | "array";
+    description: string;
+    /** Omitted where the default is computed (per platform) or lives in `versions.ts`. */
+    default?: string | number | boolean | string[];
+}
+
+export const projectName = "spire-istio-mesh";
+
+export const configKeys = {
+    meshId: { type: "string", description: "Istio mesh ID shared by every cluster.", default: "multi-mesh" },
+    platform: { type: "string", description: "Where clusters run: gke or kind." },
+    exposure: {
+        type: "string",
+        description: "LoadBalancer or NodePort; defaults to LoadBalancer on gke and NodePort on kind.",
+    },
+    rootCaValidity: {
+        type: "string",
+        description: "Lifetime of each generated root CA, as a duration in whole hours (e.g. 87600h).",
+        default: "87600h",
+    },
+    istiodCertDuration: {
+        type: "string",
+        description: "Lifetime of istiod's cacerts certificate (the seed uses 1440h, then rotates to 720h).",
+        default: "1440h",
+    },
+    istiodCertRenewBefore: {
+        type: "string",
+        description: "How long before expiry cert-manager renews istiod's cacerts certificate.",
+        default: "360h",
+    },
+    bundleEndpointNodePort: {
+        type: "integer",
+        description: "Node port of each SPIRE bundle endpoint in NodePort exposure.",
+        default: 30843,
+    },
+    eastWestNodePort: {
+        type: "integer",
+        description: "Node port of each east-west gateway's port 15443 in NodePort exposure.",
+        default: 31443,
+    },
+    ingressHttpNodePort: {
+        type: "integer",
+        description: "Node port of each ingress gateway's port 80 in NodePort exposure.",
+        default: 30080,
+    },
+    gkeDeletionProtection: {
+        type: "boolean",
+        description: "Protect GKE clusters from deletion; set false before pulumi destroy.",
+        default: true,
+    },
+    gkeReleaseChannel: {
+        type: "string",
+        description: "GKE release channel: RAPID, REGULAR or STABLE.",
+        default: "REGULAR",
+    },
+    loadBalancerSourceRanges: {
+        type: "array",
+        description: "CIDRs allowed to reach public LoadBalancers; empty allows everyone.",
+        default: [],
+    },
+    samplesEnabled: {
+        type: "boolean",
+        description: "Deploy the seed's sample workloads (helloworld, curl, bookinfo).",
+        default: true,
+    },
+    istioVersion: { type: "string", description: "Istio chart version; defaults to versions.ts." },
+    spireChartVersion: { type: "string", description: "SPIRE spire chart version; defaults to versions.ts." },
+    spireCrdsChartVersion: {
+        type: "string",
+        description: "SPIRE spire-crds chart version; defaults to versions.ts.",
+    },
+    certManagerVersion: { type: "string", description: "cert-manager chart version; defaults to versions.ts." },
+    kindNodeImage: { type: "string", description: "kind node image; defaults to versions.ts." },
+} as const satisfies Record<string, ConfigKeySpec>;
+
+export type ConfigKey = keyof typeof configKeys;
+
+/**
+ * `domains` is a list of objects, a type `Pulumi.yaml` cannot declare (its config types are
+ * string, integer, boolean and array of those), so it is documented there in a comment and
+ * validated here.
+ */
+export const structuredConfigKeys = ["domains"] as const;

@@ -1,0 +1,36 @@
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigKey, configKeys, projectName } from "./keys";
+import { MeshConfig } from "./model";
+import { parseMeshConfig, RawConfig } from "./parse";
+
+/**
+ * Reads this stack's config and validates it. Reads raw values (no `requireNumber` and the like)
+ * so that every problem is reported together by `parseMeshConfig`, with the key, the value and
+ * what is allowed.
+ */
+export function loadMeshConfig(): MeshConfig {
+    const raw: RawConfig = {};
+    for (const key of [...Object.keys(configKeys), "domains"] as (ConfigKey | "domains")[]) {
+        const value = pulumi.runtime.getConfig(`${projectName}:${key}`);
+        if (value !== undefined) raw[key] = value;
+    }
+    return parseMeshConfig(raw, {
+        hasSecretKey: (key) =>
+            pulumi.runtime.getConfig(`${projectName}:${key}`) !== undefined && secretConfigKeys().includes(`${projectName}:${key}`),
+    });
+}
+
+/** Keys the CLI marked secret; the SDK exposes them to programs only through this variable. */
+function secretConfigKeys(): string[] {
+    try {
+        const keys: unknown = JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]");
+        return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === "string") : [];
+    } catch {
+        return [];
+    }
+}
+
+/** A supplied root CA's private key, as a secret Output. */
+export function requireSecretConfig(key: string): pulumi.Output<string> {
+    return new pulumi.Config(projectName).requireSecret(key);
+}

@@ -1,0 +1,448 @@
+import { X509Certificate } from "node:crypto";
+import { defaultVersions, Versions } from "../versions";
+import { durationSeconds, isDuration } from "./durations";
+import { ConfigError, ConfigProblem } from "./errors";
+import { ConfigKey, configKeys } from "./keys";
+import {
+    DomainConfig,
+    Exposure,
+    exposures,
+    GkeDomainSettings,
+    KindDomainSettings,
+    MeshConfig,
+    Platform,
+    platforms,
+    SuppliedRootCa,
+} from "./model";
+
+/**
+ * Raw stack config as Pulumi hands it over: strings (config values are strings on the wire, JSON
+ * for structured ones) or, from tests, the already-parsed values.
+ */
+export type RawConfig = Partial<Record<ConfigKey | "domains", unknown>>;
+
+export interface ParseOptions {
+    /** True when the named secret config key is set; used to check `rootCa.privateKeyConfigKey`. */
+    hasSecretKey?: (key: string) => boolean;
+}
+
+/** SPIFFE trust domain name: lowercase letters, digits, `.`, `-`, `_` (SPIFFE ID spec, 2.1). */
+const trustDomainPattern = /^[a-z0-9._-]+$/;
+/** DNS-1123 label: what Kubernetes object names, kind and GKE accept for a cluster name. */
+const dnsLabelPattern = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const networkPattern = /^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/;
+const gcpProjectPattern = /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/;
+const gcpLocationPattern = /^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/;
+const gcpMachineTypePattern = /^[a-z0-9]+-[a-z0-9-]+$/;
+const semverPattern = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
+const vSemverPattern = /^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
+/** An image reference that names a tag or a digest (never implicitly `latest`). */
+const pinnedImagePattern = /^[a-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
+const cidrPattern = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$|^[0-9a-fA-F:]+\/\d{1,3}$/;
+const releaseChannels = ["RAPID", "REGULAR", "STABLE", "EXTENDED"];
+const nodePortRange = { min: 30000, max: 32767 };
+
+const defaultGke = { machineType: "e2-standard-4", nodeCount: 3 };
+
+/** Explains why a string is not a SPIFFE trust domain name, or returns undefined when it is one. */
+export function trustDomainProblem(value: string): string | undefined {
+    const allowed =
+        "a SPIFFE trust domain name: lowercase letters, digits, '.', '-' and '_' only, with no scheme, port or path";
+    if (value.length === 0) return `must not be empty; ${allowed}`;
+    if (value.length > 255) return `is longer than 255 characters; ${allowed}`;
+    if (value.includes("://")) return `has a scheme; ${allowed} (write "example.org", not "spiffe://example.org")`;
+    if (value.includes("/")) return `has a path; ${allowed}`;
+    if (value.includes(":")) return `has a port; ${allowed}`;
+    if (/[A-Z]/.test(value)) return `has uppercase letters; ${allowed}`;
+    if (!trustDomainPattern.test(value)) return `has characters outside the allowed set; ${allowed}`;
+    return undefined;
+}
+
+/** Accumulates problems so that one run reports every one of them. */
+class Checker {
+    readonly problems: ConfigProblem[] = [];
+
+    fail(key: string, value: unknown, allowed: string): undefined {
+        this.problems.push({ key, value, allowed });
+        return undefined;
+    }
+
+    /** Parses JSON carried in a config string; structured values arrive as JSON text. */
+    structured(key: string, value: unknown): unknown {
+        if (typeof value !== "string") return value;
+        try {
+            return JSON.parse(value);
+        } catch {
+            return this.fail(key, value, "must be structured YAML (a list or an object), not a plain string");
+        }
+    }
+
+    string(key: string, value: unknown, fallback?: string): string | undefined {
+        if (value === undefined || value === null || value === "") {
+            return fallback === undefined ? this.fail(key, value, "is required") : fallback;
+        }
+        if (typeof value !== "string") return this.fail(key, value, "must be a string");
+        return value;
+    }
+
+    oneOf<T extends string>(key: string, value: unknown, allowed: readonly T[], fallback?: T): T | undefined {
+        const text = this.string(key, value, fallback);
+        if (text === undefined) return undefined;
+        if (!(allowed as readonly string[]).includes(text)) {
+            return this.fail(key, value, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(", ")}`);
+        }
+        return text as T;
+    }
+
+    matching(key: string, value: unknown, pattern: RegExp, allowed: string, fallback?: string): string | undefined {
+        const text = this.string(key, value, fallback);
+        if (text === undefined) return undefined;
+        if (!pattern.test(text)) return this.fail(key, value, allowed);
+        return text;
+    }
+
+    integer(key: string, value: unknown, fallback: number, min: number, max: number): number | undefined {
+        if (value === undefined || value === null || value === "") return fallback;
+        const number = typeof value === "string" && /^-?\d+$/.test(value) ? Number(value) : value;
+        if (typeof number !== "number" || !Number.isInteger(number) || number < min || number > max) {
+            return this.fail(key, value, `must be a whole number from ${min} to ${max}`);
+        }
+        return number;
+    }
+
+    boolean(key: string, value: unknown, fallback: boolean): boolean | undefined {
+        if (value === undefined || value === null || value === "") return fallback;
+        if (value === true || value === "true") return true;
+        if (value === false || value === "false") return false;
+        return this.fail(key, value, "must be true or false");
+    }
+
+    duration(key: string, value: unknown, fallback: string, wholeHours = false): string | undefined {
+        const text = this.string(key, value, fallback);
+        if (text === undefined) return undefined;
+        if (!isDuration(text)) {
+            return this.fail(key, value, 'must be a positive duration such as "1440h", "90m" or "2h30m"');
+        }
+        if (wholeHours && durationSeconds(text) % 3600 !== 0) {
+            return this.fail(key, value, 'must be a whole number of hours, such as "87600h"');
+        }
+        return text;
+    }
+}
+
+function parseVersions(c: Checker, raw: RawConfig): Versions {
+    const semverAllowed = "must be an exact chart version such as 1.2.3 (no ranges, no 'latest')";
+    return {
+        istio: c.matching("istioVersion", raw.istioVersion, semverPattern, semverAllowed, defaultVersions.istio) ?? "",
+        spireChart:
+            c.matching("spireChartVersion", raw.spireChartVersion, semverPattern, semverAllowed, defaultVersions.spireChart) ??
+            "",
+        spireCrdsChart:
+            c.matching(
+                "spireCrdsChartVersion",
+                raw.spireCrdsChartVersion,
+                semverPattern,
+                semverAllowed,
+                defaultVersions.spireCrdsChart,
+            ) ?? "",
+        certManager:
+            c.matching(
+                "certManagerVersion",
+                raw.certManagerVersion,
+                vSemverPattern,
+                "must be an exact cert-manager chart version with its leading v, such as v1.21.1",
+                defaultVersions.certManager,
+            ) ?? "",
+        kindNodeImage:
+            c.matching(
+                "kindNodeImage",
+                raw.kindNodeImage,
+                pinnedImagePattern,
+                "must be an image reference with a registry path and an explicit tag or sha256 digest, such as kindest/node:v1.35.0",
+                defaultVersions.kindNodeImage,
+            ) ?? "",
+    };
+}
+
+function parseGke(c: Checker, path: string, value: unknown): GkeDomainSettings | undefined {
+    if (value === undefined || value === null) {
+        return c.fail(path, value, "is required on platform gke: an object with project and location");
+    }
+    if (typeof value !== "object" || Array.isArray(value)) {
+        return c.fail(path, value, "must be an object with project, location, machineType and nodeCount");
+    }
+    const gke = value as Record<string, unknown>;
+    const project = c.matching(
+        `${path}.project`,
+        gke.project,
+        gcpProjectPattern,
+        "must be a GCP project ID: 6 to 30 lowercase letters, digits or hyphens, starting with a letter",
+    );
+    const location = c.matching(
+        `${path}.location`,
+        gke.location,
+        gcpLocationPattern,
+        "must be a GCP region or zone such as europe-west1 or europe-west1-b",
+    );
+    const machineType = c.matching(
+        `${path}.machineType`,
+        gke.machineType,
+        gcpMachineTypePattern,
+        "must be a GCE machine type such as e2-standard-4",
+        defaultGke.machineType,
+    );
+    const nodeCount = c.integer(`${path}.nodeCount`, gke.nodeCount, defaultGke.nodeCount, 1, 100);
+    if (project === undefined || location === undefined || machineType === undefined || nodeCount === undefined) {
+        return undefined;
+    }
+    return { project, location, machineType, nodeCount };
+}
+
+function parseKind(c: Checker, path: string, value: unknown, defaultImage: string): KindDomainSettings | undefined {
+    if (value === undefined || value === null) return { nodeImage: defaultImage };
+    if (typeof value !== "object" || Array.isArray(value)) {
+        return c.fail(path, value, "must be an object with nodeImage and/or context");
+    }
+    const kind = value as Record<string, unknown>;
+    const nodeImage = c.matching(
+        `${path}.nodeImage`,
+        kind.nodeImage,
+        pinnedImagePattern,
+        "must be an image reference with an explicit tag or sha256 digest, such as kindest/node:v1.35.0",
+        defaultImage,
+    );
+    const context =
+        kind.context === undefined ? undefined : c.string(`${path}.context`, kind.context);
+    if (nodeImage === undefined) return undefined;
+    return context === undefined ? { nodeImage } : { nodeImage, context };
+}
+
+function parseRootCa(
+    c: Checker,
+    path: string,
+    value: unknown,
+    hasSecretKey: (key: string) => boolean,
+): SuppliedRootCa | undefined {
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+        return c.fail(path, value, "must be an object with certificatePem and privateKeyConfigKey");
+    }
+    const root = value as Record<string, unknown>;
+    const certificatePem = c.string(`${path}.certificatePem`, root.certificatePem);
+    if (certificatePem !== undefined) {
+        try {
+            const certificate = new X509Certificate(certificatePem);
+            if (!certificate.ca) {
+                c.fail(`${path}.certificatePem`, "(certificate)", "must be a CA certificate (basicConstraints CA:TRUE)");
+            }
+        } catch {
+            c.fail(`${path}.certificatePem`, "(unparseable)", "must be one PEM-encoded X.509 certificate");
+        }
+    }
+    const privateKeyConfigKey = c.string(`${path}.privateKeyConfigKey`, root.privateKeyConfigKey);
+    if (privateKeyConfigKey !== undefined && !hasSecretKey(privateKeyConfigKey)) {
+        c.fail(
+            `${path}.privateKeyConfigKey`,
+            privateKeyConfigKey,
+            `must name a secret config key holding the root's PEM private key (set it with: pulumi config set --secret ${privateKeyConfigKey} < key.pem)`,
+        );
+    }
+    if (certificatePem === undefined || privateKeyConfigKey === undefined) return undefined;
+    return { certificatePem, privateKeyConfigKey };
+}
+
+function findDuplicates(c: Checker, domains: DomainConfig[], field: "name" | "trustDomain" | "network"): void {
+    const seen = new Map<string, number>();
+    domains.forEach((domain, index) => {
+        const first = seen.get(domain[field]);
+        if (first !== undefined) {
+            c.fail(
+                `domains[${index}].${field}`,
+                domain[field],
+                `must be unique across domains; domains[${first}].${field} already uses it`,
+            );
+        } else {
+            seen.set(domain[field], index);
+        }
+    });
+}
+
+function parseDomains(
+    c: Checker,
+    rawDomains: unknown,
+    platform: Platform | undefined,
+    versions: Versions,
+    hasSecretKey: (key: string) => boolean,
+): DomainConfig[] {
+    const value = c.structured("domains", rawDomains);
+    if (value === undefined || value === null) {
+        c.fail("domains", value, "is required: a list of at least two domains (name, trustDomain, network)");
+        return [];
+    }
+    if (!Array.isArray(value)) {
+        c.fail("domains", value, "must be a list of domains");
+        return [];
+    }
+    if (value.length < 2) {
+        c.fail("domains", `${value.length} domain(s)`, "must list at least two domains: federation needs a peer");
+    }
+    const domains: DomainConfig[] = [];
+    value.forEach((entry: unknown, index: number) => {
+        const path = `domains[${index}]`;
+        if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
+            c.fail(path, entry, "must be an object with name, trustDomain and network");
+            return;
+        }
+        const raw = entry as Record<string, unknown>;
+        const known = ["name", "trustDomain", "network", "gke", "kind", "rootCa"];
+        for (const key of Object.keys(raw)) {
+            if (!known.includes(key)) c.fail(`${path}.${key}`, raw[key], `is not a domain setting; allowed: ${known.join(", ")}`);
+        }
+        const name = c.matching(
+            `${path}.name`,
+            raw.name,
+            dnsLabelPattern,
+            "must be a cluster name of at most 40 lowercase letters, digits and '-', starting with a letter",
+        );
+        if (name !== undefined && name.length > 40) {
+            c.fail(`${path}.name`, name, "must be at most 40 characters (GKE's limit on cluster names)");
+        }
+        const trustDomainText = c.string(`${path}.trustDomain`, raw.trustDomain);
+        const trustDomainIssue = trustDomainText === undefined ? undefined : trustDomainProblem(trustDomainText);
+        if (trustDomainIssue !== undefined) c.fail(`${path}.trustDomain`, trustDomainText, trustDomainIssue);
+        const network = c.matching(
+            `${path}.network`,
+            raw.network,
+            networkPattern,
+            "must be an Istio network name: lowercase letters, digits, '-', '.' and '_'",
+        );
+        const gke = platform === "gke" ? parseGke(c, `${path}.gke`, raw.gke) : undefined;
+        const kind = platform === "kind" ? parseKind(c, `${path}.kind`, raw.kind, versions.kindNodeImage) : undefined;
+        const rootCa = raw.rootCa === undefined ? undefined : parseRootCa(c, `${path}.rootCa`, raw.rootCa, hasSecretKey);
+        if (name === undefined || trustDomainText === undefined || trustDomainIssue !== undefined || network === undefined) {
+            return;
+        }
+        domains.push({
+            name,
+            trustDomain: trustDomainText,
+            network,
+            ...(gke ? { gke } : {}),
+            ...(kind ? { kind } : {}),
+            ...(rootCa ? { rootCa } : {}),
+        });
+    });
+    if (domains.length === value.length) {
+        findDuplicates(c, domains, "name");
+        findDuplicates(c, domains, "trustDomain");
+        findDuplicates(c, domains, "network");
+    }
+    return domains;
+}
+
+function parseSourceRanges(c: Checker, raw: unknown): string[] {
+    const value = c.structured("loadBalancerSourceRanges", raw);
+    if (value === undefined || value === null) return [];
+    if (!Array.isArray(value)) {
+        c.fail("loadBalancerSourceRanges", value, "must be a list of CIDRs such as 203.0.113.0/24");
+        return [];
+    }
+    return value.filter((cidr: unknown, index: number) => {
+        if (typeof cidr === "string" && cidrPattern.test(cidr)) return true;
+        c.fail(`loadBalancerSourceRanges[${index}]`, cidr, "must be a CIDR such as 203.0.113.0/24");
+        return false;
+    }) as string[];
+}
+
+/**
+ * Turns raw stack config into the typed model, or throws one ConfigError naming every bad key,
+ * its value and what is allowed. Called before any resource is declared.
+ */
+export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): MeshConfig {
+    const c = new Checker();
+    const hasSecretKey = options.hasSecretKey ?? (() => false);
+
+    const meshId = c.matching(
+        "meshId",
+        raw.meshId,
+        dnsLabelPattern,
+        "must be lowercase letters, digits and '-', starting with a letter",
+        configKeys.meshId.default,
+    );
+    const platform = c.oneOf("platform", raw.platform, platforms);
+    const defaultExposure: Exposure = platform === "kind" ? "NodePort" : "LoadBalancer";
+    const exposure = c.oneOf("exposure", raw.exposure, exposures, defaultExposure);
+    const versions = parseVersions(c, raw);
+
+    const rootCaValidity = c.duration("rootCaValidity", raw.rootCaValidity, configKeys.rootCaValidity.default, true);
+    const istiodCertDuration = c.duration(
+        "istiodCertDuration",
+        raw.istiodCertDuration,
+        configKeys.istiodCertDuration.default,
+    );
+    const istiodCertRenewBefore = c.duration(
+        "istiodCertRenewBefore",
+        raw.istiodCertRenewBefore,
+        configKeys.istiodCertRenewBefore.default,
+    );
+    if (
+        istiodCertDuration !== undefined &&
+        istiodCertRenewBefore !== undefined &&
+        durationSeconds(istiodCertRenewBefore) >= durationSeconds(istiodCertDuration)
+    ) {
+        c.fail("istiodCertRenewBefore", istiodCertRenewBefore, `must be shorter than istiodCertDuration (${istiodCertDuration})`);
+    }
+    if (
+        rootCaValidity !== undefined &&
+        istiodCertDuration !== undefined &&
+        durationSeconds(istiodCertDuration) >= durationSeconds(rootCaValidity)
+    ) {
+        c.fail("istiodCertDuration", istiodCertDuration, `must be shorter than rootCaValidity (${rootCaValidity})`);
+    }
+
+    const { min, max } = nodePortRange;
+    const nodePorts = {
+        bundleEndpoint: c.integer("bundleEndpointNodePort", raw.bundleEndpointNodePort, configKeys.bundleEndpointNodePort.default, min, max),
+        eastWest: c.integer("eastWestNodePort", raw.eastWestNodePort, configKeys.eastWestNodePort.default, min, max),
+        ingressHttp: c.integer("ingressHttpNodePort", raw.ingressHttpNodePort, configKeys.ingressHttpNodePort.default, min, max),
+    };
+    const portKeys = { bundleEndpoint: "bundleEndpointNodePort", eastWest: "eastWestNodePort", ingressHttp: "ingressHttpNodePort" };
+    const usedPorts = new Map<number, string>();
+    for (const [field, port] of Object.entries(nodePorts)) {
+        if (port === undefined) continue;
+        const key = portKeys[field as keyof typeof portKeys];
+        const other = usedPorts.get(port);
+        if (other !== undefined) c.fail(key, port, `must differ from ${other}: one node port serves one Service port`);
+        usedPorts.set(port, key);
+    }
+
+    const deletionProtection = c.boolean("gkeDeletionProtection", raw.gkeDeletionProtection, configKeys.gkeDeletionProtection.default);
+    const releaseChannel = c.oneOf("gkeReleaseChannel", raw.gkeReleaseChannel, releaseChannels, configKeys.gkeReleaseChannel.default);
+    const loadBalancerSourceRanges = parseSourceRanges(c, raw.loadBalancerSourceRanges);
+    const samplesEnabled = c.boolean("samplesEnabled", raw.samplesEnabled, configKeys.samplesEnabled.default);
+    const domains = parseDomains(c, raw.domains, platform, versions, hasSecretKey);
+
+    if (platform === "gke" && exposure === "NodePort") {
+        c.fail("exposure", exposure, 'must be "LoadBalancer" on platform gke: GKE nodes are not reachable across clusters on node ports');
+    }
+    if (c.problems.length > 0) throw new ConfigError(c.problems);
+    // Every field below was checked; a problem would have thrown above.
+    return {
+        meshId: meshId!,
+        platform: platform!,
+        exposure: exposure!,
+        domains,
+        versions,
+        certificates: {
+            rootCaValidity: rootCaValidity!,
+            istiodCertDuration: istiodCertDuration!,
+            istiodCertRenewBefore: istiodCertRenewBefore!,
+        },
+        nodePorts: {
+            bundleEndpoint: nodePorts.bundleEndpoint!,
+            eastWest: nodePorts.eastWest!,
+            ingressHttp: nodePorts.ingressHttp!,
+        },
+        gke: { deletionProtection: deletionProtection!, releaseChannel: releaseChannel! },
+        loadBalancerSourceRanges,
+        samplesEnabled: samplesEnabled!,
+    };
+}

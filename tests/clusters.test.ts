@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { loadMeshConfig } from "../config/load";
+import { deployMesh } from "../mesh";
+import { DeclaredResource, isSecretOutput, resolve, runProgram } from "./harness/program";
+import { stackNames, withThirdDomain } from "./harness/stacks";
+
+const program = () => deployMesh(loadMeshConfig());
+
+describe("kind stack", () => {
+    it("creates one kind cluster and one provider per domain, deleting the cluster on destroy", async () => {
+        const run = await runProgram(program, { stack: "cluster-kind" });
+        const commands = run.ofType("command:local:Command");
+        expect(commands.map((c) => c.name).sort()).toEqual(["cluster-1-kind", "cluster-2-kind"]);
+        for (const name of ["cluster-1", "cluster-2"]) {
+            const create = run.one("command:local:Command", `${name}-kind`).inputs;
+            expect(create.create).toContain(`kind create cluster --name '${name}' --image 'kindest/node:v1.35.0'`);
+            expect(create.delete).toBe(`kind delete cluster --name '${name}' 1>&2`);
+            // kind prints to stderr only: nothing secret is streamed into Pulumi's log.
+            expect(create.create).toMatch(/1>&2$/);
+            expect(parse(String(create.stdin))).toMatchObject({ kind: "Cluster", apiVersion: "kind.x-k8s.io/v1alpha4" });
+        }
+        const providers = run.ofType("pulumi:providers:kubernetes");
+        expect(providers.map((p) => p.name).sort()).toEqual(["cluster-1", "cluster-2"]);
+        for (const provider of providers) {
+            expect(provider.inputs.clusterIdentifier).toBe(`kind-${provider.name}`);
+            expect(parse(String(provider.inputs.kubeconfig))["current-context"]).toBe(`kind-${provider.name}`);
+        }
+    });
+
+    it("gives peers the API server on the kind network, never 127.0.0.1", async () => {
+        const run = await runProgram(program, { stack: "cluster-kind" });
+        const urls = await Promise.all(run.result.domains.map((d) => resolve(d.cluster.apiServerUrl)));
+        const addresses = await Promise.all(run.result.domains.map((d) => resolve(d.cluster.nodeAddress!)));
+        urls.forEach((url, index) => expect(url).toBe(`https://${addresses[index]}:6443`));
+        expect(new Set(addresses).size).toBe(2);
+        for (const url of urls) expect(url).not.toContain("127.0.0.1");
+        expect(await isSecretOutput(run.result.kubeconfigs)).toBe(true);
+        for (const domain of run.result.domains) expect(await isSecretOutput(domain.cluster.kubeconfig)).toBe(true);
+    });
+
+    it("adopts an existing kind context without creating or deleting anything", async () => {
+        const config = withThirdDomain("cluster-kind");
+        const domains = (config.domains as Record<string, unknown>[]).map((d) => ({ ...d, kind: { context: `kind-existing-${d.name}` } }));
+        const run = await runProgram(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
+        expect(run.ofType("command:local:Command")).toEqual([]);
+        expect(run.ofType("pulumi:providers:kubernetes").map((p) => p.inputs.clusterIdentifier).sort()).toEqual([
+            "kind-existing-cluster-1",
+            "kind-existing-cluster-2",
+            "kind-existing-cluster-3",
+        ]);
+        for (const domain of run.result.domains) expect(domain.cluster.lifecycleOwner).toBeUndefined();
+    });
+});
+
+describe("gke stack", () => {
+    it("creates a hardened GKE Standard cluster, node pool, service account and provider per domain", async () => {
+        const run = await runProgram(program, { stack: "cluster-gke" });
+        const clusters = run.ofType("gcp:container/cluster:Cluster");
+        expect(clusters.map((c) => c.inputs.name).sort()).toEqual(["cluster-1", "cluster-2"]);
+        for (const cluster of clusters) {
+            expect(cluster.inputs).toMatchObject({
+                removeDefaultNodePool: true,
+                initialNodeCount: 1,
+                releaseChannel: { channel: "REGULAR" },
+                deletionProtection: true,
+                enableShieldedNodes: true,
+                enableLegacyAbac: false,
+                workloadIdentityConfig: { workloadPool: "multi-mesh-demo.svc.id.goog" },
+                masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+            });
+            expect(cluster.inputs.enableAutopilot).toBeUndefined();
+        }
+        const pools = run.ofType("gcp:container/nodePool:NodePool");
+        expect(pools).toHaveLength(2);
+        for (const pool of pools) {
+            expect(pool.inputs.nodeCount).toBe(3);
+            expect(pool.inputs.nodeConfig).toMatchObject({
+                machineType: "e2-standard-4",
+                workloadMetadataConfig: { mode: "GKE_METADATA" },
+                shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+            });
+            // Nodes run as the dedicated account, not the Compute Engine default.
+            expect(pool.inputs.nodeConfig.serviceAccount).toMatch(/^cluster-\d-nodes@multi-mesh-demo\.iam\.gserviceaccount\.com$/);
+        }
+        const providers = run.ofType("pulumi:providers:kubernetes");
+        expect(providers).toHaveLength(2);
+        for (const provider of providers) {
+            expect(provider.inputs.clusterIdentifier).toMatch(/^projects\/multi-mesh-demo\/locations\/us-central1-[ab]\/clusters\/cluster-\d$/);
+            const kubeconfig = parse(String(provider.inputs.kubeconfig));
+            expect(kubeconfig.users[0].user.exec.command).toBe("gke-gcloud-auth-plugin");
+            expect(kubeconfig.users[0].user.exec.apiVersion).toBe("client.authentication.k8s.io/v1beta1");
+        }
+    });
+
+    it("follows config for deletion protection, release channel and machine shape", async () => {
+        const config = withThirdDomain("cluster-gke");
+        const run = await runProgram(program, {
+            stack: "cluster-gke",
+            projectConfig: { ...config, gkeDeletionProtection: false, gkeReleaseChannel: "STABLE" },
+        });
+        const clusters = run.ofType("gcp:container/cluster:Cluster");
+        expect(clusters).toHaveLength(3);
+        for (const cluster of clusters) {
+            expect(cluster.inputs.deletionProtection).toBe(false);
+            expect(cluster.inputs.releaseChannel).toEqual({ channel: "STABLE" });
+        }
+        expect(run.ofType("gcp:container/nodePool:NodePool")).toHaveLength(3);
+        expect(run.ofType("pulumi:providers:kubernetes")).toHaveLength(3);
+    });
+
+    it("outputs the public endpoint as the API server URL peers use", async () => {
+        const run = await runProgram(program, { stack: "cluster-gke" });
+        for (const domain of run.result.domains) {
+            const cluster = run.ofType("gcp:container/cluster:Cluster").find((c) => c.inputs.name === domain.config.name)!;
+            const url = await resolve(domain.cluster.apiServerUrl);
+            expect(url).toMatch(/^https:\/\/198\.51\.100\.\d+$/);
+            expect(cluster.name).toBe(domain.config.name);
+        }
+    });
+});
+
+describe.each(stackNames)("%s: every Kubernetes object has an explicit provider", (stack) => {
+    it("declares no Kubernetes resource on a default provider", async () => {
+        const run = await runProgram(program, { stack });
+        const kubernetes = run.resources.filter(
+            (r: DeclaredResource) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"),
+        );
+        for (const resource of kubernetes) {
+            expect(resource.provider, `${resource.type} ${resource.name}`).toMatch(/pulumi:providers:kubernetes::/);
+        }
+    });
+});

@@ -1,0 +1,159 @@
+import * as pulumi from "@pulumi/pulumi";
+import { createPrivateKey, generateKeyPairSync } from "node:crypto";
+import { stringify } from "yaml";
+import { issueCertificate } from "./certificates";
+
+type State = Record<string, unknown>;
+
+/** Hands out distinct addresses per name, so wiring tests can tell clusters apart. */
+class AddressBook {
+    private readonly assigned = new Map<string, string>();
+    constructor(private readonly prefix: string, private readonly first: number) {}
+
+    addressOf(name: string): string {
+        let address = this.assigned.get(name);
+        if (!address) {
+            address = `${this.prefix}${this.first + this.assigned.size}`;
+            this.assigned.set(name, address);
+        }
+        return address;
+    }
+}
+
+function base64(text: string): string {
+    return Buffer.from(text, "utf8").toString("base64");
+}
+
+/** A private key as `@pulumi/tls` returns it: SEC1 for EC, PKCS#1 for RSA, plus PKCS#8. */
+function tlsPrivateKey(inputs: State): State {
+    const { privateKey, publicKey } =
+        inputs.algorithm === "RSA"
+            ? generateKeyPairSync("rsa", { modulusLength: Number(inputs.rsaBits ?? 2048) })
+            : generateKeyPairSync("ec", { namedCurve: inputs.ecdsaCurve === "P384" ? "P-384" : "P-256" });
+    return {
+        ...inputs,
+        privateKeyPem: privateKey.export({ format: "pem", type: inputs.algorithm === "RSA" ? "pkcs1" : "sec1" }).toString(),
+        privateKeyPemPkcs8: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+        publicKeyPem: publicKey.export({ format: "pem", type: "spki" }).toString(),
+    };
+}
+
+async function tlsSelfSignedCert(inputs: State): Promise<State> {
+    const subject = (inputs.subject ?? {}) as Record<string, string | undefined>;
+    const parts = [`CN=${subject.commonName ?? "unnamed"}`];
+    if (subject.organization) parts.push(`O=${subject.organization}`);
+    const keyPem = createPrivateKey(String(inputs.privateKeyPem)).export({ format: "pem", type: "pkcs8" }).toString();
+    const certPem = await issueCertificate({
+        subject: parts.join(","),
+        subjectKeyPem: keyPem,
+        isCa: inputs.isCaCertificate === true,
+        validityHours: Number(inputs.validityPeriodHours ?? 24),
+        dnsNames: (inputs.dnsNames as string[] | undefined) ?? [],
+        uris: (inputs.uris as string[] | undefined) ?? [],
+    });
+    return { ...inputs, certPem };
+}
+
+/** A throwaway CA certificate standing in for a cluster's API server CA. */
+let clusterCaPem: Promise<string> | undefined;
+function clusterCa(): Promise<string> {
+    clusterCaPem ??= (async () => {
+        const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+        return issueCertificate({
+            subject: "CN=kubernetes",
+            subjectKeyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
+            isCa: true,
+            validityHours: 24,
+        });
+    })();
+    return clusterCaPem;
+}
+
+function kindKubeconfig(clusterName: string, port: number): string {
+    return stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: `kind-${clusterName}`, cluster: { server: `https://127.0.0.1:${port}`, "certificate-authority-data": "LS0t" } }],
+        users: [{ name: `kind-${clusterName}`, user: { "client-certificate-data": "LS0t", "client-key-data": "LS0t" } }],
+        contexts: [{ name: `kind-${clusterName}`, context: { cluster: `kind-${clusterName}`, user: `kind-${clusterName}` } }],
+        "current-context": `kind-${clusterName}`,
+    });
+}
+
+/**
+ * Mocks that answer like the real providers wherever the program reads an output: real keys and
+ * certificates for TLS resources, endpoints and CAs for clusters, addresses for LoadBalancer
+ * Services, tokens for service-account token Secrets, and kind's kubeconfig and node address.
+ */
+export function realisticMocks(): pulumi.runtime.Mocks {
+    const loadBalancers = new AddressBook("203.0.113.", 10);
+    const gkeEndpoints = new AddressBook("198.51.100.", 10);
+    const kindNodes = new AddressBook("172.18.0.", 2);
+    const apiPorts = new AddressBook("", 40000);
+
+    return {
+        async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string; state: State }> {
+            const inputs = (args.inputs ?? {}) as State;
+            const id = `${args.name}-id`;
+            switch (args.type) {
+                case "tls:index/privateKey:PrivateKey":
+                    return { id, state: tlsPrivateKey(inputs) };
+                case "tls:index/selfSignedCert:SelfSignedCert":
+                    return { id, state: await tlsSelfSignedCert(inputs) };
+                case "gcp:serviceaccount/account:Account": {
+                    const email = `${inputs.accountId}@${inputs.project}.iam.gserviceaccount.com`;
+                    return { id, state: { ...inputs, email, member: `serviceAccount:${email}` } };
+                }
+                case "gcp:container/cluster:Cluster":
+                    return {
+                        id: `projects/${inputs.project}/locations/${inputs.location}/clusters/${inputs.name}`,
+                        state: {
+                            ...inputs,
+                            endpoint: gkeEndpoints.addressOf(String(inputs.name)),
+                            masterAuth: { ...(inputs.masterAuth as State), clusterCaCertificate: base64(await clusterCa()) },
+                        },
+                    };
+                case "gcp:container/nodePool:NodePool":
+                    return { id, state: { ...inputs, name: `${args.name}-pool` } };
+                case "kubernetes:core/v1:Service": {
+                    const spec = (inputs.spec ?? {}) as State;
+                    const status =
+                        spec.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ ip: loadBalancers.addressOf(args.name) }] } } : {};
+                    return { id, state: { ...inputs, spec: { ...spec, clusterIP: "10.96.0.10" }, status } };
+                }
+                case "kubernetes:core/v1:Secret": {
+                    if (inputs.type !== "kubernetes.io/service-account-token") return { id, state: inputs };
+                    const token = `eyJhbGciOiJSUzI1NiJ9.${base64(JSON.stringify({ sub: args.name }))}.signature`;
+                    return {
+                        id,
+                        state: { ...inputs, data: { token: base64(token), "ca.crt": base64(await clusterCa()), namespace: base64("istio-system") } },
+                    };
+                }
+                case "kubernetes:helm.sh/v3:Release":
+                    return {
+                        id,
+                        state: {
+                            ...inputs,
+                            status: { name: inputs.name ?? args.name, namespace: inputs.namespace, status: "deployed", version: inputs.version },
+                        },
+                    };
+                default:
+                    return { id, state: inputs };
+            }
+        },
+        call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+            if (args.token === "command:local:run") {
+                const commandText = String((args.inputs as State).command ?? "");
+                const kubeconfigFor = /kind get kubeconfig --name '([^']+)'/.exec(commandText);
+                if (kubeconfigFor) {
+                    const name = kubeconfigFor[1];
+                    return { stdout: kindKubeconfig(name, Number(apiPorts.addressOf(name))), stderr: "" };
+                }
+                const inspected = /docker inspect .* '([^']+)-control-plane'/.exec(commandText);
+                if (inspected) return { stdout: `${kindNodes.addressOf(inspected[1])}\n`, stderr: "" };
+                throw new Error(`mock: no answer for local command ${commandText}`);
+            }
+            return args.inputs as Record<string, unknown>;
+        },
+    };
+}

@@ -1,0 +1,199 @@
+import * as pulumi from "@pulumi/pulumi";
+import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
+import { projectName } from "../../config/keys";
+import { realisticMocks } from "./mocks";
+import { flatten, stackFileConfig, StackName } from "./stacks";
+
+// Internal SDK entry points the harness needs: swapping in a recording monitor and waiting for the
+// program's RPCs to drain. Both are stable parts of the Node SDK used by its own tests.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings = require("@pulumi/pulumi/runtime/settings") as {
+    setMockOptions(monitor: unknown, project?: string, stack?: string, preview?: boolean): void;
+    waitForRPCs(): Promise<void>;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string };
+
+/** One resource the program declared, with the options that matter for review. */
+export interface DeclaredResource {
+    urn: string;
+    type: string;
+    name: string;
+    /** Inputs with secrets unwrapped. */
+    inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    /** Dotted paths of inputs that were Pulumi secrets. */
+    secretInputPaths: string[];
+    /** URN of the explicit or inherited provider ("" when none: the default provider). */
+    provider: string;
+    parent: string;
+    dependsOn: string[];
+    deletedWith: string;
+    additionalSecretOutputs: string[];
+    custom: boolean;
+    remote: boolean;
+}
+
+interface RegisterRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProvider(): string;
+    getCustom(): boolean;
+    getRemote(): boolean;
+    getDependenciesList(): string[];
+    getDeletedwith(): string;
+    getAdditionalsecretoutputsList(): string[];
+    getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
+
+function unwrapSecrets(value: unknown, path: string, secretPaths: string[]): unknown {
+    if (Array.isArray(value)) return value.map((item, index) => unwrapSecrets(item, `${path}[${index}]`, secretPaths));
+    if (value !== null && typeof value === "object") {
+        const record = value as Record<string, unknown>;
+        if (record[rpc.specialSigKey] === rpc.specialSecretSig) {
+            secretPaths.push(path);
+            return unwrapSecrets(record.value, path, []);
+        }
+        return Object.fromEntries(
+            Object.entries(record).map(([key, item]) => [key, unwrapSecrets(item, path ? `${path}.${key}` : key, secretPaths)]),
+        );
+    }
+    return value;
+}
+
+/** The SDK's mock monitor, recording every registration with its options. */
+class RecordingMonitor extends MockMonitor {
+    readonly declared: DeclaredResource[] = [];
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async registerResource(req: RegisterRequest, callback: (err: any, response: any) => void): Promise<void> {
+        const secretInputPaths: string[] = [];
+        const inputs = unwrapSecrets(req.getObject()?.toJavaScript() ?? {}, "", secretInputPaths) as Record<string, unknown>;
+        const urn = (this as unknown as { newUrn(parent: string, type: string, name: string): string }).newUrn(
+            req.getParent(),
+            req.getType(),
+            req.getName(),
+        );
+        this.declared.push({
+            urn,
+            type: req.getType(),
+            name: req.getName(),
+            inputs,
+            secretInputPaths,
+            provider: req.getProvider().split("::").slice(0, -1).join("::") || req.getProvider(),
+            parent: req.getParent(),
+            dependsOn: req.getDependenciesList(),
+            deletedWith: req.getDeletedwith(),
+            additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            custom: req.getCustom(),
+            remote: req.getRemote(),
+        });
+        return super.registerResource(req, callback);
+    }
+}
+
+export interface ProgramRun<T> {
+    /** What the program function returned. */
+    result: T;
+    /** Every resource declared, components and providers included. */
+    resources: DeclaredResource[];
+    ofType(type: string): DeclaredResource[];
+    /** The one resource of that type and name; throws when there is not exactly one. */
+    one(type: string, name: string): DeclaredResource;
+    byUrn(urn: string): DeclaredResource;
+    /** URNs of the resource's ancestors, nearest first. */
+    ancestors(resource: DeclaredResource): DeclaredResource[];
+}
+
+export interface RunOptions {
+    /** Stack whose `Pulumi.<stack>.yaml` supplies config. */
+    stack: StackName;
+    /** Replaces the stack's project config (keys without the project prefix). */
+    projectConfig?: Record<string, unknown>;
+    /** Secret config keys (without prefix) and their values, e.g. supplied root CA keys. */
+    secretConfig?: Record<string, string>;
+    /** Preview (outputs of new resources unknown) instead of update. */
+    preview?: boolean;
+}
+
+/**
+ * Runs `program` under Pulumi's mock runtime with a stack's config and returns what it declared.
+ * The same engine serves the tests and the offline plan.
+ */
+export async function runProgram<T>(program: () => T, options: RunOptions): Promise<ProgramRun<T>> {
+    const fileConfig = stackFileConfig(options.stack);
+    const config: Record<string, unknown> = options.projectConfig
+        ? {
+              ...Object.fromEntries(Object.entries(fileConfig).filter(([key]) => !key.startsWith(`${projectName}:`))),
+              ...Object.fromEntries(Object.entries(options.projectConfig).map(([key, value]) => [`${projectName}:${key}`, value])),
+          }
+        : { ...fileConfig };
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries(options.secretConfig ?? {})) {
+        config[`${projectName}:${key}`] = value;
+        secretKeys.push(`${projectName}:${key}`);
+    }
+    pulumi.runtime.setAllConfig(flatten(config), secretKeys);
+    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
+
+    const preview = options.preview ?? false;
+    const mocks = realisticMocks();
+    await pulumi.runtime.setMocks(mocks, projectName, options.stack, preview);
+    const monitor = new RecordingMonitor(mocks);
+    settings.setMockOptions(monitor, projectName, options.stack, preview);
+
+    const result = program();
+    await settings.waitForRPCs();
+    await resolveDeep(result);
+    await settings.waitForRPCs();
+
+    const resources = monitor.declared;
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
+    return {
+        result,
+        resources,
+        ofType: (type) => resources.filter((r) => r.type === type),
+        one: (type, name) => {
+            const found = resources.filter((r) => r.type === type && r.name === name);
+            if (found.length !== 1) {
+                throw new Error(`expected one ${type} named ${name}, found ${found.length}`);
+            }
+            return found[0];
+        },
+        byUrn: (urn) => {
+            const found = byUrn.get(urn);
+            if (!found) throw new Error(`no resource ${urn}`);
+            return found;
+        },
+        ancestors: (resource) => {
+            const chain: DeclaredResource[] = [];
+            let parent = byUrn.get(resource.parent);
+            while (parent) {
+                chain.push(parent);
+                parent = byUrn.get(parent.parent);
+            }
+            return chain;
+        },
+    };
+}
+
+/** Resolves an Output's value under mocks. */
+export function resolve<T>(output: pulumi.Input<T>): Promise<T> {
+    return new Promise((done) => pulumi.output(output).apply((value) => done(value as T)));
+}
+
+export async function isSecretOutput<T>(output: pulumi.Output<T>): Promise<boolean> {
+    return pulumi.isSecret(output);
+}
+
+/** Waits for every Output reachable from `value`, so that their registrations have happened. */
+async function resolveDeep(value: unknown, seen = new Set<unknown>()): Promise<void> {
+    if (value === null || typeof value !== "object" || seen.has(value)) return;
+    seen.add(value);
+    if (pulumi.Output.isInstance(value)) {
+        await resolve(value);
+        return;
+    }
+    if (pulumi.Resource.isInstance(value)) return;
+    await Promise.all(Object.values(value as Record<string, unknown>).map((item) => resolveDeep(item, seen)));
+}
