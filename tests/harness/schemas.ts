@@ -1,0 +1,284 @@
+import Ajv, { ValidateFunction } from "ajv";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse, parseAllDocuments } from "yaml";
+import { DeclaredResource, ProgramRun } from "./program";
+import { projectRoot } from "./stacks";
+
+/** `../shared/upstream/` beside the project: upstream data at the pinned versions (read-only). */
+export const upstreamRoot = join(projectRoot, "..", "shared", "upstream");
+
+function readYaml(path: string): unknown {
+    return parse(readFileSync(join(upstreamRoot, path), "utf8"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kubernetes objects
+// ---------------------------------------------------------------------------------------------
+
+/** A Kubernetes object as the program declares it. */
+export interface KubernetesObject {
+    apiVersion: string;
+    kind: string;
+    metadata?: { name?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+    [key: string]: unknown;
+}
+
+/** CRD files under `../shared/upstream/` whose schemas validate custom resources. */
+const crdFiles = [
+    "istio-1.30.3/crd-all.gen.yaml",
+    "spire-crds-0.6.0/spire.spiffe.io_clusterfederatedtrustdomains.yaml",
+    "spire-crds-0.6.0/spire.spiffe.io_clusterspiffeids.yaml",
+    "spire-crds-0.6.0/spire.spiffe.io_clusterstaticentries.yaml",
+];
+
+interface CrdDocument {
+    kind?: string;
+    spec?: {
+        group: string;
+        names: { kind: string };
+        versions: { name: string; schema?: { openAPIV3Schema?: object } }[];
+    };
+}
+
+let crdValidators: Map<string, ValidateFunction> | undefined;
+
+/** Validators keyed `group/version/Kind`, built from the upstream CRDs' `openAPIV3Schema`. */
+function crdValidatorsByKind(): Map<string, ValidateFunction> {
+    if (crdValidators) return crdValidators;
+    // Kubernetes structural schemas use OpenAPI extensions (x-kubernetes-*) and formats such as
+    // int32; the checks that matter here are types, required fields, enums and unknown fields.
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    crdValidators = new Map();
+    for (const file of crdFiles) {
+        const documents = parseAllDocuments(readFileSync(join(upstreamRoot, file), "utf8"));
+        for (const document of documents) {
+            const crd = document.toJSON() as CrdDocument | null;
+            if (crd?.kind !== "CustomResourceDefinition" || !crd.spec) continue;
+            for (const version of crd.spec.versions) {
+                const schema = version.schema?.openAPIV3Schema;
+                if (!schema) continue;
+                // apiVersion, kind and metadata are the API server's to check, not the CRD's.
+                const closed = { ...closeObjects(schema), additionalProperties: true };
+                crdValidators.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, ajv.compile(closed));
+            }
+        }
+    }
+    return crdValidators;
+}
+
+/**
+ * The API server prunes fields a structural schema does not declare, silently; for a test that is
+ * a failure, so every object schema with declared properties rejects unknown ones (except where
+ * the schema keeps them with x-kubernetes-preserve-unknown-fields).
+ */
+function closeObjects(schema: unknown): object {
+    if (Array.isArray(schema)) return schema.map(closeObjects);
+    if (schema === null || typeof schema !== "object") return schema as object;
+    const copy: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(schema)) {
+        copy[key] = key === "properties" ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, closeObjects(v)])) : closeObjects(value);
+    }
+    if (
+        copy.type === "object" &&
+        copy.properties &&
+        copy.additionalProperties === undefined &&
+        copy["x-kubernetes-preserve-unknown-fields"] !== true
+    ) {
+        copy.additionalProperties = false;
+    }
+    return copy;
+}
+
+type ModelClass = new (data: object) => { validate(): void };
+
+/** The kubernetes-models class for an apiVersion/kind, when a models package covers it. */
+function modelClass(apiVersion: string, kind: string): ModelClass | undefined {
+    const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+    const candidates: string[] = [];
+    if (group === "") candidates.push(`kubernetes-models/${version}/${kind}`);
+    else if (group.endsWith("cert-manager.io")) candidates.push(`@kubernetes-models/cert-manager/${group}/${version}/${kind}`);
+    else if (group.endsWith("istio.io")) {
+        // The models package stops at v1beta1 for Istio; v1 has the same schema (v1 was a
+        // promotion without changes), and the upstream CRD is checked as well.
+        const modelVersion = version === "v1" ? "v1beta1" : version;
+        candidates.push(`@kubernetes-models/istio/${group}/${modelVersion}/${kind}`);
+    } else candidates.push(`kubernetes-models/${group}/${version}/${kind}`);
+    for (const candidate of candidates) {
+        const path = join(projectRoot, "node_modules", `${candidate}.js`);
+        if (!existsSync(path)) continue;
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const module = require(path) as Record<string, ModelClass>;
+        return module[kind];
+    }
+    return undefined;
+}
+
+/**
+ * Problems of one object against the real schemas: kubernetes-models for core, cert-manager and
+ * Istio kinds, the upstream CRDs for Istio and SPIRE kinds. Empty when valid; an object that no
+ * schema covers is itself a problem, so nothing slips through unchecked.
+ */
+export function validateKubernetesObject(object: KubernetesObject): string[] {
+    const problems: string[] = [];
+    const kind = object.kind;
+    const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
+    let checked = false;
+
+    const Model = modelClass(object.apiVersion, object.kind);
+    if (Model) {
+        checked = true;
+        try {
+            const data = group.endsWith("istio.io") && version === "v1" ? { ...object, apiVersion: `${group}/v1beta1` } : object;
+            new Model(data).validate();
+        } catch (error) {
+            problems.push(`${object.kind}: ${(error as Error).message}`);
+        }
+    }
+    const crd = crdValidatorsByKind().get(`${group}/${version}/${object.kind}`);
+    if (crd) {
+        checked = true;
+        const valid: boolean = crd(object as unknown);
+        if (!valid) {
+            for (const error of crd.errors ?? []) {
+                problems.push(`${kind} ${error.instancePath || "/"}: ${error.message} ${JSON.stringify(error.params)}`);
+            }
+        }
+    }
+    if (!checked) problems.push(`${object.apiVersion} ${object.kind}: no schema available to validate it`);
+    return problems;
+}
+
+/** Pulumi resource types that are not Kubernetes objects themselves. */
+const nonObjectTypes = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"]);
+
+/** Every Kubernetes object the program declared directly (not rendered by charts), with its resource. */
+export function kubernetesObjectsOf<T>(run: ProgramRun<T>): { resource: DeclaredResource; object: KubernetesObject }[] {
+    return run.resources
+        .filter((r) => r.custom && r.type.startsWith("kubernetes:") && !nonObjectTypes.has(r.type))
+        .map((resource) => ({ resource, object: resource.inputs as KubernetesObject }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helm values
+// ---------------------------------------------------------------------------------------------
+
+export type ChartName = "istio-base" | "istiod" | "istio-gateway" | "spire" | "spire-crds" | "cert-manager";
+
+/** Where each chart's `values.yaml` lives, and the prefix user values are merged under. */
+const chartValues: Record<ChartName, { file: string; root?: string }> = {
+    "istio-base": { file: "istio-1.30.3/charts/base/values.yaml", root: "_internal_defaults_do_not_set" },
+    istiod: { file: "istio-1.30.3/charts/istiod/values.yaml", root: "_internal_defaults_do_not_set" },
+    "istio-gateway": { file: "istio-1.30.3/charts/gateway/values.yaml", root: "_internal_defaults_do_not_set" },
+    spire: { file: "spire-chart-0.30.0/spire/values.yaml" },
+    // spire-crds ships no values file here; its only value is `annotations` (a free-form map).
+    "spire-crds": { file: "" },
+    "cert-manager": { file: "cert-manager-v1.21.1/values.yaml" },
+};
+
+/** Umbrella-chart prefixes that route into a subchart's own values file. */
+const spireSubcharts: Record<string, string> = {
+    "spire-server": "spire-chart-0.30.0/spire-server/values.yaml",
+    "spire-agent": "spire-chart-0.30.0/spire-agent/values.yaml",
+    "spiffe-csi-driver": "spire-chart-0.30.0/spiffe-csi-driver/values.yaml",
+};
+
+/**
+ * Subtrees a chart documents as free-form (maps the chart passes through as they are), so any key
+ * below them is accepted. Each entry says why; everything else must exist in values.yaml.
+ */
+export const freeFormValues: Record<ChartName, Record<string, string>> = {
+    "istio-base": {},
+    istiod: {
+        "meshConfig": "MeshConfig proto passed through to the mesh ConfigMap; checked against meshConfigFields",
+        "global.meshNetworks": "network map keyed by network name, rendered into meshNetworks",
+        "sidecarInjectorWebhook.templates": "custom injection templates keyed by template name",
+        "pilot.env": "environment variables of istiod",
+        "env": "environment variables of istiod",
+    },
+    "istio-gateway": {
+        env: "environment variables of the gateway proxy",
+        labels: "labels added to the gateway pods and Service",
+        podAnnotations: "annotations added to the gateway pods",
+        "service.annotations": "annotations of the gateway Service",
+    },
+    spire: {},
+    "spire-crds": { annotations: "annotations of the CRDs" },
+    "cert-manager": {},
+};
+
+const valuesCache = new Map<string, unknown>();
+function valuesFile(file: string): unknown {
+    if (!valuesCache.has(file)) valuesCache.set(file, readYaml(file));
+    return valuesCache.get(file);
+}
+
+function lookup(tree: unknown, segments: string[]): { found: boolean; value?: unknown } {
+    let node = tree;
+    for (const segment of segments) {
+        if (node === null || typeof node !== "object" || Array.isArray(node) || !(segment in (node as object))) {
+            return { found: false };
+        }
+        node = (node as Record<string, unknown>)[segment];
+    }
+    return { found: true, value: node };
+}
+
+/** Leaf paths of a values object; arrays and empty maps count as leaves. */
+export function valuePaths(values: unknown, prefix: string[] = []): string[][] {
+    if (values === null || typeof values !== "object" || Array.isArray(values) || Object.keys(values).length === 0) {
+        return [prefix];
+    }
+    return Object.entries(values).flatMap(([key, value]) => valuePaths(value, [...prefix, key]));
+}
+
+/** True when `segments` names a value the chart declares, or lies in a declared open map. */
+function declared(chart: ChartName, segments: string[]): boolean {
+    const open = Object.keys(freeFormValues[chart]);
+    for (let length = segments.length; length > 0; length--) {
+        if (open.includes(segments.slice(0, length).join("."))) return true;
+    }
+    const { file, root } = chartValues[chart];
+    if (file === "") return false;
+    const candidates: { tree: unknown; path: string[] }[] = [];
+    if (chart === "spire" && spireSubcharts[segments[0]]) {
+        candidates.push({ tree: valuesFile(spireSubcharts[segments[0]]), path: segments.slice(1) });
+    }
+    const tree = valuesFile(file);
+    candidates.push({ tree: root ? (tree as Record<string, unknown>)[root] : tree, path: segments });
+    // istiod copies `pilot.*` to the top level; a user may set either form.
+    if (chart === "istiod" && segments[0] !== "pilot") {
+        candidates.push({ tree: (tree as Record<string, unknown>)[root!], path: ["pilot", ...segments] });
+    }
+    for (const { tree: candidateTree, path } of candidates) {
+        // Walk down; a declared empty map (`{}`) or a list accepts whatever is set below it.
+        for (let length = path.length; length > 0; length--) {
+            const { found, value } = lookup(candidateTree, path.slice(0, length));
+            if (!found) continue;
+            if (length === path.length) return true;
+            const isOpen =
+                value !== null && typeof value === "object" && (Array.isArray(value) || Object.keys(value).length === 0);
+            return isOpen;
+        }
+    }
+    return false;
+}
+
+/** Value paths set on a chart that its values.yaml does not declare: typos Helm would ignore. */
+export function unknownHelmValuePaths(chart: ChartName, values: unknown): string[] {
+    return valuePaths(values)
+        .filter((segments) => segments.length > 0 && !declared(chart, segments))
+        .map((segments) => segments.join("."));
+}
+
+let gatewaySchema: ValidateFunction | undefined;
+
+/** Problems of gateway chart values against the chart's own values.schema.json. */
+export function validateGatewayValues(values: unknown): string[] {
+    if (!gatewaySchema) {
+        const schema = JSON.parse(readFileSync(join(upstreamRoot, "istio-1.30.3/charts/gateway/values.schema.json"), "utf8"));
+        gatewaySchema = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
+    }
+    if (gatewaySchema(values)) return [];
+    return (gatewaySchema.errors ?? []).map((e) => `${e.instancePath || "/"}: ${e.message} ${JSON.stringify(e.params)}`);
+}
