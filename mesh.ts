@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createCluster } from "./components/clusters";
+import { createIstioNamespace } from "./components/istioNamespace";
 import { MeshCluster } from "./components/meshCluster";
 import { DomainConfig, MeshConfig } from "./config/model";
 
@@ -7,6 +8,8 @@ import { DomainConfig, MeshConfig } from "./config/model";
 export interface DeployedDomain {
     config: DomainConfig;
     cluster: MeshCluster;
+    /** Name of `istio-system`, as an output of the labelled Namespace (orders its users after it). */
+    istioNamespace: pulumi.Output<string>;
 }
 
 /** What stack outputs publish of each domain, so another stack can federate via StackReference. */
@@ -25,12 +28,26 @@ export interface DeployedMesh {
     kubeconfigs: pulumi.Output<Record<string, string>>;
 }
 
+/** Every domain but `domain`: the peers it federates and shares a mesh with. */
+export function peersOf<T extends { config: DomainConfig }>(domains: T[], domain: T): T[] {
+    return domains.filter((other) => other.config.name !== domain.config.name);
+}
+
 /**
- * Declares the whole mesh for a validated config: one cluster per domain, then per-domain trust,
- * SPIRE and Istio, each wired to every peer. Nothing here assumes two domains.
+ * Declares the whole mesh for a validated config, in phases that follow the data each needs:
+ *   1. per domain: the cluster and its labelled `istio-system`;
+ *   2. per domain: what peers must know before any SPIRE runs (root CA, bundle endpoint);
+ *   3. per domain: SPIRE, federated with every peer using phase 2's outputs;
+ *   4. per domain: Istio, then the remote secrets each cluster holds for every peer.
+ * Nothing here assumes two domains.
  */
 export function deployMesh(mesh: MeshConfig): DeployedMesh {
-    const domains: DeployedDomain[] = mesh.domains.map((config) => ({ config, cluster: createCluster(mesh, config) }));
+    // Phase 1
+    const domains: DeployedDomain[] = mesh.domains.map((config) => {
+        const cluster = createCluster(mesh, config);
+        const namespace = createIstioNamespace(cluster, config.network, cluster as unknown as pulumi.Resource);
+        return { config, cluster, istioNamespace: namespace.metadata.name };
+    });
 
     const outputs: Record<string, DomainOutputs> = Object.fromEntries(
         domains.map(({ config, cluster }) => [

@@ -12,6 +12,8 @@ const settings = require("@pulumi/pulumi/runtime/settings") as {
     waitForRPCs(): Promise<void>;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
+const state = require("@pulumi/pulumi/runtime/state") as { getStore(): object };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string };
 
 /** One resource the program declared, with the options that matter for review. */
@@ -138,14 +140,40 @@ export async function runProgram<T>(program: () => T, options: RunOptions): Prom
 
     const preview = options.preview ?? false;
     const mocks = realisticMocks();
-    await pulumi.runtime.setMocks(mocks, projectName, options.stack, preview);
     const monitor = new RecordingMonitor(mocks);
     settings.setMockOptions(monitor, projectName, options.stack, preview);
+    // What `pulumi.runtime.setMocks` enables, so options such as deletedWith reach the monitor.
+    Object.assign(state.getStore(), {
+        supportsSecrets: true,
+        supportsResourceReferences: true,
+        supportsOutputValues: false,
+        supportsDeletedWith: true,
+        supportsAliasSpecs: true,
+        supportsTransforms: false,
+        supportsParameterization: true,
+    });
 
-    const result = program();
-    await settings.waitForRPCs();
-    await resolveDeep(result);
-    await settings.waitForRPCs();
+    // A failed registration surfaces as an unhandled rejection and leaves the RPC queue waiting
+    // forever; turn it into this run's failure instead of a test timeout.
+    let onRejection: ((reason: unknown) => void) | undefined;
+    const failure = new Promise<never>((_, reject) => {
+        onRejection = (reason: unknown) => reject(reason instanceof Error ? reason : new Error(String(reason)));
+        process.on("unhandledRejection", onRejection);
+    });
+    let result: T;
+    try {
+        result = program();
+        await Promise.race([
+            (async () => {
+                await settings.waitForRPCs();
+                await resolveDeep(result);
+                await settings.waitForRPCs();
+            })(),
+            failure,
+        ]);
+    } finally {
+        if (onRejection) process.off("unhandledRejection", onRejection);
+    }
 
     const resources = monitor.declared;
     const byUrn = new Map(resources.map((r) => [r.urn, r]));
