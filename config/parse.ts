@@ -212,7 +212,14 @@ function parseKind(c: Checker, path: string, value: unknown, defaultImage: strin
         defaultImage,
     );
     const context =
-        kind.context === undefined ? undefined : c.string(`${path}.context`, kind.context);
+        kind.context === undefined
+            ? undefined
+            : c.matching(
+                  `${path}.context`,
+                  kind.context,
+                  /^kind-[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/,
+                  "must be a kubeconfig context that kind wrote, kind-<cluster name> (its node address is read from Docker)",
+              );
     if (nodeImage === undefined) return undefined;
     return context === undefined ? { nodeImage } : { nodeImage, context };
 }

@@ -1,0 +1,283 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { loadMeshConfig } from "../config/load";
+import { configKeys } from "../config/keys";
+import { parseMeshConfig, RawConfig } from "../config/parse";
+import { ConfigError } from "../config/errors";
+import { deployMesh } from "../mesh";
+import { defaultVersions } from "../versions";
+import { createTestRootCa } from "./harness/certificates";
+import { runProgram } from "./harness/program";
+import { projectConfigOf, projectRoot, stackNames } from "./harness/stacks";
+
+const kind = () => projectConfigOf("cluster-kind") as RawConfig;
+const gke = () => projectConfigOf("cluster-gke") as RawConfig;
+type Domain = Record<string, unknown>;
+const domainsOf = (raw: RawConfig) => structuredClone(raw.domains) as Domain[];
+
+/** Parses and returns the single problem message, failing when parsing succeeds. */
+function problemsOf(raw: RawConfig, options = {}): string[] {
+    try {
+        parseMeshConfig(raw, options);
+    } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as ConfigError).problems.map((p) => `${p.key} = ${JSON.stringify(p.value)}: ${p.allowed}`);
+    }
+    throw new Error("expected the config to be rejected");
+}
+
+describe("the stack files", () => {
+    it.each(stackNames)("%s describes the seed's mesh and parses", (stack) => {
+        const mesh = parseMeshConfig(projectConfigOf(stack) as RawConfig);
+        expect(mesh.meshId).toBe("multi-mesh");
+        expect(mesh.domains.map((d) => [d.name, d.trustDomain, d.network])).toEqual([
+            ["cluster-1", "foo.com", "foo-network"],
+            ["cluster-2", "bar.com", "bar-network"],
+        ]);
+    });
+
+    it("switches platform and exposure by stack config alone", () => {
+        const kindMesh = parseMeshConfig(kind());
+        const gkeMesh = parseMeshConfig(gke());
+        expect([kindMesh.platform, kindMesh.exposure]).toEqual(["kind", "NodePort"]);
+        expect([gkeMesh.platform, gkeMesh.exposure]).toEqual(["gke", "LoadBalancer"]);
+        expect(kindMesh.domains.every((d) => d.kind?.nodeImage === defaultVersions.kindNodeImage && !d.gke)).toBe(true);
+        expect(gkeMesh.domains.every((d) => d.gke?.project === "multi-mesh-demo" && !d.kind)).toBe(true);
+    });
+
+    it.each(stackNames)("%s disables the default Kubernetes provider", (stack) => {
+        const file = parse(readFileSync(join(projectRoot, `Pulumi.${stack}.yaml`), "utf8"));
+        expect(file.config["pulumi:disable-default-providers"]).toEqual(["kubernetes"]);
+    });
+
+    it("Pulumi.yaml declares exactly the keys the program reads, with the program's defaults", () => {
+        const project = parse(readFileSync(join(projectRoot, "Pulumi.yaml"), "utf8"));
+        const declared = project.config as Record<string, { type: string; default?: unknown; description: string }>;
+        expect(Object.keys(declared).sort()).toEqual(Object.keys(configKeys).sort());
+        for (const [key, spec] of Object.entries(configKeys)) {
+            expect(declared[key].type, key).toBe(spec.type);
+            expect(declared[key].description, key).toBe(spec.description);
+            expect(declared[key].default, key).toEqual("default" in spec ? spec.default : undefined);
+        }
+    });
+
+    it("applies the documented defaults", () => {
+        const mesh = parseMeshConfig(kind());
+        expect(mesh.certificates).toEqual({ rootCaValidity: "87600h", istiodCertDuration: "1440h", istiodCertRenewBefore: "360h" });
+        expect(mesh.versions).toEqual(defaultVersions);
+        expect(mesh.samplesEnabled).toBe(true);
+        expect(mesh.nodePorts).toEqual({ bundleEndpoint: 30843, eastWest: 31443, ingressHttp: 30080 });
+    });
+
+    it("takes values as the CLI passes them: strings, with JSON for structures", () => {
+        const raw = { ...kind(), domains: JSON.stringify(kind().domains), eastWestNodePort: "31000", samplesEnabled: "false" };
+        const mesh = parseMeshConfig(raw);
+        expect(mesh.nodePorts.eastWest).toBe(31000);
+        expect(mesh.samplesEnabled).toBe(false);
+        expect(mesh.domains).toHaveLength(2);
+    });
+
+    it("lets config override a pinned version", () => {
+        expect(parseMeshConfig({ ...kind(), istioVersion: "1.30.4" }).versions.istio).toBe("1.30.4");
+    });
+});
+
+describe("bad config is rejected with the key, the value and what is allowed", () => {
+    it("fewer than two domains", () => {
+        expect(problemsOf({ ...kind(), domains: domainsOf(kind()).slice(0, 1) })).toEqual([
+            'domains = "1 domain(s)": must list at least two domains: federation needs a peer',
+        ]);
+    });
+
+    it("no domains at all", () => {
+        expect(problemsOf({ ...kind(), domains: undefined })[0]).toMatch(/^domains = undefined: is required/);
+    });
+
+    it.each([
+        ["name", "cluster-1"],
+        ["trustDomain", "foo.com"],
+        ["network", "foo-network"],
+    ])("duplicate %s", (field, value) => {
+        const domains = domainsOf(kind());
+        domains[1][field] = value;
+        expect(problemsOf({ ...kind(), domains })).toEqual([
+            `domains[1].${field} = "${value}": must be unique across domains; domains[0].${field} already uses it`,
+        ]);
+    });
+
+    it.each([
+        ["spiffe://foo.com", /has a scheme/],
+        ["foo.com:8443", /has a port/],
+        ["foo.com/ns", /has a path/],
+        ["Foo.com", /has uppercase letters/],
+        ["foo com", /characters outside the allowed set/],
+        ["", /is required/],
+    ])("trust domain %j", (trustDomain, message) => {
+        const domains = domainsOf(kind());
+        domains[0].trustDomain = trustDomain;
+        const problems = problemsOf({ ...kind(), domains });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/^domains\[0\]\.trustDomain = /);
+        expect(problems[0]).toMatch(message);
+    });
+
+    it("accepts every character the SPIFFE spec allows in a trust domain", () => {
+        const domains = domainsOf(kind());
+        domains[0].trustDomain = "a-b_c.0-9";
+        expect(parseMeshConfig({ ...kind(), domains }).domains[0].trustDomain).toBe("a-b_c.0-9");
+    });
+
+    it("unknown platform", () => {
+        expect(problemsOf({ ...kind(), platform: "eks" })).toEqual(['platform = "eks": must be one of "gke", "kind"']);
+    });
+
+    it("unknown exposure", () => {
+        expect(problemsOf({ ...kind(), exposure: "Ingress" })).toEqual([
+            'exposure = "Ingress": must be one of "LoadBalancer", "NodePort"',
+        ]);
+    });
+
+    it("NodePort exposure on GKE", () => {
+        expect(problemsOf({ ...gke(), exposure: "NodePort" })[0]).toMatch(/^exposure = "NodePort": must be "LoadBalancer" on platform gke/);
+    });
+
+    it("GKE settings missing on gke", () => {
+        const domains = domainsOf(gke());
+        delete domains[1].gke;
+        expect(problemsOf({ ...gke(), domains })).toEqual([
+            "domains[1].gke = undefined: is required on platform gke: an object with project and location",
+        ]);
+    });
+
+    it("GKE project and location missing or malformed", () => {
+        const domains = domainsOf(gke());
+        domains[0].gke = { location: "moon" };
+        expect(problemsOf({ ...gke(), domains })).toEqual([
+            "domains[0].gke.project = undefined: is required",
+            'domains[0].gke.location = "moon": must be a GCP region or zone such as europe-west1 or europe-west1-b',
+        ]);
+    });
+
+    it("node count out of range", () => {
+        const domains = domainsOf(gke());
+        domains[0].gke = { ...(domains[0].gke as object), nodeCount: 0 };
+        expect(problemsOf({ ...gke(), domains })).toEqual(["domains[0].gke.nodeCount = 0: must be a whole number from 1 to 100"]);
+    });
+
+    it("a kind context that kind did not write", () => {
+        const domains = domainsOf(kind());
+        domains[0].kind = { context: "gke_project_zone_cluster" };
+        expect(problemsOf({ ...kind(), domains })[0]).toMatch(/^domains\[0\]\.kind\.context = "gke_project_zone_cluster": must be a kubeconfig context that kind wrote/);
+    });
+
+    it("an unknown domain setting (a typo would otherwise be ignored)", () => {
+        const domains = domainsOf(kind());
+        domains[0].trustdomain = "foo.com";
+        expect(problemsOf({ ...kind(), domains })[0]).toMatch(/^domains\[0\]\.trustdomain = "foo.com": is not a domain setting/);
+    });
+
+    it.each([
+        ["istiodCertDuration", "60d"],
+        ["istiodCertDuration", "1440"],
+        ["istiodCertRenewBefore", "-1h"],
+        ["rootCaValidity", "forever"],
+    ])("malformed duration %s = %j", (key, value) => {
+        expect(problemsOf({ ...kind(), [key]: value })).toEqual([
+            `${key} = "${value}": must be a positive duration such as "1440h", "90m" or "2h30m"`,
+        ]);
+    });
+
+    it("root validity that is not whole hours (tls takes hours)", () => {
+        expect(problemsOf({ ...kind(), rootCaValidity: "90m" })[0]).toMatch(/must be a whole number of hours/);
+    });
+
+    it("renewBefore not shorter than the duration", () => {
+        expect(problemsOf({ ...kind(), istiodCertDuration: "360h", istiodCertRenewBefore: "360h" })).toEqual([
+            'istiodCertRenewBefore = "360h": must be shorter than istiodCertDuration (360h)',
+        ]);
+    });
+
+    it.each([
+        ["istioVersion", "latest"],
+        ["istioVersion", "^1.30.0"],
+        ["spireChartVersion", "0.30"],
+        ["spireCrdsChartVersion", "v0.6.0"],
+    ])("malformed version %s = %j", (key, value) => {
+        expect(problemsOf({ ...kind(), [key]: value })).toEqual([
+            `${key} = "${value}": must be an exact chart version such as 1.2.3 (no ranges, no 'latest')`,
+        ]);
+    });
+
+    it("cert-manager version without its v", () => {
+        expect(problemsOf({ ...kind(), certManagerVersion: "1.21.1" })[0]).toMatch(/with its leading v/);
+    });
+
+    it("a kind node image without a tag", () => {
+        expect(problemsOf({ ...kind(), kindNodeImage: "kindest/node" })[0]).toMatch(/^kindNodeImage = "kindest\/node": must be an image reference/);
+    });
+
+    it("node ports outside the range or shared", () => {
+        expect(problemsOf({ ...kind(), bundleEndpointNodePort: 8443 })).toEqual([
+            "bundleEndpointNodePort = 8443: must be a whole number from 30000 to 32767",
+        ]);
+        expect(problemsOf({ ...kind(), eastWestNodePort: 30843 })).toEqual([
+            "eastWestNodePort = 30843: must differ from bundleEndpointNodePort: one node port serves one Service port",
+        ]);
+    });
+
+    it("a malformed source range", () => {
+        expect(problemsOf({ ...gke(), loadBalancerSourceRanges: ["10.0.0.0/8", "everyone"] })).toEqual([
+            'loadBalancerSourceRanges[1] = "everyone": must be a CIDR such as 203.0.113.0/24',
+        ]);
+    });
+
+    it("a supplied root CA whose key is not a secret config key", async () => {
+        const root = await createTestRootCa("foo.com root");
+        const domains = domainsOf(kind());
+        domains[0].rootCa = { certificatePem: root.certificatePem, privateKeyConfigKey: "fooRootKey" };
+        expect(problemsOf({ ...kind(), domains })[0]).toMatch(
+            /^domains\[0\]\.rootCa\.privateKeyConfigKey = "fooRootKey": must name a secret config key/,
+        );
+        expect(parseMeshConfig({ ...kind(), domains }, { hasSecretKey: (key) => key === "fooRootKey" }).domains[0].rootCa).toEqual({
+            certificatePem: root.certificatePem,
+            privateKeyConfigKey: "fooRootKey",
+        });
+    });
+
+    it("a supplied root that is not a certificate", () => {
+        const domains = domainsOf(kind());
+        domains[0].rootCa = { certificatePem: "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----", privateKeyConfigKey: "k" };
+        expect(problemsOf({ ...kind(), domains }, { hasSecretKey: () => true })[0]).toMatch(/must be one PEM-encoded X\.509 certificate/);
+    });
+
+    it("reports every problem at once", () => {
+        const problems = problemsOf({ ...kind(), platform: "eks", meshId: "Mesh!", istiodCertDuration: "soon" });
+        expect(problems).toHaveLength(3);
+    });
+
+    it("fails before any resource is registered", async () => {
+        const domains = domainsOf(kind());
+        domains[1].trustDomain = "foo.com";
+        const attempt = (projectConfig?: Record<string, unknown>) => {
+            let failure: unknown;
+            const program = () => {
+                try {
+                    return deployMesh(loadMeshConfig());
+                } catch (error) {
+                    failure = error;
+                    return undefined;
+                }
+            };
+            return runProgram(program, { stack: "cluster-kind", projectConfig }).then((run) => ({ run, failure }));
+        };
+        const rejected = await attempt({ ...kind(), domains });
+        expect(String(rejected.failure)).toMatch(/domains\[1\]\.trustDomain = "foo.com": must be unique/);
+        expect(rejected.run.resources).toEqual([]);
+        // The same harness does see resources when config is valid.
+        const accepted = await attempt();
+        expect(accepted.failure).toBeUndefined();
+        expect(accepted.run.resources.length).toBeGreaterThan(0);
+    });
+});
