@@ -3,7 +3,7 @@ import { parse } from "yaml";
 import { loadMeshConfig } from "../config/load";
 import { deployMesh } from "../mesh";
 import { DeclaredResource, isSecretOutput, resolve, runProgram } from "./harness/program";
-import { stackNames, withThirdDomain } from "./harness/stacks";
+import { projectConfigOf, stackNames, withThirdDomain } from "./harness/stacks";
 
 const program = () => deployMesh(loadMeshConfig());
 
@@ -126,8 +126,40 @@ describe.each(stackNames)("%s: every Kubernetes object has an explicit provider"
         const kubernetes = run.resources.filter(
             (r: DeclaredResource) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"),
         );
+        expect(kubernetes.length).toBeGreaterThan(0);
         for (const resource of kubernetes) {
-            expect(resource.provider, `${resource.type} ${resource.name}`).toMatch(/pulumi:providers:kubernetes::/);
+            expect(resource.provider, `${resource.type} ${resource.name}`).toMatch(/pulumi:providers:kubernetes::cluster-\d$/);
         }
+    });
+});
+
+describe("destroy", () => {
+    it("marks objects in a created kind cluster deletedWith the cluster, so destroy does not wait on each", async () => {
+        const run = await runProgram(program, { stack: "cluster-kind" });
+        const objects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
+        expect(objects.length).toBeGreaterThan(0);
+        for (const object of objects) {
+            const cluster = object.provider.split("::").pop()!;
+            expect(object.deletedWith, object.name).toBe(run.one("command:local:Command", `${cluster}-kind`).urn);
+        }
+    });
+
+    it("marks objects in a GKE cluster deletedWith that GKE cluster", async () => {
+        const run = await runProgram(program, { stack: "cluster-gke" });
+        const objects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
+        expect(objects.length).toBeGreaterThan(0);
+        for (const object of objects) {
+            const cluster = object.provider.split("::").pop()!;
+            expect(object.deletedWith, object.name).toBe(run.one("gcp:container/cluster:Cluster", cluster).urn);
+        }
+    });
+
+    it("deletes objects one by one in an existing cluster it does not own", async () => {
+        const config = projectConfigOf("cluster-kind");
+        const domains = (config.domains as Record<string, unknown>[]).map((d) => ({ ...d, kind: { context: `kind-${d.name}` } }));
+        const run = await runProgram(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
+        const objects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
+        expect(objects.length).toBeGreaterThan(0);
+        for (const object of objects) expect(object.deletedWith, object.name).toBe("");
     });
 });
