@@ -5,6 +5,12 @@ import { issueCertificate } from "./certificates";
 
 type State = Record<string, unknown>;
 
+// The SDK's marker of a serialized secret value (what `pulumi.secret` looks like on the wire).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string };
+const secretSignatureKey = rpc.specialSigKey;
+const secretSignature = rpc.specialSecretSig;
+
 /** Hands out distinct addresses per name, so wiring tests can tell clusters apart. */
 class AddressBook {
     private readonly assigned = new Map<string, string>();
@@ -38,7 +44,21 @@ function tlsPrivateKey(inputs: State): State {
     };
 }
 
-async function tlsSelfSignedCert(inputs: State): Promise<State> {
+/**
+ * Inputs with Pulumi's secret envelopes removed. Mocks receive a secret input (such as a
+ * PrivateKey's `privateKeyPem` feeding a certificate) still wrapped; reading it needs the value,
+ * while the state handed back keeps the envelope so the output stays secret.
+ */
+function revealSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(revealSecrets);
+    if (value === null || typeof value !== "object") return value;
+    const record = value as Record<string, unknown>;
+    if (record[secretSignatureKey] === secretSignature) return revealSecrets(record.value);
+    return Object.fromEntries(Object.entries(record).map(([key, item]) => [key, revealSecrets(item)]));
+}
+
+async function tlsSelfSignedCert(state: State): Promise<State> {
+    const inputs = revealSecrets(state) as State;
     const subject = (inputs.subject ?? {}) as Record<string, string | undefined>;
     const parts = [`CN=${subject.commonName ?? "unnamed"}`];
     if (subject.organization) parts.push(`O=${subject.organization}`);
@@ -51,7 +71,7 @@ async function tlsSelfSignedCert(inputs: State): Promise<State> {
         dnsNames: (inputs.dnsNames as string[] | undefined) ?? [],
         uris: (inputs.uris as string[] | undefined) ?? [],
     });
-    return { ...inputs, certPem };
+    return { ...state, certPem };
 }
 
 /** A throwaway CA certificate standing in for a cluster's API server CA. */
@@ -116,6 +136,19 @@ export function realisticMocks(): pulumi.runtime.Mocks {
                 case "gcp:container/nodePool:NodePool":
                     return { id, state: { ...inputs, name: `${args.name}-pool` } };
                 case "kubernetes:core/v1:Service": {
+                    if (args.id && inputs.spec === undefined) {
+                        // A read (`Service.get`) of a Service some chart created, e.g. an Istio
+                        // gateway's: answered as that chart's default type, a LoadBalancer.
+                        const [namespace, name] = args.id.includes("/") ? args.id.split("/") : ["default", args.id];
+                        return {
+                            id: args.id,
+                            state: {
+                                metadata: { name, namespace },
+                                spec: { type: "LoadBalancer", clusterIP: "10.96.0.11" },
+                                status: { loadBalancer: { ingress: [{ ip: loadBalancers.addressOf(args.name) }] } },
+                            },
+                        };
+                    }
                     const spec = (inputs.spec ?? {}) as State;
                     const status =
                         spec.type === "LoadBalancer" ? { loadBalancer: { ingress: [{ ip: loadBalancers.addressOf(args.name) }] } } : {};
