@@ -1,0 +1,258 @@
+import { Exposure, NodePorts } from "../../config/model";
+import { istioNamespaceName } from "../istioNamespace";
+import { gatewayTemplates, nativeSidecarsEnvValue, sidecarTemplates, spireInjectionTemplates } from "./injectionTemplates";
+
+/**
+ * Pure builders of the Istio chart values and objects that `IstioMultiPrimary` declares. They
+ * take plain values only, so tests check them directly and the component resolves its Outputs
+ * once before calling them.
+ */
+
+/** Helm release (and so workload and Service) name of the east-west gateway. */
+export const eastWestGatewayName = "istio-eastwestgateway";
+/** Helm release (and so workload and Service) name of the ingress gateway. */
+export const ingressGatewayName = "istio-ingressgateway";
+/**
+ * The gateway chart labels its pods `istio: <release name without "istio-">`; the
+ * cross-network Gateway selects the east-west pods by that label.
+ */
+export const eastWestGatewaySelector = { istio: "eastwestgateway" } as const;
+
+/** Port of the east-west gateway that carries cross-network mTLS (SNI auto-passthrough). */
+export const crossNetworkPort = 15443;
+/** Port the ingress gateway serves plain HTTP on. */
+export const ingressHttpPort = 80;
+/** ServiceAccount from the `base` chart that peers' istiod use to watch this cluster. */
+export const readerServiceAccount = "istio-reader-service-account";
+/** Same name istioctl gives it, so `istioctl create-remote-secret` would find and reuse it. */
+export const readerTokenSecretName = `${readerServiceAccount}-istio-remote-secret-token`;
+/** istiod only watches Secrets with this label for remote clusters. */
+export const multiClusterSecretLabel = { "istio/multiCluster": "true" } as const;
+
+/** Label istiod and the gateway chart use to place a Service, pod or namespace in a network. */
+const networkLabel = "topology.istio.io/network";
+
+/** A peer cluster as istiod in this cluster must know it. */
+export interface IstioPeer {
+    /** The peer's Istio cluster ID (its `global.multiCluster.clusterName`). */
+    clusterName: string;
+    /** The peer's Istio network. */
+    network: string;
+    /** The peer's SPIFFE trust domain, accepted as an alias of this one. */
+    trustDomain: string;
+    /** NodePort exposure only: the address this cluster's pods reach the peer's node ports on. */
+    nodeAddress?: string;
+}
+
+/** Everything the values of one cluster's Istio depend on. */
+export interface IstioValuesInput {
+    meshId: string;
+    clusterName: string;
+    network: string;
+    /** This cluster's SPIFFE trust domain: SPIRE issues every proxy an SVID in it. */
+    trustDomain: string;
+    peers: IstioPeer[];
+    exposure: Exposure;
+    nodePorts: Pick<NodePorts, "eastWest" | "ingressHttp">;
+    /** Source ranges of the LoadBalancer Services; empty leaves them open. */
+    loadBalancerSourceRanges: string[];
+}
+
+/** One network of `global.meshNetworks` (the MeshNetworks `Network` message). */
+export interface MeshNetwork {
+    endpoints: { fromRegistry: string }[];
+    gateways?: ({ address: string; port: number } | { registryServiceName: string; port: number })[];
+}
+
+export interface IstioBaseValues {
+    global: { enableReaderRBAC: boolean };
+}
+
+export interface IstiodValues {
+    global: {
+        meshID: string;
+        multiCluster: { clusterName: string };
+        network: string;
+        meshNetworks: Record<string, MeshNetwork>;
+    };
+    meshConfig: {
+        trustDomain: string;
+        trustDomainAliases: string[];
+        defaultConfig: { proxyMetadata: Record<string, string> };
+    };
+    env: Record<string, string>;
+    sidecarInjectorWebhook: { templates: Record<string, string>; defaultTemplates: string[] };
+}
+
+export interface GatewayServicePort {
+    name: string;
+    port: number;
+    targetPort: number;
+    protocol: "TCP";
+    nodePort?: number;
+}
+
+export interface GatewayValues {
+    networkGateway?: string;
+    labels?: Record<string, string>;
+    env?: Record<string, string>;
+    podAnnotations: Record<string, string>;
+    service: { type: "LoadBalancer" | "NodePort"; ports?: GatewayServicePort[]; loadBalancerSourceRanges?: string[] };
+}
+
+/** The `base` chart: CRDs, and the reader ServiceAccount that remote secrets depend on. */
+export function istioBaseValues(): IstioBaseValues {
+    // The chart's default, stated because the remote secrets rely on the ServiceAccount it creates.
+    return { global: { enableReaderRBAC: true } };
+}
+
+/**
+ * `global.meshNetworks`: for every network, which registry (cluster) its endpoints come from and
+ * how other networks reach it.
+ *
+ * NodePort: istiod can discover a NodePort gateway only through node ExternalIPs, which kind
+ * nodes lack, so each peer network gets its gateway's address and fixed node port explicitly.
+ * Its own network needs no gateway: local endpoints are reached directly.
+ *
+ * LoadBalancer: no address is written anywhere. Each network names the east-west Service of its
+ * own registry, and istiod reads the address from that Service's load balancer status (the
+ * chart's `networkGateway` label leads istiod to the same Service, so both agree).
+ */
+export function meshNetworks(input: IstioValuesInput): Record<string, MeshNetwork> {
+    const networks: Record<string, MeshNetwork> = {};
+    const registryGateway = { registryServiceName: `${eastWestGatewayName}.${istioNamespaceName}.svc.cluster.local`, port: crossNetworkPort };
+    if (input.exposure === "LoadBalancer") {
+        networks[input.network] = { endpoints: [{ fromRegistry: input.clusterName }], gateways: [registryGateway] };
+        for (const peer of input.peers) {
+            networks[peer.network] = { endpoints: [{ fromRegistry: peer.clusterName }], gateways: [registryGateway] };
+        }
+        return networks;
+    }
+    networks[input.network] = { endpoints: [{ fromRegistry: input.clusterName }] };
+    for (const peer of input.peers) {
+        if (!peer.nodeAddress) {
+            throw new Error(`cluster ${input.clusterName}: peer ${peer.clusterName} has no node address for NodePort exposure`);
+        }
+        networks[peer.network] = {
+            endpoints: [{ fromRegistry: peer.clusterName }],
+            gateways: [{ address: peer.nodeAddress, port: input.nodePorts.eastWest }],
+        };
+    }
+    return networks;
+}
+
+/** The `istiod` chart of one primary cluster. */
+export function istiodValues(input: IstioValuesInput): IstiodValues {
+    return {
+        global: {
+            meshID: input.meshId,
+            multiCluster: { clusterName: input.clusterName },
+            network: input.network,
+            meshNetworks: meshNetworks(input),
+        },
+        meshConfig: {
+            // Must equal SPIRE's trust domain: istiod derives the identities it expects from it.
+            trustDomain: input.trustDomain,
+            // Peers' SVIDs carry their own trust domains; authorization treats them as this one.
+            trustDomainAliases: input.peers.map((peer) => peer.trustDomain),
+            defaultConfig: {
+                // The agent answers DNS for mesh services, so a name that only a peer cluster
+                // defines (the failover demo) still resolves. A map of strings in ProxyConfig.
+                proxyMetadata: { ISTIO_META_DNS_CAPTURE: "true" },
+            },
+        },
+        // The chart has no value for this; its generic env map reaches istiod's container.
+        env: { ENABLE_NATIVE_SIDECARS: nativeSidecarsEnvValue() },
+        sidecarInjectorWebhook: {
+            templates: spireInjectionTemplates(),
+            // Every injected workload takes its identity from SPIRE without an annotation of its
+            // own; gateway pods name their templates explicitly and are not affected.
+            defaultTemplates: [...sidecarTemplates],
+        },
+    };
+}
+
+/** Pod annotations that make a gateway take its identity from SPIRE. */
+function gatewayPodAnnotations(): Record<string, string> {
+    return { "inject.istio.io/templates": gatewayTemplates.join(",") };
+}
+
+function loadBalancerService(sourceRanges: string[]): GatewayValues["service"] {
+    return { type: "LoadBalancer", ...(sourceRanges.length > 0 ? { loadBalancerSourceRanges: sourceRanges } : {}) };
+}
+
+function tcpPort(name: string, port: number, nodePort?: number): GatewayServicePort {
+    return { name, port, targetPort: port, protocol: "TCP", ...(nodePort !== undefined ? { nodePort } : {}) };
+}
+
+/**
+ * The east-west gateway: cross-network mTLS on 15443, plus the status port and the istiod and
+ * webhook ports Istio's multi-network setup exposes (they carry traffic only if a Gateway
+ * resource opens them; this program opens only 15443).
+ */
+export function eastWestGatewayValues(input: IstioValuesInput): GatewayValues {
+    if (input.exposure === "LoadBalancer") {
+        return {
+            networkGateway: input.network,
+            podAnnotations: gatewayPodAnnotations(),
+            service: loadBalancerService(input.loadBalancerSourceRanges),
+        };
+    }
+    // `networkGateway` renders its own port list without node ports, so NodePort mode sets what
+    // it would set (network label and requested network view) by hand, with a fixed 15443.
+    return {
+        labels: { [networkLabel]: input.network },
+        env: { ISTIO_META_REQUESTED_NETWORK_VIEW: input.network },
+        podAnnotations: gatewayPodAnnotations(),
+        service: {
+            type: "NodePort",
+            ports: [
+                tcpPort("status-port", 15021),
+                tcpPort("tls", crossNetworkPort, input.nodePorts.eastWest),
+                tcpPort("tls-istiod", 15012),
+                tcpPort("tls-webhook", 15017),
+            ],
+        },
+    };
+}
+
+/** The ingress gateway (the seed's helloworld entry point). */
+export function ingressGatewayValues(input: IstioValuesInput): GatewayValues {
+    if (input.exposure === "LoadBalancer") {
+        return { podAnnotations: gatewayPodAnnotations(), service: loadBalancerService(input.loadBalancerSourceRanges) };
+    }
+    return {
+        podAnnotations: gatewayPodAnnotations(),
+        service: {
+            type: "NodePort",
+            // The chart replaces its port list with this one, so all three ports are listed.
+            ports: [tcpPort("status-port", 15021), tcpPort("http2", ingressHttpPort, input.nodePorts.ingressHttp), tcpPort("https", 443)],
+        },
+    };
+}
+
+/** `host:port`, bracketing IPv6 hosts. */
+export function hostPort(host: string, port: number): string {
+    return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** Spec of the Gateway that lets peers' proxies reach this network's services through 15443. */
+export function crossNetworkGatewaySpec(): Record<string, unknown> {
+    return {
+        selector: { ...eastWestGatewaySelector },
+        servers: [
+            {
+                port: { number: crossNetworkPort, name: "tls", protocol: "TLS" },
+                // The gateway routes on the SNI that encodes the target service and never
+                // terminates the peers' mTLS: identities stay end to end.
+                tls: { mode: "AUTO_PASSTHROUGH" },
+                hosts: ["*.local"],
+            },
+        ],
+    };
+}
+
+/** Spec of the mesh-wide PeerAuthentication (in the root namespace): plaintext is refused. */
+export function strictPeerAuthenticationSpec(): Record<string, unknown> {
+    return { mtls: { mode: "STRICT" } };
+}

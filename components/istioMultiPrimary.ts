@@ -1,0 +1,264 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { Exposure, NodePorts } from "../config/model";
+import { chartRepositories } from "../versions";
+import {
+    crossNetworkGatewaySpec,
+    crossNetworkPort,
+    eastWestGatewayName,
+    eastWestGatewayValues,
+    hostPort,
+    ingressGatewayName,
+    ingressGatewayValues,
+    ingressHttpPort,
+    istioBaseValues,
+    istiodValues,
+    IstioValuesInput,
+    readerServiceAccount,
+    readerTokenSecretName,
+    strictPeerAuthenticationSpec,
+} from "./istio/values";
+import { inCluster, MeshCluster } from "./meshCluster";
+
+/** A peer cluster of the mesh, as this cluster's istiod must know it. */
+export interface IstioMultiPrimaryPeer {
+    /** Peer's Istio cluster ID: the key of its remote secret and of its `fromRegistry` network. */
+    clusterName: string;
+    /** Peer's Istio network, reached through the peer's east-west gateway. */
+    network: string;
+    /** Peer's SPIFFE trust domain, listed in `trustDomainAliases` so its SVIDs are accepted. */
+    trustDomain: string;
+    /**
+     * Address of the peer's nodes as this cluster's pods reach them; required in NodePort
+     * exposure, where istiod is told the peer gateway's address because it cannot discover it.
+     */
+    nodeAddress?: pulumi.Input<string>;
+}
+
+export interface IstioMultiPrimaryArgs {
+    /** The cluster this Istio control plane runs in; every object goes through its provider. */
+    cluster: MeshCluster;
+    /**
+     * Name of `istio-system`, as an output of the Namespace labelled with the network: istiod
+     * reads that label, so nothing of Istio may exist before it.
+     */
+    namespace: pulumi.Input<string>;
+    /** Mesh ID shared by every cluster: proxies of one mesh trust and route to each other. */
+    meshId: string;
+    /** This cluster's Istio network (one per cluster: the clusters share no pod network). */
+    network: string;
+    /** This cluster's SPIFFE trust domain; istiod's `trustDomain` must equal SPIRE's. */
+    trustDomain: string;
+    /** Every other cluster of the mesh. */
+    peers: IstioMultiPrimaryPeer[];
+    /** How peers reach this cluster's gateways: cloud load balancers or fixed node ports. */
+    exposure: Exposure;
+    /** Fixed node ports of the gateways in NodePort exposure (peers are told them up front). */
+    nodePorts: Pick<NodePorts, "eastWest" | "ingressHttp">;
+    /** Who may reach the LoadBalancer Services; empty leaves them open to everyone. */
+    loadBalancerSourceRanges: string[];
+    /** Version of the `base`, `istiod` and `gateway` charts (one Istio release for all three). */
+    istioVersion: string;
+    /**
+     * What istiod and the gateways must wait for without consuming a value of it: istiod decides
+     * at startup between the plugged `cacerts` CA and a self-signed one, so the cacerts
+     * Certificate must be Ready first; gateways only become ready once SPIRE, federated with
+     * every peer, issues them SVIDs (SPIRE refuses entries naming a domain it has no bundle for).
+     */
+    trustReady: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The API server credentials peers' istiod use to watch this cluster. */
+export interface ReaderCredentials {
+    /** Base64 PEM of the CA that signed the API server's certificate (kubeconfig form). */
+    caCertificateBase64: string;
+    /** Token of `istio-reader-service-account`, decoded. */
+    token: string;
+}
+
+/**
+ * One primary of a multi-primary, multi-network Istio mesh whose proxies take their identity from
+ * SPIRE: the `base`, `istiod` and two `gateway` charts, the cross-network Gateway, mesh-wide
+ * STRICT mTLS, and the reader token that peers' remote secrets carry. The remote secrets
+ * themselves cross clusters and are declared by `IstioRemoteSecrets` once every primary exists.
+ */
+export class IstioMultiPrimary extends pulumi.ComponentResource {
+    readonly network: string;
+    readonly cluster: MeshCluster;
+    /** Name of `istio-system` (an output of the labelled Namespace). */
+    readonly namespace: pulumi.Output<string>;
+    readonly base: k8s.helm.v3.Release;
+    readonly istiod: k8s.helm.v3.Release;
+    readonly eastWestGateway: k8s.helm.v3.Release;
+    readonly ingressGateway: k8s.helm.v3.Release;
+    /**
+     * Where peers reach the east-west gateway's cross-network port, as `host:port`: the load
+     * balancer address read from the chart's Service and 15443, or the node address and the
+     * fixed node port.
+     */
+    readonly eastWestAddress: pulumi.Output<string>;
+    /** Where clients reach the ingress gateway's HTTP port, as `host:port` (same sources). */
+    readonly ingressAddress: pulumi.Output<string>;
+    /** CA and token for a kubeconfig that reads this cluster (a Pulumi secret). */
+    readonly readerCredentials: pulumi.Output<ReaderCredentials>;
+
+    constructor(name: string, args: IstioMultiPrimaryArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("spire-istio-mesh:index:IstioMultiPrimary", name, {}, opts);
+        const cluster = args.cluster;
+        const prefix = cluster.clusterName;
+        this.network = args.network;
+        this.cluster = cluster;
+        this.namespace = pulumi.output(args.namespace);
+
+        const localInput: IstioValuesInput = {
+            meshId: args.meshId,
+            clusterName: cluster.clusterName,
+            network: args.network,
+            trustDomain: args.trustDomain,
+            peers: args.peers.map(({ clusterName, network, trustDomain }) => ({ clusterName, network, trustDomain })),
+            exposure: args.exposure,
+            nodePorts: args.nodePorts,
+            loadBalancerSourceRanges: args.loadBalancerSourceRanges,
+        };
+        // Peers' node addresses are only known once their clusters exist; istiod's values wait for them.
+        const istiodInput = pulumi
+            .all(args.peers.map((peer) => pulumi.output(peer.nodeAddress)))
+            .apply((addresses): IstioValuesInput => ({
+                ...localInput,
+                peers: localInput.peers.map((peer, index) => ({ ...peer, nodeAddress: addresses[index] })),
+            }));
+
+        const chart = (chartName: string) => ({
+            chart: chartName,
+            version: args.istioVersion,
+            namespace: this.namespace,
+            repositoryOpts: { repo: chartRepositories.istio },
+        });
+
+        this.base = new k8s.helm.v3.Release(
+            `${prefix}-istio-base`,
+            { name: "istio-base", ...chart("base"), values: istioBaseValues() },
+            inCluster(cluster, this),
+        );
+
+        // Plugged CA: the chart mounts Secret `cacerts` at /etc/cacerts. Finding `tls.crt` there,
+        // istiod uses the kubernetes.io/tls layout cert-manager writes (tls.crt + tls.key sign,
+        // ca.crt is the root). It watches the directory and loads a renewed intermediate by itself
+        // (there is no switch for this since Istio 1.19), so cert-manager's rotation needs no
+        // restart; a changed *root* would be refused. Plugged-or-self-signed is decided once at
+        // startup, hence the wait on trustReady.
+        this.istiod = new k8s.helm.v3.Release(
+            `${prefix}-istiod`,
+            { name: "istiod", ...chart("istiod"), values: istiodInput.apply(istiodValues) },
+            // base: istiod watches the CRDs it installs.
+            inCluster(cluster, this, { dependsOn: [this.base, ...args.trustReady] }),
+        );
+
+        // Gateway pods are injected by istiod's webhook and turn ready only with an SVID from SPIRE.
+        const gatewayOptions = () => inCluster(cluster, this, { dependsOn: [this.istiod, ...args.trustReady] });
+        this.eastWestGateway = new k8s.helm.v3.Release(
+            `${prefix}-${eastWestGatewayName}`,
+            { name: eastWestGatewayName, ...chart("gateway"), values: eastWestGatewayValues(localInput) },
+            gatewayOptions(),
+        );
+        this.ingressGateway = new k8s.helm.v3.Release(
+            `${prefix}-${ingressGatewayName}`,
+            { name: ingressGatewayName, ...chart("gateway"), values: ingressGatewayValues(localInput) },
+            gatewayOptions(),
+        );
+
+        // CRDs come from base; istiod's validating webhook must answer before Istio objects are admitted.
+        const afterCharts = () => inCluster(cluster, this, { dependsOn: [this.base, this.istiod] });
+        new k8s.apiextensions.CustomResource(
+            `${prefix}-cross-network-gateway`,
+            {
+                apiVersion: "networking.istio.io/v1",
+                kind: "Gateway",
+                metadata: { name: "cross-network-gateway", namespace: this.namespace },
+                spec: crossNetworkGatewaySpec(),
+            },
+            afterCharts(),
+        );
+        new k8s.apiextensions.CustomResource(
+            `${prefix}-mesh-mtls`,
+            {
+                apiVersion: "security.istio.io/v1",
+                kind: "PeerAuthentication",
+                // `default` in the root namespace is the mesh-wide policy.
+                metadata: { name: "default", namespace: this.namespace },
+                spec: strictPeerAuthenticationSpec(),
+            },
+            afterCharts(),
+        );
+
+        // Since Kubernetes 1.24 no token Secret is made for a ServiceAccount; this asks the token
+        // controller for a long-lived one. The ServiceAccount comes from base (a Secret naming a
+        // missing account is deleted by the controller).
+        const readerToken = new k8s.core.v1.Secret(
+            `${prefix}-istio-reader-token`,
+            {
+                metadata: {
+                    name: readerTokenSecretName,
+                    namespace: this.namespace,
+                    annotations: {
+                        "kubernetes.io/service-account.name": readerServiceAccount,
+                        // The controller fills the token after creation; peers need it filled.
+                        "pulumi.com/waitFor": "jsonpath={.data.token}",
+                    },
+                },
+                type: "kubernetes.io/service-account-token",
+            },
+            inCluster(cluster, this, { dependsOn: [this.base], additionalSecretOutputs: ["data"] }),
+        );
+        this.readerCredentials = pulumi.secret(
+            readerToken.data.apply((data): ReaderCredentials => {
+                const token = data?.token;
+                const ca = data?.["ca.crt"];
+                if (!token || !ca) {
+                    throw new pulumi.ResourceError(`${readerTokenSecretName} in ${prefix} has no token or ca.crt`, readerToken);
+                }
+                return { caCertificateBase64: ca, token: Buffer.from(token, "base64").toString("utf8") };
+            }),
+        );
+
+        if (args.exposure === "NodePort") {
+            const nodeAddress = cluster.nodeAddress;
+            if (!nodeAddress) {
+                throw new pulumi.ResourceError(`cluster ${prefix} has no node address for NodePort exposure`, this);
+            }
+            // Node ports are fixed by config and the node address is the cluster's own; no read is needed.
+            this.eastWestAddress = nodeAddress.apply((host) => hostPort(host, args.nodePorts.eastWest));
+            this.ingressAddress = nodeAddress.apply((host) => hostPort(host, args.nodePorts.ingressHttp));
+        } else {
+            this.eastWestAddress = this.loadBalancerHost(this.eastWestGateway, eastWestGatewayName).apply((host) => hostPort(host, crossNetworkPort));
+            this.ingressAddress = this.loadBalancerHost(this.ingressGateway, ingressGatewayName).apply((host) => hostPort(host, ingressHttpPort));
+        }
+
+        this.registerOutputs({
+            network: this.network,
+            eastWestAddress: this.eastWestAddress,
+            ingressAddress: this.ingressAddress,
+        });
+    }
+
+    /**
+     * The load balancer address of a gateway chart's Service. The chart, not this program, owns
+     * the Service, so it is read back; its ID comes from the Release's status, so the read
+     * happens after Helm's wait, which holds the Release until the address is assigned.
+     */
+    private loadBalancerHost(release: k8s.helm.v3.Release, gatewayName: string): pulumi.Output<string> {
+        const service = k8s.core.v1.Service.get(
+            `${this.cluster.clusterName}-${gatewayName}-service`,
+            pulumi.interpolate`${release.status.namespace}/${release.status.name}`,
+            inCluster(this.cluster, this),
+        );
+        return service.status.apply((status) => {
+            const ingress = status?.loadBalancer?.ingress?.[0];
+            const host = ingress?.ip || ingress?.hostname;
+            if (!host) {
+                throw new pulumi.ResourceError(`gateway Service ${gatewayName} in ${this.cluster.clusterName} has no load balancer address`, this);
+            }
+            return host;
+        });
+    }
+}

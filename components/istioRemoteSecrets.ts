@@ -1,0 +1,103 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { tokenKubeconfig } from "../lib/kubeconfig";
+import { multiClusterSecretLabel } from "./istio/values";
+import { IstioMultiPrimary, ReaderCredentials } from "./istioMultiPrimary";
+import { inCluster, MeshCluster } from "./meshCluster";
+
+/** How a holder's istiod reaches one peer's API server. */
+export interface RemoteClusterAccess {
+    /** The peer's Istio cluster ID; istiod registers the peer's services under it. */
+    clusterName: string;
+    /** The peer's API server as the holder's pods reach it (not a host-only 127.0.0.1). */
+    apiServerUrl: pulumi.Input<string>;
+    /** The peer's reader token and API server CA (a Pulumi secret). */
+    credentials: pulumi.Input<ReaderCredentials>;
+}
+
+export interface IstioRemoteSecretsArgs {
+    /** The cluster whose istiod uses the secrets; they live in its `istio-system`. */
+    holder: MeshCluster;
+    /** Name of the holder's `istio-system` (istiod watches only its own namespace for them). */
+    namespace: pulumi.Input<string>;
+    /** Every peer the holder's istiod must discover services and endpoints in. */
+    peers: RemoteClusterAccess[];
+}
+
+/** Name, labels and annotations of the remote secret for `clusterName`, as istioctl writes them. */
+export function remoteSecretMetadata(clusterName: string): {
+    name: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+} {
+    return {
+        name: `istio-remote-secret-${clusterName}`,
+        // istiod selects remote secrets by this label only.
+        labels: { ...multiClusterSecretLabel },
+        // For people and istioctl; istiod takes the cluster ID from the data key instead.
+        annotations: { "networking.istio.io/cluster": clusterName },
+    };
+}
+
+/** The kubeconfig istiod reads from a remote secret: an inline token, which istiod accepts. */
+export function remoteSecretKubeconfig(clusterName: string, apiServerUrl: string, credentials: ReaderCredentials): string {
+    return tokenKubeconfig({
+        name: clusterName,
+        server: apiServerUrl,
+        caCertificateBase64: credentials.caCertificateBase64,
+        token: credentials.token,
+    });
+}
+
+/**
+ * The remote secrets one cluster holds: one per peer, which is what `istioctl create-remote-secret
+ * | kubectl apply` would produce, built from the peer's reader token without istioctl.
+ */
+export class IstioRemoteSecrets extends pulumi.ComponentResource {
+    readonly secrets: k8s.core.v1.Secret[];
+
+    constructor(name: string, args: IstioRemoteSecretsArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("spire-istio-mesh:index:IstioRemoteSecrets", name, {}, opts);
+        this.secrets = args.peers.map((peer) => {
+            const kubeconfig = pulumi
+                .all([pulumi.output(peer.apiServerUrl), pulumi.output(peer.credentials)])
+                .apply(([url, credentials]) => remoteSecretKubeconfig(peer.clusterName, url, credentials));
+            return new k8s.core.v1.Secret(
+                `${args.holder.clusterName}-istio-remote-secret-${peer.clusterName}`,
+                {
+                    metadata: { ...remoteSecretMetadata(peer.clusterName), namespace: args.namespace },
+                    // The data key is the cluster ID istiod registers; it ignores its own ID.
+                    stringData: pulumi.secret(kubeconfig.apply((text) => ({ [peer.clusterName]: text }))),
+                },
+                inCluster(args.holder, this),
+            );
+        });
+        this.registerOutputs({});
+    }
+}
+
+/**
+ * The cross-cluster phase: once every primary exists, each cluster gets a remote secret for
+ * every other, so every istiod sees every cluster's endpoints. Each secret lives in the holder
+ * cluster, through the holder's provider, and goes when the holder's cluster goes.
+ */
+export function connectPrimaries(primaries: IstioMultiPrimary[]): IstioRemoteSecrets[] {
+    return primaries.map(
+        (holder) =>
+            new IstioRemoteSecrets(
+                `${holder.cluster.clusterName}-remote-secrets`,
+                {
+                    holder: holder.cluster,
+                    namespace: holder.namespace,
+                    peers: primaries
+                        .filter((peer) => peer.cluster.clusterName !== holder.cluster.clusterName)
+                        .map((peer) => ({
+                            clusterName: peer.cluster.clusterName,
+                            apiServerUrl: peer.cluster.apiServerUrl,
+                            credentials: peer.readerCredentials,
+                        })),
+                },
+                { parent: holder },
+            ),
+    );
+}
