@@ -282,3 +282,63 @@ export function validateGatewayValues(values: unknown): string[] {
     if (gatewaySchema(values)) return [];
     return (gatewaySchema.errors ?? []).map((e) => `${e.instancePath || "/"}: ${e.message} ${JSON.stringify(e.params)}`);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Istio MeshConfig (istiod's `meshConfig` value)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * JSON names of the fields of `istio.mesh.v1alpha1.MeshConfig` at Istio 1.30.3 (istio/api tag
+ * 1.30.3, mesh/v1alpha1/config.proto; oneof members included, reserved fields not). The istiod
+ * chart has no schema and writes `meshConfig` verbatim into the mesh ConfigMap, where istiod
+ * rejects an unknown field at startup, so the tests check keys here instead.
+ */
+export const meshConfigFields = [
+    "proxyListenPort", "proxyInboundListenPort", "proxyHttpPort", "connectTimeout", "hboneIdleTimeout",
+    "protocolDetectionTimeout", "tcpKeepalive", "ingressClass", "ingressService", "ingressControllerMode",
+    "ingressSelector", "enableTracing", "accessLogFile", "accessLogFormat", "accessLogEncoding",
+    "enableEnvoyAccessLogService", "disableEnvoyListenerLog", "defaultConfig", "outboundTrafficPolicy",
+    "inboundTrafficPolicy", "configSources", "enableAutoMtls", "trustDomain", "trustDomainAliases",
+    "caCertificates", "defaultServiceExportTo", "defaultVirtualServiceExportTo", "defaultDestinationRuleExportTo",
+    "rootNamespace", "localityLbSetting", "dnsRefreshRate", "h2UpgradePolicy", "inboundClusterStatName",
+    "outboundClusterStatName", "certificates", "serviceSettings", "serviceScopeConfigs", "enablePrometheusMerge",
+    "verifyCertificateAtClient", "ca", "extensionProviders", "defaultProviders", "discoverySelectors",
+    "pathNormalization", "defaultHttpRetryPolicy", "meshMTLS", "tlsDefaults",
+] as const;
+
+/**
+ * JSON names of the fields of `istio.mesh.v1alpha1.ProxyConfig` (mesh/v1alpha1/proxy.proto at the
+ * same tag): what `meshConfig.defaultConfig` may hold.
+ */
+export const proxyConfigFields = [
+    "configPath", "binaryPath", "serviceCluster", "tracingServiceName", "drainDuration", "discoveryAddress",
+    "discoveryRefreshDelay", "zipkinAddress", "statsdUdpAddress", "envoyMetricsServiceAddress", "proxyAdminPort",
+    "availabilityZone", "controlPlaneAuthPolicy", "customConfigFile", "statNameLength", "concurrency",
+    "proxyBootstrapTemplatePath", "interceptionMode", "tracing", "sds", "envoyAccessLogService",
+    "envoyMetricsService", "proxyMetadata", "runtimeValues", "statusPort", "extraStatTags", "gatewayTopology",
+    "terminationDrainDuration", "meshId", "readinessProbe", "proxyStatsMatcher", "holdApplicationUntilProxyStarts",
+    "caCertificatesPem", "image", "privateKeyProvider", "proxyHeaders", "fileFlushInterval", "fileFlushMinSizeKb",
+    "statsCompression",
+] as const;
+
+/**
+ * Problems of an istiod `meshConfig` value: keys that MeshConfig or ProxyConfig do not declare,
+ * and `proxyMetadata` entries that are not strings (it is a map<string, string>).
+ */
+export function meshConfigProblems(meshConfig: Record<string, unknown>): string[] {
+    const problems: string[] = [];
+    const meshFields: readonly string[] = meshConfigFields;
+    const proxyFields: readonly string[] = proxyConfigFields;
+    for (const key of Object.keys(meshConfig)) {
+        if (!meshFields.includes(key)) problems.push(`meshConfig.${key}: not a MeshConfig field`);
+    }
+    const defaultConfig = meshConfig.defaultConfig as Record<string, unknown> | undefined;
+    for (const key of Object.keys(defaultConfig ?? {})) {
+        if (!proxyFields.includes(key)) problems.push(`meshConfig.defaultConfig.${key}: not a ProxyConfig field`);
+    }
+    const metadata = (defaultConfig?.proxyMetadata ?? {}) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(metadata)) {
+        if (typeof value !== "string") problems.push(`meshConfig.defaultConfig.proxyMetadata.${key}: ${typeof value}, not a string`);
+    }
+    return problems;
+}
