@@ -1,0 +1,253 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { defaultRefreshHintSeconds } from "../lib/spiffeBundle";
+import { chartRepositories } from "../versions";
+import { inCluster, MeshCluster } from "./meshCluster";
+import { bundleEndpointPort, SpireBundleEndpoint, spireClassName, spireReleaseName } from "./spireBundleEndpoint";
+
+/** API version of the SPIRE controller manager's CRDs (spire-crds chart). */
+const spireApiVersion = "spire.spiffe.io/v1alpha1";
+
+/** Istio's identity layout: what istiod and peers expect in a workload's URI SAN. */
+export const istioSpiffeIdTemplate = "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}";
+
+/** Label Istio's injection puts on every injected pod, sidecars and gateways alike. */
+export const injectedPodLabel = "service.istio.io/canonical-name";
+
+/** SPIFFE ID the SPIRE server presents at its bundle endpoint (https_spiffe profile). */
+export function spireServerSpiffeId(trustDomain: string): string {
+    return `spiffe://${trustDomain}/spire/server`;
+}
+
+/** What a domain must know of each peer it federates with. */
+export interface FederationPeer {
+    trustDomain: string;
+    /** The peer's SPIFFE bundle (JSON): the bootstrap trust before the first refresh from its endpoint. */
+    trustBundle: pulumi.Input<string>;
+    /** The peer's bundle endpoint URL. */
+    bundleEndpointUrl: pulumi.Input<string>;
+}
+
+/**
+ * Values of the `spire-crds` chart. Its CRDs carry `helm.sh/resource-policy: keep`, which would
+ * leave them behind on destroy; the key is removed with null (setting another value does not help:
+ * Helm then deletes them neither way), and one other annotation keeps the map non-empty, which the
+ * chart's template needs to render.
+ */
+export function spireCrdsValues(): Record<string, unknown> {
+    return {
+        annotations: {
+            "helm.sh/resource-policy": null,
+            "spire-istio-mesh/managed-by": "pulumi",
+        },
+    };
+}
+
+/** Values of the `spire` chart for one domain. */
+export function spireValues(args: {
+    trustDomain: string;
+    clusterName: string;
+    meshId: string;
+    /** The domain's CA ClusterIssuer: SPIRE's CA is an intermediate under the domain root. */
+    issuerName: pulumi.Input<string>;
+}): Record<string, unknown> {
+    return {
+        global: {
+            spire: {
+                trustDomain: args.trustDomain,
+                clusterName: args.clusterName,
+                caSubject: { organization: args.meshId, commonName: args.trustDomain },
+            },
+        },
+        "spire-server": {
+            federation: {
+                enabled: true,
+                // The own bundle endpoint Service targets this port; the refresh hint is the one
+                // the program writes into the bootstrap bundles it hands to peers.
+                bundleEndpoint: { port: bundleEndpointPort, refreshHint: `${defaultRefreshHintSeconds}s` },
+                // SPIRE's own SVID on the endpoint: the https_spiffe profile peers are told to use.
+                tls: { spire: { enabled: true } },
+            },
+            upstreamAuthority: {
+                certManager: {
+                    enabled: true,
+                    issuerName: args.issuerName,
+                    issuerKind: "ClusterIssuer",
+                    issuerGroup: "cert-manager.io",
+                },
+            },
+            controllerManager: {
+                enabled: true,
+                identities: {
+                    // Only the mesh ClusterSPIFFEID below issues identities: the chart's catch-all
+                    // default would give every pod an ID that federates with no one.
+                    clusterSPIFFEIDs: {
+                        default: { enabled: false },
+                        "oidc-discovery-provider": { enabled: false },
+                        "test-keys": { enabled: false },
+                    },
+                },
+            },
+        },
+        "spire-agent": {
+            // Istio's proxies read their certificate as "default" and the trust as "ROOTCA"; the
+            // all-bundles name carries every federated root, so cross-domain peers verify. The
+            // single-bundle name must differ from it, or SPIRE ignores one of them.
+            sds: { enabled: true, defaultSVIDName: "default", defaultBundleName: "null", defaultAllBundlesName: "ROOTCA" },
+        },
+        // The socket reaches pods through the CSI driver that Istio's injection templates mount.
+        "spiffe-csi-driver": { enabled: true },
+        "spiffe-oidc-discovery-provider": { enabled: false },
+    };
+}
+
+/** A ClusterFederatedTrustDomain's spec for one peer. */
+export function federatedTrustDomainSpec(peer: FederationPeer, className: pulumi.Input<string>): Record<string, unknown> {
+    return {
+        className,
+        trustDomain: peer.trustDomain,
+        bundleEndpointURL: peer.bundleEndpointUrl,
+        bundleEndpointProfile: { type: "https_spiffe", endpointSPIFFEID: spireServerSpiffeId(peer.trustDomain) },
+        trustDomainBundle: peer.trustBundle,
+    };
+}
+
+/** The mesh workloads' ClusterSPIFFEID spec: Istio's ID layout, every peer domain federated. */
+export function meshWorkloadsSpec(peerTrustDomains: string[], className: pulumi.Input<string>): Record<string, unknown> {
+    return {
+        className,
+        spiffeIDTemplate: istioSpiffeIdTemplate,
+        podSelector: { matchExpressions: [{ key: injectedPodLabel, operator: "Exists" }] },
+        federatesWith: [...peerTrustDomains].sort(),
+    };
+}
+
+export interface SpireFederatedDomainArgs {
+    /** The domain's cluster. */
+    cluster: MeshCluster;
+    /** SPIFFE trust domain of this cluster's workloads. */
+    trustDomain: string;
+    /** Cluster name SPIRE's node attestation and entry IDs use. */
+    clusterName: string;
+    /** Mesh ID; names the organization of SPIRE's CA subject. */
+    meshId: string;
+    /** Chart versions (config may override versions.ts). */
+    versions: { spireChart: string; spireCrdsChart: string };
+    /** This domain's bundle endpoint: the SPIRE namespace and the URL peers are given. */
+    endpoint: SpireBundleEndpoint;
+    /** Name of the domain's CA ClusterIssuer (an output of it, so SPIRE starts once it is Ready). */
+    issuerName: pulumi.Input<string>;
+    /** This domain's SPIFFE bundle, computed from its root; published for peers and other stacks. */
+    trustBundle: pulumi.Input<string>;
+    /** Every other domain of the mesh. */
+    peers: FederationPeer[];
+}
+
+/**
+ * SPIRE for one trust domain: the hardened `spire-crds` and `spire` charts (as Helm releases: the
+ * chart patches its webhook from hook Jobs), federation with every peer through one
+ * ClusterFederatedTrustDomain each, and the ClusterSPIFFEID that names mesh workloads.
+ *
+ * Only a live cluster shows that SVIDs are issued under the domain root and that SPIRE refreshes
+ * each peer's bundle from its endpoint; `npm run verify` checks both there.
+ */
+export class SpireFederatedDomain extends pulumi.ComponentResource {
+    readonly trustDomain: string;
+    /** SPIFFE bundle JSON of this domain. */
+    readonly trustBundle: pulumi.Output<string>;
+    /** Where peers fetch this domain's bundle. */
+    readonly bundleEndpointUrl: pulumi.Output<string>;
+    /** The bundle endpoint (namespace and Service) this SPIRE serves behind. */
+    readonly endpoint: SpireBundleEndpoint;
+    /** The class the chart's controller manager watches (and every CR here carries). */
+    readonly className: pulumi.Output<string>;
+    readonly release: k8s.helm.v3.Release;
+    /**
+     * SPIRE up and federated: the release, every ClusterFederatedTrustDomain and the ClusterSPIFFEID.
+     * Istio depends on these, since its gateways only become ready once SPIRE issues their SVIDs.
+     */
+    readonly ready: pulumi.Resource[];
+
+    constructor(name: string, args: SpireFederatedDomainArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("spire-istio-mesh:index:SpireFederatedDomain", name, {}, opts);
+        const { cluster } = args;
+        this.trustDomain = args.trustDomain;
+        this.trustBundle = pulumi.output(args.trustBundle);
+        this.endpoint = args.endpoint;
+        this.bundleEndpointUrl = args.endpoint.url;
+        const chartSource = { repositoryOpts: { repo: chartRepositories.spiffe } };
+
+        const crds = new k8s.helm.v3.Release(
+            `${name}-spire-crds`,
+            {
+                ...chartSource,
+                name: "spire-crds",
+                chart: "spire-crds",
+                version: args.versions.spireCrdsChart,
+                namespace: args.endpoint.namespace,
+                values: spireCrdsValues(),
+                // The null above must reach Helm to delete the chart's keep annotation.
+                allowNullValues: true,
+            },
+            inCluster(cluster, this),
+        );
+
+        this.release = new k8s.helm.v3.Release(
+            `${name}-spire`,
+            {
+                ...chartSource,
+                name: spireReleaseName,
+                chart: "spire",
+                version: args.versions.spireChart,
+                namespace: args.endpoint.namespace,
+                values: spireValues(args),
+            },
+            inCluster(cluster, this, { dependsOn: [crds] }),
+        );
+
+        // The chart derives the class from the release it was installed as; so does this.
+        this.className = pulumi
+            .all([this.release.status.namespace, this.release.status.name])
+            .apply(([namespace, release]) => spireClassName(namespace, release));
+
+        // The controller manager's webhook validates these CRs: they wait for the release (which
+        // waits for the server pod) and are deleted before it.
+        const afterSpire = { dependsOn: [this.release] };
+        const federations = args.peers.map(
+            (peer) =>
+                new k8s.apiextensions.CustomResource(
+                    `${name}-federates-${peer.trustDomain}`,
+                    {
+                        apiVersion: spireApiVersion,
+                        kind: "ClusterFederatedTrustDomain",
+                        metadata: { name: peer.trustDomain },
+                        spec: federatedTrustDomainSpec(peer, this.className),
+                    },
+                    inCluster(cluster, this, afterSpire),
+                ),
+        );
+
+        // SPIRE refuses entries that federate with a domain it holds no bundle for, so the peers'
+        // bundles go in first; on destroy the entry goes before them.
+        const meshWorkloads = new k8s.apiextensions.CustomResource(
+            `${name}-mesh-workloads`,
+            {
+                apiVersion: spireApiVersion,
+                kind: "ClusterSPIFFEID",
+                metadata: { name: "mesh-workloads" },
+                spec: meshWorkloadsSpec(
+                    args.peers.map((peer) => peer.trustDomain),
+                    this.className,
+                ),
+            },
+            inCluster(cluster, this, { dependsOn: [this.release, ...federations] }),
+        );
+
+        this.ready = [this.release, ...federations, meshWorkloads];
+        this.registerOutputs({
+            trustDomain: this.trustDomain,
+            trustBundle: this.trustBundle,
+            bundleEndpointUrl: this.bundleEndpointUrl,
+        });
+    }
+}
