@@ -1,8 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
+import { CertManagerRootCA, suppliedRootCaOf } from "./components/certManagerRootCA";
 import { createCluster } from "./components/clusters";
 import { createIstioNamespace } from "./components/istioNamespace";
 import { MeshCluster } from "./components/meshCluster";
+import { SpireBundleEndpoint } from "./components/spireBundleEndpoint";
+import { SpireFederatedDomain } from "./components/spireFederatedDomain";
 import { DomainConfig, MeshConfig } from "./config/model";
+import { spiffeBundleJson } from "./lib/spiffeBundle";
 
 /** Everything the program built for one trust domain. */
 export interface DeployedDomain {
@@ -10,6 +14,10 @@ export interface DeployedDomain {
     cluster: MeshCluster;
     /** Name of `istio-system`, as an output of the labelled Namespace (orders its users after it). */
     istioNamespace: pulumi.Output<string>;
+    /** The domain's root CA in cert-manager; istiod waits for its `istiodCertificate`. */
+    rootCa: CertManagerRootCA;
+    /** SPIRE, federated with every peer; istiod and gateways wait for `spire.ready`. */
+    spire: SpireFederatedDomain;
 }
 
 /** What stack outputs publish of each domain, so another stack can federate via StackReference. */
@@ -18,6 +26,10 @@ export interface DomainOutputs {
     trustDomain: string;
     network: string;
     apiServerUrl: pulumi.Output<string>;
+    /** SPIFFE bundle JSON of the domain (its root CA), what a federating peer imports. */
+    trustBundle: pulumi.Output<string>;
+    /** URL of the domain's SPIRE bundle endpoint (https_spiffe profile). */
+    bundleEndpointUrl: pulumi.Output<string>;
 }
 
 export interface DeployedMesh {
@@ -43,20 +55,78 @@ export function peersOf<T extends { config: DomainConfig }>(domains: T[], domain
  */
 export function deployMesh(mesh: MeshConfig): DeployedMesh {
     // Phase 1
-    const domains: DeployedDomain[] = mesh.domains.map((config) => {
+    const clustered = mesh.domains.map((config) => {
         const cluster = createCluster(mesh, config);
         const namespace = createIstioNamespace(cluster, config.network, cluster as unknown as pulumi.Resource);
         return { config, cluster, istioNamespace: namespace.metadata.name };
     });
 
+    // Phase 2: each root is known before any cluster work, so its bundle is computed here and no
+    // peer waits for another cluster's SPIRE to start.
+    const trusted = clustered.map((domain) => {
+        const { config, cluster } = domain;
+        const parent = { parent: cluster as unknown as pulumi.Resource };
+        const rootCa = new CertManagerRootCA(
+            config.name,
+            {
+                cluster,
+                trustDomain: config.trustDomain,
+                istioNamespace: domain.istioNamespace,
+                certificates: mesh.certificates,
+                certManagerVersion: mesh.versions.certManager,
+                suppliedRoot: suppliedRootCaOf(config),
+            },
+            parent,
+        );
+        const bundleEndpoint = new SpireBundleEndpoint(
+            config.name,
+            {
+                cluster,
+                exposure: mesh.exposure,
+                nodePort: mesh.nodePorts.bundleEndpoint,
+                loadBalancerSourceRanges: mesh.loadBalancerSourceRanges,
+            },
+            parent,
+        );
+        const trustBundle = rootCa.rootCertificatePem.apply((pem) => spiffeBundleJson(pem));
+        return { ...domain, rootCa, bundleEndpoint, trustBundle };
+    });
+
+    // Phase 3
+    const domains: DeployedDomain[] = trusted.map((domain) => {
+        const { config, cluster } = domain;
+        const spire = new SpireFederatedDomain(
+            config.name,
+            {
+                cluster,
+                trustDomain: config.trustDomain,
+                clusterName: config.name,
+                meshId: mesh.meshId,
+                versions: mesh.versions,
+                endpoint: domain.bundleEndpoint,
+                issuerName: domain.rootCa.issuerName,
+                trustBundle: domain.trustBundle,
+                peers: peersOf(trusted, domain).map((peer) => ({
+                    trustDomain: peer.config.trustDomain,
+                    trustBundle: peer.trustBundle,
+                    bundleEndpointUrl: peer.bundleEndpoint.url,
+                })),
+            },
+            { parent: cluster as unknown as pulumi.Resource },
+        );
+        return { config, cluster, istioNamespace: domain.istioNamespace, rootCa: domain.rootCa, spire };
+    });
+
     const outputs: Record<string, DomainOutputs> = Object.fromEntries(
-        domains.map(({ config, cluster }) => [
+        domains.map(({ config, cluster, spire }) => [
             config.name,
             {
                 clusterName: config.name,
                 trustDomain: config.trustDomain,
                 network: config.network,
                 apiServerUrl: cluster.apiServerUrl,
+                trustBundle: spire.trustBundle,
+                bundleEndpointUrl: spire.bundleEndpointUrl,
             },
         ]),
     );

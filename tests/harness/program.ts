@@ -27,6 +27,8 @@ export interface DeclaredResource {
     secretInputPaths: string[];
     /** URN of the explicit or inherited provider ("" when none: the default provider). */
     provider: string;
+    /** Providers by package, as a component (remote ones included) passes them to its children. */
+    providers: Record<string, string>;
     parent: string;
     dependsOn: string[];
     deletedWith: string;
@@ -40,6 +42,7 @@ interface RegisterRequest {
     getName(): string;
     getParent(): string;
     getProvider(): string;
+    getProvidersMap(): { toObject(): [string, string][] };
     getCustom(): boolean;
     getRemote(): boolean;
     getDependenciesList(): string[];
@@ -83,6 +86,9 @@ class RecordingMonitor extends MockMonitor {
             inputs,
             secretInputPaths,
             provider: req.getProvider().split("::").slice(0, -1).join("::") || req.getProvider(),
+            providers: Object.fromEntries(
+                req.getProvidersMap().toObject().map(([pkg, ref]) => [pkg, ref.split("::").slice(0, -1).join("::") || ref]),
+            ),
             parent: req.getParent(),
             dependsOn: req.getDependenciesList(),
             deletedWith: req.getDeletedwith(),

@@ -1,0 +1,453 @@
+import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { loadMeshConfig } from "../config/load";
+import { configKeys } from "../config/keys";
+import { parseSpiffeBundle } from "../lib/spiffeBundle";
+import { deployMesh } from "../mesh";
+import { chartRepositories, defaultVersions } from "../versions";
+import { createTestRootCa } from "./harness/certificates";
+import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram, RunOptions } from "./harness/program";
+import { kubernetesObjectsOf, unknownHelmValuePaths, validateKubernetesObject } from "./harness/schemas";
+import { projectConfigOf, StackName, stackNames, withThirdDomain } from "./harness/stacks";
+
+const program = () => deployMesh(loadMeshConfig());
+type Run = ProgramRun<ReturnType<typeof program>>;
+
+const release = "kubernetes:helm.sh/v3:Release";
+const customResource = (kind: string) => `kubernetes:${kind.includes("SPIFFE") || kind.includes("Federated") ? "spire.spiffe.io/v1alpha1" : "cert-manager.io/v1"}:${kind}`;
+const cftdType = customResource("ClusterFederatedTrustDomain");
+const spiffeIdType = customResource("ClusterSPIFFEID");
+const issuerType = customResource("ClusterIssuer");
+const certificateType = customResource("Certificate");
+const certManagerType = "kubernetes-cert-manager:index:CertManager";
+const trustComponents = new Set([
+    "spire-istio-mesh:index:CertManagerRootCA",
+    "spire-istio-mesh:index:SpireBundleEndpoint",
+    "spire-istio-mesh:index:SpireFederatedDomain",
+]);
+
+/** The domain (cluster) a Kubernetes resource lives in: its provider is named after the domain. */
+function domainOf(resource: DeclaredResource): string {
+    const provider = resource.provider || resource.providers.kubernetes || "";
+    return provider.split("::").pop() ?? "";
+}
+
+function inDomain(resources: DeclaredResource[], domain: string): DeclaredResource[] {
+    return resources.filter((r) => domainOf(r) === domain);
+}
+
+/** Resources declared by this issue's components (directly or below them). */
+function trustResources(run: Run): DeclaredResource[] {
+    return run.resources.filter((r) => run.ancestors(r).some((a) => trustComponents.has(a.type)));
+}
+
+function onlyOne<T>(items: T[], what: string): T {
+    if (items.length !== 1) throw new Error(`expected one ${what}, found ${items.length}`);
+    return items[0];
+}
+
+/** Hand-decoded DER of a PEM certificate, to compare bytes without trusting the code's parser. */
+function derOfPem(pem: string): Buffer {
+    return Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, ""), "base64");
+}
+
+/** The domain's root as cert-manager will use it: the Secret its CA ClusterIssuer names. */
+function rootSecretOf(run: Run, domain: string): DeclaredResource {
+    const issuer = onlyOne(inDomain(run.ofType(issuerType), domain), `ClusterIssuer in ${domain}`);
+    return onlyOne(
+        inDomain(run.ofType("kubernetes:core/v1:Secret"), domain).filter(
+            (s) => s.inputs.metadata.name === issuer.inputs.spec.ca.secretName,
+        ),
+        `root Secret in ${domain}`,
+    );
+}
+
+const configs: { label: string; stack: StackName; options: RunOptions }[] = stackNames.flatMap((stack) => [
+    { label: `${stack}`, stack, options: { stack } },
+    { label: `${stack} with three domains`, stack, options: { stack, projectConfig: withThirdDomain(stack) } },
+]);
+
+const runs = new Map<string, Promise<Run>>();
+/** One run per config, shared by the read-only tests below. */
+function runOf(label: string, options: RunOptions): Promise<Run> {
+    if (!runs.has(label)) runs.set(label, runProgram(program, options));
+    return runs.get(label)!;
+}
+
+function domainNamesOf(options: RunOptions): { name: string; trustDomain: string }[] {
+    const config = options.projectConfig ?? projectConfigOf(options.stack);
+    return (config.domains as { name: string; trustDomain: string }[]).map(({ name, trustDomain }) => ({ name, trustDomain }));
+}
+
+describe.each(configs)("$label", ({ stack, options, label }) => {
+    const domains = domainNamesOf(options);
+
+    it("sets only Helm values that exist in the upstream charts, with the domain's settings", async () => {
+        const run = await runOf(label, options);
+        for (const { name, trustDomain } of domains) {
+            const releases = inDomain(run.ofType(release), name);
+            const spire = onlyOne(releases.filter((r) => r.inputs.chart === "spire"), "spire release");
+            const crds = onlyOne(releases.filter((r) => r.inputs.chart === "spire-crds"), "spire-crds release");
+            expect(unknownHelmValuePaths("spire", spire.inputs.values)).toEqual([]);
+            expect(unknownHelmValuePaths("spire-crds", crds.inputs.values)).toEqual([]);
+
+            for (const [r, version] of [
+                [spire, defaultVersions.spireChart],
+                [crds, defaultVersions.spireCrdsChart],
+            ] as const) {
+                expect(r.inputs.version).toBe(version);
+                expect(r.inputs.repositoryOpts).toEqual({ repo: chartRepositories.spiffe });
+            }
+            // CRDs first, in the SPIRE namespace the program created with the agent's PSS level.
+            expect(spire.dependsOn).toContain(crds.urn);
+            const namespace = onlyOne(
+                inDomain(run.ofType("kubernetes:core/v1:Namespace"), name).filter((n) => n.inputs.metadata.name === spire.inputs.namespace),
+                "SPIRE namespace",
+            );
+            expect(namespace.inputs.metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("privileged");
+            expect(crds.inputs.namespace).toBe(spire.inputs.namespace);
+
+            const values = spire.inputs.values;
+            expect(values.global.spire).toMatchObject({ trustDomain, clusterName: name });
+            const issuer = onlyOne(inDomain(run.ofType(issuerType), name), "ClusterIssuer");
+            expect(values["spire-server"].upstreamAuthority.certManager).toEqual({
+                enabled: true,
+                issuerName: issuer.inputs.metadata.name,
+                issuerKind: "ClusterIssuer",
+                issuerGroup: "cert-manager.io",
+            });
+            expect(values["spire-server"].federation).toMatchObject({ enabled: true, bundleEndpoint: { port: 8443 }, tls: { spire: { enabled: true } } });
+            expect(values["spire-server"].controllerManager.enabled).toBe(true);
+            expect(values["spire-server"].controllerManager.identities.clusterSPIFFEIDs).toEqual({
+                default: { enabled: false },
+                "oidc-discovery-provider": { enabled: false },
+                "test-keys": { enabled: false },
+            });
+            expect(values["spire-agent"].sds).toEqual({
+                enabled: true,
+                defaultSVIDName: "default",
+                defaultBundleName: "null",
+                defaultAllBundlesName: "ROOTCA",
+            });
+            expect(values["spiffe-csi-driver"].enabled).toBe(true);
+            expect(values["spiffe-oidc-discovery-provider"].enabled).toBe(false);
+            // The bundles handed to peers announce the same refresh interval the endpoint serves.
+            const ownBundle = parseSpiffeBundle(await resolve(run.result.outputs[name].trustBundle));
+            expect(values["spire-server"].federation.bundleEndpoint.refreshHint).toBe(`${ownBundle.refreshHintSeconds}s`);
+
+            // The chart's CRDs would otherwise outlive destroy (helm.sh/resource-policy: keep). The
+            // key is removed with null, which only reaches Helm with allowNullValues, and another
+            // annotation keeps the map non-empty (the chart fails to render an empty one).
+            expect(crds.inputs.allowNullValues).toBe(true);
+            expect(crds.inputs.values.annotations["helm.sh/resource-policy"]).toBeNull();
+            expect(Object.values(crds.inputs.values.annotations).filter((v) => v !== null).length).toBeGreaterThan(0);
+
+            const certManager = onlyOne(
+                run.ofType(certManagerType).filter((c) => domainOf(c) === name),
+                "CertManager",
+            );
+            const { helmOptions, ...typed } = certManager.inputs;
+            expect(unknownHelmValuePaths("cert-manager", { ...typed, ...helmOptions.values })).toEqual([]);
+            // Keys the component's typed args would clobber in helmOptions.values, even when unset
+            // (helmbase merges them in after the map): they must not be set there.
+            const clobbered = ["global", "installCRDs", "startupapicheck", "webhook", "cainjector", "prometheus", "image", "serviceAccount"];
+            expect(Object.keys(helmOptions.values).filter((key) => clobbered.includes(key))).toEqual([]);
+            expect(helmOptions.values.crds.enabled).toBe(true);
+            expect(typed.startupapicheck.enabled).toBe(true);
+            expect(typed.clusterResourceNamespace).toBeUndefined();
+            expect(helmOptions).toMatchObject({
+                name: "cert-manager",
+                namespace: "cert-manager",
+                version: defaultVersions.certManager,
+                repositoryOpts: { repo: chartRepositories.jetstack },
+            });
+            const namespaces = inDomain(run.ofType("kubernetes:core/v1:Namespace"), name).map((n) => n.inputs.metadata.name);
+            expect(namespaces).toContain("cert-manager");
+        }
+    });
+
+    it("declares only objects that validate against the Kubernetes and upstream CRD schemas", async () => {
+        const run = await runOf(label, options);
+        const mine = new Set(trustResources(run).map((r) => r.urn));
+        const objects = kubernetesObjectsOf(run).filter(({ resource }) => mine.has(resource.urn));
+        for (const { resource, object } of objects) {
+            expect(validateKubernetesObject(object), `${resource.type} ${resource.name}`).toEqual([]);
+        }
+        const kinds = new Set(objects.map(({ object }) => object.kind));
+        for (const kind of ["ClusterFederatedTrustDomain", "ClusterSPIFFEID", "Certificate", "ClusterIssuer", "Service", "Secret", "Namespace"]) {
+            expect(kinds, kind).toContain(kind);
+        }
+    });
+
+    it("federates each domain with every other and only with them", async () => {
+        const run = await runOf(label, options);
+        for (const { name, trustDomain } of domains) {
+            const peers = domains.filter((d) => d.name !== name);
+            const spire = onlyOne(inDomain(run.ofType(release), name).filter((r) => r.inputs.chart === "spire"), "spire release");
+            // The class the chart's controller manager watches: <release namespace>-<release name>.
+            const className = `${spire.inputs.namespace}-${spire.inputs.name}`;
+            const federations = inDomain(run.ofType(cftdType), name);
+            expect(federations.map((f) => f.inputs.spec.trustDomain).sort()).toEqual(peers.map((p) => p.trustDomain).sort());
+            expect(federations.map((f) => f.inputs.spec.trustDomain)).not.toContain(trustDomain);
+
+            for (const federation of federations) {
+                const peer = peers.find((p) => p.trustDomain === federation.inputs.spec.trustDomain)!;
+                const spec = federation.inputs.spec;
+                expect(spec.className).toBe(className);
+                expect(spec.bundleEndpointProfile).toEqual({ type: "https_spiffe", endpointSPIFFEID: `spiffe://${peer.trustDomain}/spire/server` });
+                expect(federation.dependsOn).toContain(spire.urn);
+
+                // The imported bundle's authority is, byte for byte, the root the peer's CA issuer uses.
+                const bundle = parseSpiffeBundle(spec.trustDomainBundle);
+                expect(bundle.x509Authorities).toHaveLength(1);
+                const peerRootPem: string = rootSecretOf(run, peer.name).inputs.stringData["tls.crt"];
+                expect(bundle.x509Authorities[0].raw.equals(derOfPem(peerRootPem))).toBe(true);
+                expect(bundle.x509Authorities[0].subject).toBe(`CN=${peer.trustDomain} root CA`);
+                expect(spec.trustDomainBundle).toBe(await resolve(run.result.outputs[peer.name].trustBundle));
+
+                // The URL is the peer's own endpoint, as its Service was exposed.
+                const peerDomain = run.result.domains.find((d) => d.config.name === peer.name)!;
+                const expectedHost =
+                    stack === "cluster-kind"
+                        ? `${await resolve(peerDomain.cluster.nodeAddress!)}:${configKeys.bundleEndpointNodePort.default}`
+                        : `${(await resolve(peerDomain.spire.endpoint.service.status)).loadBalancer.ingress[0].ip}:8443`;
+                expect(spec.bundleEndpointURL).toBe(`https://${expectedHost}`);
+                expect(spec.bundleEndpointURL).toBe(await resolve(run.result.outputs[peer.name].bundleEndpointUrl));
+            }
+
+            const workloads = onlyOne(inDomain(run.ofType(spiffeIdType), name), "ClusterSPIFFEID");
+            expect(workloads.inputs.spec).toEqual({
+                className,
+                spiffeIDTemplate: "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}",
+                // Istio labels every injected pod (gateways included) with its canonical name.
+                podSelector: { matchExpressions: [{ key: "service.istio.io/canonical-name", operator: "Exists" }] },
+                federatesWith: peers.map((p) => p.trustDomain).sort(),
+            });
+            // SPIRE rejects an entry federating with a domain it has no bundle for: bundles first.
+            for (const federation of federations) expect(workloads.dependsOn).toContain(federation.urn);
+            expect(workloads.dependsOn).toContain(spire.urn);
+        }
+        // Every domain has its own root.
+        const roots = domains.map(({ name }) => rootSecretOf(run, name).inputs.stringData["tls.crt"]);
+        expect(new Set(roots).size).toBe(domains.length);
+    });
+
+    it("exposes exactly port 8443 of the SPIRE server, by the exposure mode's Service type", async () => {
+        const run = await runOf(label, options);
+        for (const { name } of domains) {
+            const spire = onlyOne(inDomain(run.ofType(release), name).filter((r) => r.inputs.chart === "spire"), "spire release");
+            const services = trustResources(run).filter((r) => r.type === "kubernetes:core/v1:Service" && domainOf(r) === name);
+            const service = onlyOne(services, "bundle endpoint Service");
+            const spec = service.inputs.spec;
+            expect(spec.ports.map((p: { port: number }) => p.port)).toEqual([8443]);
+            // The server container names its bundle endpoint port "federation"; gRPC (8081) is never exposed.
+            expect(spec.ports[0].targetPort).toBe("federation");
+            expect(spec.selector).toEqual({
+                "app.kubernetes.io/name": "server",
+                "app.kubernetes.io/instance": spire.inputs.name,
+                "app.kubernetes.io/component": "server",
+            });
+            expect(service.inputs.metadata.namespace).toBe(spire.inputs.namespace);
+            if (stack === "cluster-kind") {
+                expect(spec.type).toBe("NodePort");
+                expect(spec.ports[0].nodePort).toBe(configKeys.bundleEndpointNodePort.default);
+                // Nothing serves before the chart: waiting for ready pods would hold the URL back.
+                expect(service.inputs.metadata.annotations["pulumi.com/skipAwait"]).toBe("true");
+            } else {
+                expect(spec.type).toBe("LoadBalancer");
+                expect(spec.ports[0].nodePort).toBeUndefined();
+                expect(spec.loadBalancerSourceRanges).toBeUndefined();
+                expect(service.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.status.loadBalancer.ingress[0]}");
+            }
+            const url = await resolve(run.result.outputs[name].bundleEndpointUrl);
+            // One host, one port: never the seed's https://IP:8443:8443.
+            expect(url).toMatch(/^https:\/\/[0-9.]+:\d+$/);
+        }
+        // Each domain's endpoint is distinct.
+        const urls = await Promise.all(domains.map(({ name }) => resolve(run.result.outputs[name].bundleEndpointUrl)));
+        expect(new Set(urls).size).toBe(domains.length);
+    });
+
+    it("creates cert-manager resources only after cert-manager answers, and the root CA they rest on", async () => {
+        const run = await runOf(label, options);
+        for (const { name, trustDomain } of domains) {
+            const certManager = onlyOne(run.ofType(certManagerType).filter((c) => domainOf(c) === name), "CertManager");
+            for (const type of [issuerType, certificateType]) {
+                const resource = onlyOne(inDomain(run.ofType(type), name), type);
+                expect(resource.dependsOn, `${type} in ${name}`).toContain(certManager.urn);
+                expect(resource.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Ready");
+            }
+            const secret = rootSecretOf(run, name);
+            expect(secret.inputs.type).toBe("kubernetes.io/tls");
+            // A ClusterIssuer reads its Secret from cert-manager's cluster resource namespace,
+            // which defaults to the namespace cert-manager runs in.
+            expect(secret.inputs.metadata.namespace).toBe(certManager.inputs.helmOptions.namespace);
+            const certificate = new X509Certificate(secret.inputs.stringData["tls.crt"]);
+            expect(certificate.ca).toBe(true);
+            expect(certificate.subject).toBe(`CN=${trustDomain} root CA`);
+            expect(createPublicKey(createPrivateKey(secret.inputs.stringData["tls.key"])).equals(certificate.publicKey)).toBe(true);
+
+            const key = onlyOne(run.ofType("tls:index/privateKey:PrivateKey").filter((k) => k.name === `${name}-root-ca`), "root key");
+            expect(key.inputs).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+            const selfSigned = onlyOne(
+                run.ofType("tls:index/selfSignedCert:SelfSignedCert").filter((k) => k.name === `${name}-root-ca`),
+                "root certificate",
+            );
+            expect(selfSigned.inputs).toMatchObject({
+                isCaCertificate: true,
+                validityPeriodHours: 87600,
+                subject: { commonName: `${trustDomain} root CA` },
+            });
+            expect([...selfSigned.inputs.allowedUses].sort()).toEqual(["cert_signing", "crl_signing", "digital_signature"]);
+        }
+    });
+
+    it("issues istiod's cacerts from the domain's issuer with the config's lifetimes", async () => {
+        const run = await runOf(label, options);
+        for (const { name } of domains) {
+            const certificate = onlyOne(inDomain(run.ofType(certificateType), name), "Certificate");
+            const issuer = onlyOne(inDomain(run.ofType(issuerType), name), "ClusterIssuer");
+            const istioNamespace = inDomain(run.ofType("kubernetes:core/v1:Namespace"), name).find(
+                (n) => n.inputs.metadata.name === "istio-system",
+            );
+            expect(istioNamespace).toBeDefined();
+            expect(certificate.inputs.metadata).toMatchObject({ name: "cacerts", namespace: "istio-system" });
+            expect(certificate.inputs.spec).toEqual({
+                isCA: true,
+                commonName: "istiod.istio-system.svc",
+                dnsNames: ["istiod.istio-system.svc"],
+                duration: configKeys.istiodCertDuration.default,
+                renewBefore: configKeys.istiodCertRenewBefore.default,
+                privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
+                secretName: "cacerts",
+                issuerRef: { name: issuer.inputs.metadata.name, kind: "ClusterIssuer", group: "cert-manager.io" },
+            });
+        }
+        expect(configKeys.istiodCertDuration.default).toBe("1440h");
+    });
+
+    it("keeps root keys and kubeconfigs secret", async () => {
+        const run = await runOf(label, options);
+        for (const { name } of domains) {
+            const secret = rootSecretOf(run, name);
+            expect(secret.secretInputPaths.some((path) => path === "stringData" || path.startsWith("stringData."))).toBe(true);
+            const key = onlyOne(run.ofType("tls:index/privateKey:PrivateKey").filter((k) => k.name === `${name}-root-ca`), "root key");
+            expect(key.additionalSecretOutputs).toEqual(expect.arrayContaining(["privateKeyPem", "privateKeyPemPkcs8"]));
+        }
+        for (const domain of run.result.domains) {
+            expect(await isSecretOutput(domain.rootCa.rootPrivateKeyPem)).toBe(true);
+            expect(await isSecretOutput(domain.cluster.kubeconfig)).toBe(true);
+        }
+        expect(await isSecretOutput(run.result.kubeconfigs)).toBe(true);
+    });
+
+    it("puts every object on its cluster's provider and deletes it with a created cluster", async () => {
+        const run = await runOf(label, options);
+        const mine = trustResources(run).filter((r) => r.type.startsWith("kubernetes:"));
+        expect(mine.length).toBeGreaterThan(0);
+        for (const resource of mine) {
+            const name = domainOf(resource);
+            expect(domains.map((d) => d.name), `${resource.type} ${resource.name}`).toContain(name);
+            const owner =
+                stack === "cluster-kind"
+                    ? run.one("command:local:Command", `${name}-kind`)
+                    : onlyOne(run.ofType("gcp:container/cluster:Cluster").filter((c) => c.name === name), "GKE cluster");
+            expect(resource.deletedWith, `${resource.type} ${resource.name}`).toBe(owner.urn);
+            // Resources sit under the component of the same domain as their provider.
+            expect(run.ancestors(resource).some((a) => trustComponents.has(a.type) && a.name === name)).toBe(true);
+        }
+        for (const certManager of run.ofType(certManagerType)) {
+            expect(certManager.providers.kubernetes).toMatch(/pulumi:providers:kubernetes::cluster-\d$/);
+        }
+    });
+
+    it("publishes each domain's trust domain, bundle and endpoint as stack outputs", async () => {
+        const run = await runOf(label, options);
+        expect(Object.keys(run.result.outputs).sort()).toEqual(domains.map((d) => d.name).sort());
+        for (const { name, trustDomain } of domains) {
+            const outputs = run.result.outputs[name];
+            expect(outputs.trustDomain).toBe(trustDomain);
+            const bundle = parseSpiffeBundle(await resolve(outputs.trustBundle));
+            expect(bundle.x509Authorities[0].raw.equals(derOfPem(rootSecretOf(run, name).inputs.stringData["tls.crt"]))).toBe(true);
+            expect(await resolve(outputs.bundleEndpointUrl)).toMatch(/^https:\/\//);
+        }
+    });
+});
+
+describe("config changes", () => {
+    it("follows istiodCertDuration (the seed's rotation to 720h) and rootCaValidity", async () => {
+        const run = await runProgram(program, {
+            stack: "cluster-kind",
+            projectConfig: { ...projectConfigOf("cluster-kind"), istiodCertDuration: "720h", istiodCertRenewBefore: "240h", rootCaValidity: "43800h" },
+        });
+        const certificates = run.ofType(certificateType);
+        expect(certificates).toHaveLength(2);
+        for (const certificate of certificates) {
+            expect(certificate.inputs.spec).toMatchObject({ duration: "720h", renewBefore: "240h" });
+        }
+        for (const cert of run.ofType("tls:index/selfSignedCert:SelfSignedCert")) expect(cert.inputs.validityPeriodHours).toBe(43800);
+    });
+
+    it("uses the configured node port and LoadBalancer source ranges", async () => {
+        const kind = await runProgram(program, {
+            stack: "cluster-kind",
+            projectConfig: { ...projectConfigOf("cluster-kind"), bundleEndpointNodePort: 31843 },
+        });
+        for (const domain of kind.result.domains) {
+            const address = await resolve(domain.cluster.nodeAddress!);
+            expect(await resolve(domain.spire.bundleEndpointUrl)).toBe(`https://${address}:31843`);
+        }
+        const gke = await runProgram(program, {
+            stack: "cluster-gke",
+            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: ["192.0.2.0/24"] },
+        });
+        const services = trustResources(gke).filter((r) => r.type === "kubernetes:core/v1:Service");
+        expect(services).toHaveLength(2);
+        for (const service of services) expect(service.inputs.spec.loadBalancerSourceRanges).toEqual(["192.0.2.0/24"]);
+    });
+
+    it("previews without known addresses or certificates", async () => {
+        for (const stack of stackNames) {
+            const run = await runProgram(program, { stack, preview: true });
+            expect(run.ofType(cftdType)).toHaveLength(2);
+        }
+    });
+});
+
+describe("a root CA supplied through config", () => {
+    async function suppliedRun(privateKeyPem?: string) {
+        const root = await createTestRootCa("foo.com supplied root");
+        const config = projectConfigOf("cluster-kind");
+        const domains = (config.domains as Record<string, unknown>[]).map((d, index) =>
+            index === 0 ? { ...d, rootCa: { certificatePem: root.certificatePem, privateKeyConfigKey: "cluster1RootKey" } } : d,
+        );
+        const run = await runProgram(program, {
+            stack: "cluster-kind",
+            projectConfig: { ...config, domains },
+            secretConfig: { cluster1RootKey: privateKeyPem ?? root.privateKeyPem },
+        });
+        return { root, run };
+    }
+
+    it("backs the issuer with the supplied root, federates it, and generates nothing for that domain", async () => {
+        const { root, run } = await suppliedRun();
+        const tlsResources = [...run.ofType("tls:index/privateKey:PrivateKey"), ...run.ofType("tls:index/selfSignedCert:SelfSignedCert")];
+        expect(tlsResources.map((r) => r.name).sort()).toEqual(["cluster-2-root-ca", "cluster-2-root-ca"]);
+
+        const secret = rootSecretOf(run, "cluster-1");
+        expect(secret.inputs.stringData["tls.crt"]).toBe(root.certificatePem);
+        expect(secret.inputs.stringData["tls.key"]).toBe(root.privateKeyPem);
+        expect(secret.secretInputPaths.some((path) => path === "stringData" || path.startsWith("stringData."))).toBe(true);
+        const domain = run.result.domains.find((d) => d.config.name === "cluster-1")!;
+        expect(await isSecretOutput(domain.rootCa.rootPrivateKeyPem)).toBe(true);
+
+        const imported = onlyOne(inDomain(run.ofType(cftdType), "cluster-2"), "CFTD in cluster-2");
+        const bundle = parseSpiffeBundle(imported.inputs.spec.trustDomainBundle);
+        expect(bundle.x509Authorities[0].raw.equals(derOfPem(root.certificatePem))).toBe(true);
+    });
+
+    it("refuses a key that is not the supplied certificate's", async () => {
+        const other = await createTestRootCa("unrelated");
+        await expect(suppliedRun(other.privateKeyPem)).rejects.toThrow(/does not belong to the domain's root certificate/);
+    });
+});
