@@ -29,9 +29,9 @@ export interface RootCaMaterial {
  */
 export function suppliedRootCaOf(domain: DomainConfig): RootCaMaterial | undefined {
     if (!domain.rootCa) return undefined;
-    const certificatePem = domain.rootCa.certificatePem;
-    const privateKeyPem = requireSecretConfig(domain.rootCa.privateKeyConfigKey).apply((key) => {
-        assertKeyMatchesCertificate(certificatePem, key, domain.rootCa!.privateKeyConfigKey);
+    const { certificatePem, privateKeyConfigKey } = domain.rootCa;
+    const privateKeyPem = requireSecretConfig(privateKeyConfigKey).apply((key) => {
+        assertKeyMatchesCertificate(certificatePem, key, privateKeyConfigKey);
         return key;
     });
     return { certificatePem, privateKeyPem: pulumi.secret(privateKeyPem) };

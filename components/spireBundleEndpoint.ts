@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { isIP } from "node:net";
 import { Exposure } from "../config/model";
 import { inCluster, MeshCluster } from "./meshCluster";
 
@@ -30,7 +31,7 @@ export function spireServerSelector(releaseName: string): Record<string, string>
 /** `https://host:port`, bracketing an IPv6 host; a host that already carries a port is refused. */
 export function httpsUrl(host: string, port: number): string {
     if (host === "") throw new Error("no address to build a URL from");
-    const isIpv6 = host.includes(":") && /^[0-9a-fA-F:.]+$/.test(host);
+    const isIpv6 = isIP(host) === 6;
     if (host.includes(":") && !isIpv6) throw new Error(`address ${JSON.stringify(host)} already carries a port`);
     return `https://${isIpv6 ? `[${host}]` : host}:${port}`;
 }

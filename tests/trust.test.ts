@@ -4,6 +4,7 @@ import { loadMeshConfig } from "../config/load";
 import { configKeys } from "../config/keys";
 import { parseSpiffeBundle } from "../lib/spiffeBundle";
 import { deployMesh } from "../mesh";
+import { httpsUrl, loadBalancerHost } from "../components/spireBundleEndpoint";
 import { chartRepositories, defaultVersions } from "../versions";
 import { createTestRootCa } from "./harness/certificates";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram, RunOptions } from "./harness/program";
@@ -449,5 +450,21 @@ describe("a root CA supplied through config", () => {
     it("refuses a key that is not the supplied certificate's", async () => {
         const other = await createTestRootCa("unrelated");
         await expect(suppliedRun(other.privateKeyPem)).rejects.toThrow(/does not belong to the domain's root certificate/);
+    });
+});
+
+describe("bundle endpoint URL", () => {
+    it("is https://host:port for IPv4, IPv6 and DNS names, and refuses a host that carries a port", () => {
+        expect(httpsUrl("203.0.113.10", 8443)).toBe("https://203.0.113.10:8443");
+        expect(httpsUrl("fd00::5", 30843)).toBe("https://[fd00::5]:30843");
+        expect(httpsUrl("lb.example.com", 8443)).toBe("https://lb.example.com:8443");
+        expect(() => httpsUrl("203.0.113.10:8443", 8443)).toThrow(/already carries a port/);
+        expect(() => httpsUrl("", 8443)).toThrow();
+    });
+
+    it("reads a load balancer's IP, or its hostname where the cloud gives one", () => {
+        expect(loadBalancerHost({ loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } as never)).toBe("203.0.113.7");
+        expect(loadBalancerHost({ loadBalancer: { ingress: [{ hostname: "a.elb.example.com" }] } } as never)).toBe("a.elb.example.com");
+        expect(() => loadBalancerHost({ loadBalancer: { ingress: [] } } as never)).toThrow(/no ingress address/);
     });
 });
