@@ -1,0 +1,382 @@
+import { X509Certificate } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { checkDescriptions, helpText, parseArgs, UsageError } from "../scripts/verify/args";
+import { checkSvidChain, lifetimeSeconds, missingRoots } from "../scripts/verify/chain";
+import { curlBatchCommand, parseCurlBatch, summarizeReplies } from "../scripts/verify/curl";
+import { proxySecretsFromConfigDump } from "../scripts/verify/envoy";
+import { CommandRunner, loadIstiodCertDuration, loadStackOutputs, parseStackOutputs } from "../scripts/verify/inputs";
+import { aggregate, CheckResult, checkIds, exitCodeOf, renderJson, renderTable } from "../scripts/verify/report";
+import { certificatesFromPem, parseSpiffeId, parseWorkloadSpiffeId, uriSans, x509AuthoritiesOfBundle } from "../scripts/verify/spiffe";
+import { generateTestKeyPair, issueCertificate } from "./harness/certificates";
+import { cacertsCertificate, DomainPki, domainPki, secretsConfigDump, svid } from "./verifyFixtures";
+
+const cert = (pem: string) => new X509Certificate(pem);
+
+describe("SPIFFE IDs", () => {
+    it("parses IDs per the SPIFFE-ID spec and rejects what the spec forbids", () => {
+        expect(parseSpiffeId("spiffe://foo.com/ns/sleep/sa/sleep")).toEqual({ trustDomain: "foo.com", path: "/ns/sleep/sa/sleep" });
+        expect(parseSpiffeId("spiffe://foo.com")).toEqual({ trustDomain: "foo.com", path: "" });
+        for (const bad of [
+            "https://foo.com/ns/a/sa/b",
+            "spiffe://Foo.com/ns/a",
+            "spiffe://foo.com:8443/ns/a",
+            "spiffe://user@foo.com/ns/a",
+            "spiffe://foo.com/ns//sa/b",
+            "spiffe://foo.com/ns/./sa",
+            "spiffe://foo.com/ns/../sa",
+            "spiffe://foo.com/ns/a?x=1",
+            "spiffe://foo.com/ns/a#frag",
+            "spiffe://foo.com/",
+            "spiffe:///ns/a",
+        ]) {
+            expect(parseSpiffeId(bad), bad).toBeUndefined();
+        }
+    });
+
+    it("reads the namespace and service account of a workload ID", () => {
+        expect(parseWorkloadSpiffeId("spiffe://bar.com/ns/default/sa/bookinfo-productpage")).toEqual({
+            trustDomain: "bar.com",
+            namespace: "default",
+            serviceAccount: "bookinfo-productpage",
+        });
+        expect(parseWorkloadSpiffeId("spiffe://bar.com/spire/server")).toBeUndefined();
+        expect(parseWorkloadSpiffeId("spiffe://bar.com/ns/a/sa/b/extra")).toBeUndefined();
+    });
+
+    it("lists URI SANs of a real certificate, decoding Node's quoted entries", async () => {
+        const key = generateTestKeyPair("rsa-2048");
+        const pem = await issueCertificate({
+            subject: "CN=x",
+            subjectKeyPem: key.privateKeyPem,
+            isCa: false,
+            validityHours: 1,
+            uris: ["spiffe://foo.com/ns/a/sa/b", "https://example.test/a,b"],
+            dnsNames: ["helloworld.helloworld.svc"],
+        });
+        expect(uriSans(cert(pem))).toEqual(["spiffe://foo.com/ns/a/sa/b", "https://example.test/a,b"]);
+    });
+
+    it("reads the roots of a SPIFFE bundle as the program publishes it", async () => {
+        const pki = await domainPki("foo.com");
+        const roots = x509AuthoritiesOfBundle(pki.bundleJson);
+        expect(roots).toHaveLength(1);
+        expect(roots[0].raw.equals(cert(pki.root.certificatePem).raw)).toBe(true);
+        expect(() => x509AuthoritiesOfBundle("{}")).toThrow(/no keys/);
+    });
+});
+
+describe("SVID chain check", () => {
+    let foo: DomainPki;
+    let bar: DomainPki;
+    const id = "spiffe://foo.com/ns/helloworld/sa/helloworld";
+    beforeAll(async () => {
+        foo = await domainPki("foo.com");
+        bar = await domainPki("bar.com");
+    });
+    const roots = () => [cert(foo.root.certificatePem)];
+
+    it("accepts leaf -> SPIRE intermediate -> the domain's root, with or without the root served", async () => {
+        const leaf = await svid(foo.spireCa, [id]);
+        for (const chain of [[leaf, foo.spireCa.certificatePem], [leaf, foo.spireCa.certificatePem, foo.root.certificatePem]]) {
+            const verdict = checkSvidChain({ chain: chain.map(cert), expectedId: id, roots: roots() });
+            expect(verdict.problems).toEqual([]);
+            expect(verdict.ok).toBe(true);
+            expect(verdict.evidence.join("\n")).toContain(`leaf URI SAN ${id}`);
+            expect(verdict.evidence.join("\n")).toContain("URI SAN spiffe://foo.com");
+        }
+    });
+
+    it("rejects istiod's fallback certificate: same root, but the issuer is not SPIRE's CA", async () => {
+        const leaf = await svid(foo.istiodCa, [id]);
+        const verdict = checkSvidChain({ chain: [leaf, foo.istiodCa.certificatePem].map(cert), expectedId: id, roots: roots() });
+        expect(verdict.ok).toBe(false);
+        expect(verdict.problems.join("\n")).toMatch(/lacks URI SAN spiffe:\/\/foo\.com: not SPIRE's intermediate/);
+    });
+
+    it("rejects a chain that ends at another domain's root", async () => {
+        const leaf = await svid(bar.spireCa, ["spiffe://foo.com/ns/helloworld/sa/helloworld"]);
+        const verdict = checkSvidChain({ chain: [leaf, bar.spireCa.certificatePem].map(cert), expectedId: id, roots: roots() });
+        expect(verdict.ok).toBe(false);
+        expect(verdict.problems.join("\n")).toMatch(/does not end at the domain's root/);
+        expect(verdict.problems.join("\n")).toMatch(/lacks URI SAN spiffe:\/\/foo\.com/);
+    });
+
+    it("rejects a wrong or extra SPIFFE ID on the leaf", async () => {
+        for (const ids of [["spiffe://foo.com/ns/helloworld/sa/default"], [id, "spiffe://foo.com/ns/other/sa/x"], []]) {
+            const leaf = await svid(foo.spireCa, ids);
+            const verdict = checkSvidChain({ chain: [leaf, foo.spireCa.certificatePem].map(cert), expectedId: id, roots: roots() });
+            expect(verdict.ok, JSON.stringify(ids)).toBe(false);
+            expect(verdict.problems[0]).toMatch(/leaf URI SANs .* expected exactly/);
+        }
+    });
+
+    it("rejects a leaf not signed by the intermediate served with it", async () => {
+        const impostor = await domainPki("foo.com");
+        const leaf = await svid(impostor.spireCa, [id]);
+        const verdict = checkSvidChain({ chain: [leaf, foo.spireCa.certificatePem].map(cert), expectedId: id, roots: roots() });
+        expect(verdict.ok).toBe(false);
+        expect(verdict.problems).toContain("certificate 0 is not signed by certificate 1");
+    });
+
+    it("rejects a leaf served alone, and certificates outside their validity", async () => {
+        const leaf = await svid(foo.spireCa, [id]);
+        expect(checkSvidChain({ chain: [cert(leaf)], expectedId: id, roots: roots() }).problems.join("\n")).toMatch(/no intermediate/);
+        const later = new Date(Date.now() + 3 * 3600_000);
+        const verdict = checkSvidChain({ chain: [leaf, foo.spireCa.certificatePem].map(cert), expectedId: id, roots: roots(), now: later });
+        expect(verdict.problems.join("\n")).toMatch(/certificate 0 not valid now/);
+    });
+
+    it("names the domains whose root a trust store lacks, and measures lifetimes", async () => {
+        const trusted = [cert(foo.root.certificatePem)];
+        const domains = [
+            { name: "foo.com", certificates: [cert(foo.root.certificatePem)] },
+            { name: "bar.com", certificates: [cert(bar.root.certificatePem)] },
+        ];
+        expect(missingRoots(trusted, domains)).toEqual(["bar.com"]);
+        expect(missingRoots([...trusted, cert(bar.root.certificatePem)], domains)).toEqual([]);
+        expect(lifetimeSeconds(cert(await cacertsCertificate(foo.root, 720)))).toBe(720 * 3600);
+    });
+});
+
+describe("Envoy config dump", () => {
+    it("finds the workload chain and every trusted root, in Envoy's and in istioctl's field spelling", async () => {
+        const foo = await domainPki("foo.com");
+        const bar = await domainPki("bar.com");
+        const leaf = await svid(foo.spireCa, ["spiffe://foo.com/ns/sleep/sa/sleep"]);
+        const trusted = [
+            { trustDomain: "foo.com", pem: foo.root.certificatePem },
+            { trustDomain: "bar.com", pem: bar.root.certificatePem },
+        ];
+        for (const shape of ["trusted_ca", "spiffe_validator"] as const) {
+            const snake = secretsConfigDump([leaf, foo.spireCa.certificatePem], trusted, shape);
+            const camel = snake.replace(/"([a-z]+(?:_[a-z]+)+)"/g, (_, key: string) => `"${key.replace(/_([a-z])/g, (__, c: string) => c.toUpperCase())}"`);
+            expect(camel).toContain("inlineBytes");
+            for (const text of [snake, camel]) {
+                const secrets = proxySecretsFromConfigDump(text);
+                expect(secrets.chain?.map((c) => c.subject)).toEqual([cert(leaf).subject, cert(foo.spireCa.certificatePem).subject]);
+                expect(secrets.trusted?.map((c) => c.fingerprint256).sort()).toEqual(
+                    [foo.root.certificatePem, bar.root.certificatePem].map((pem) => cert(pem).fingerprint256).sort(),
+                );
+            }
+        }
+    });
+
+    it("reports no chain when the proxy holds no `default` secret", () => {
+        expect(proxySecretsFromConfigDump(JSON.stringify({ configs: [] }))).toEqual({});
+    });
+});
+
+describe("curl batches", () => {
+    it("builds one shell loop and refuses URLs that would need quoting", () => {
+        const command = curlBatchCommand("http://helloworld.helloworld:5000/hello", 7);
+        expect(command.slice(0, 2)).toEqual(["sh", "-c"]);
+        expect(command[2]).toContain('-lt 7 ]');
+        expect(command[2]).toContain("'http://helloworld.helloworld:5000/hello'");
+        expect(() => curlBatchCommand("http://x/'; rm -rf /", 1)).toThrow(/refusing/);
+        expect(() => curlBatchCommand("http://203.0.113.10:30080/hello", 0)).toThrow(/count/);
+    });
+
+    it("parses successes, HTTP errors and curl failures", () => {
+        const transcript = [
+            "@@verify-begin@@",
+            "Hello version: v1, instance: helloworld-v1-6bb5b589d6-jq4gn",
+            "",
+            "@@verify-end status=200@@",
+            "@@verify-begin@@",
+            "no healthy upstream",
+            "@@verify-end status=503@@",
+            "@@verify-begin@@",
+            "curl: (7) Failed to connect to 203.0.113.10 port 80 after 3 ms: Could not connect to server",
+            "",
+            "@@verify-end status=000@@",
+            "@@verify-exit 7@@",
+            "@@verify-begin@@",
+            "Hello version: v2, instance: helloworld-v2-7fd66fcfdc-6shtc",
+            "@@verify-end status=200@@",
+        ].join("\n");
+        const replies = parseCurlBatch(transcript);
+        expect(replies.map((r) => [r.ok, r.status, r.version ?? null, r.curlExit ?? null])).toEqual([
+            [true, 200, "v1", null],
+            [false, 503, null, null],
+            [false, 0, null, 7],
+            [true, 200, "v2", null],
+        ]);
+        expect(replies[0].instance).toBe("helloworld-v1-6bb5b589d6-jq4gn");
+        const summary = summarizeReplies(replies);
+        expect(summary).toMatchObject({ total: 4, succeeded: 2, failed: 2, versions: { v1: 1, v2: 1 } });
+        expect(summary.failures).toEqual([expect.stringMatching(/^HTTP 503: no healthy upstream/), expect.stringMatching(/^curl exit 7: curl: \(7\)/)]);
+    });
+});
+
+describe("report", () => {
+    const result = (id: (typeof checkIds)[number], status: "pass" | "fail"): CheckResult => ({
+        id,
+        title: `title of ${id}`,
+        status,
+        summary: `${id} ${status}ed`,
+        evidence: [`evidence of ${id}`],
+        attempts: 1,
+        durationMs: 1500,
+    });
+
+    it("passes only when something ran and nothing failed", () => {
+        expect(aggregate([result("identity", "pass"), result("rotation", "pass")])).toMatchObject({ ok: true, passed: 2, failed: 0 });
+        const failed = aggregate([result("identity", "pass"), result("rotation", "fail")]);
+        expect(failed).toMatchObject({ ok: false, passed: 1, failed: 1 });
+        expect(exitCodeOf(failed)).toBe(1);
+        expect(exitCodeOf(aggregate([]))).toBe(1);
+        expect(exitCodeOf(aggregate([result("federation", "pass")]))).toBe(0);
+    });
+
+    it("renders a table with a row and evidence per check, and JSON machines can read back", () => {
+        const report = aggregate([result("load-balancing", "pass"), result("rotation", "fail")]);
+        const table = renderTable(report).split("\n");
+        expect(table[0]).toMatch(/^CHECK\s+RESULT\s+TIME\s+SUMMARY$/);
+        expect(table[1]).toMatch(/^load-balancing\s+PASS\s+1\.5s\s+load-balancing passed$/);
+        expect(table[2]).toBe("    - evidence of load-balancing");
+        expect(table[3]).toMatch(/^rotation\s+FAIL\s+1\.5s\s+rotation failed$/);
+        expect(table.at(-1)).toBe("1 of 2 checks failed.");
+        expect(JSON.parse(renderJson(report))).toEqual(report);
+    });
+});
+
+describe("arguments", () => {
+    const options = (argv: string[]) => {
+        const parsed = parseArgs(argv);
+        if (parsed.help) throw new Error("unexpected help");
+        return parsed.options;
+    };
+
+    it("defaults to every check in order against a stack", () => {
+        expect(options(["--stack", "cluster-kind"])).toMatchObject({
+            stack: "cluster-kind",
+            checks: ["load-balancing", "failover", "north-south", "identity", "federation", "rotation"],
+            requests: 20,
+            timeoutSeconds: 180,
+            json: false,
+            spireNamespace: "spire-server",
+            istioNamespace: "istio-system",
+        });
+    });
+
+    it("takes contexts per domain, inline values, and runs selected checks in the documented order", () => {
+        const parsed = options([
+            "--outputs=out.json",
+            "--kubeconfig-context",
+            "cluster-1=kind-cluster-1",
+            "--kubeconfig-context=cluster-2=kind-cluster-2",
+            "--checks",
+            "rotation,identity",
+            "--json",
+            "--requests",
+            "5",
+            "--istiod-cert-duration",
+            "720h",
+        ]);
+        expect(parsed).toMatchObject({
+            outputsFile: "out.json",
+            contexts: { "cluster-1": "kind-cluster-1", "cluster-2": "kind-cluster-2" },
+            checks: ["identity", "rotation"],
+            json: true,
+            requests: 5,
+            istiodCertDuration: "720h",
+        });
+    });
+
+    it("rejects what it cannot run, naming the problem", () => {
+        const cases: [string[], RegExp][] = [
+            [[], /exactly one of --stack/],
+            [["--stack", "a", "--outputs", "b"], /exactly one of --stack/],
+            [["--stack"], /--stack needs a value/],
+            [["--stack", "a", "--checks", "identity,dns"], /unknown: dns/],
+            [["--stack", "a", "--requests", "0"], /positive integer/],
+            [["--stack", "a", "--timeout", "1m"], /positive integer/],
+            [["--stack", "a", "--istiod-cert-duration", "30d"], /duration such as 720h/],
+            [["--stack", "a", "--kubeconfig-context", "cluster-1"], /<domain>=<context>/],
+            [["--stack", "a", "--kubeconfig", "k"], /only applies together/],
+            [["--stack", "a", "--verbose"], /unknown argument/],
+        ];
+        for (const [argv, message] of cases) {
+            expect(() => parseArgs(argv), argv.join(" ")).toThrow(UsageError);
+            expect(() => parseArgs(argv), argv.join(" ")).toThrow(message);
+        }
+    });
+
+    it("documents every check in --help", () => {
+        expect(parseArgs(["--stack", "x", "--help"])).toEqual({ help: true });
+        const flattened = helpText.replace(/\s+/g, " ");
+        for (const [index, id] of checkIds.entries()) {
+            expect(helpText).toContain(`${index + 1}. ${id}\n`);
+            expect(flattened).toContain(checkDescriptions[id].replace(/\s+/g, " "));
+        }
+    });
+});
+
+describe("stack outputs", () => {
+    let foo: DomainPki;
+    let bar: DomainPki;
+    beforeAll(async () => {
+        foo = await domainPki("foo.com");
+        bar = await domainPki("bar.com");
+    });
+
+    it("orders domains by their index output, reads roots, ingress and kubeconfigs", () => {
+        // Keys as `pulumi stack output --json` prints them: sorted, whatever the config order.
+        const document = {
+            domains: {
+                alpha: { index: 1, trustDomain: "bar.com", trustBundle: bar.bundleJson, ingressAddress: "172.18.0.3:30080" },
+                zulu: { index: 0, trustDomain: "foo.com", trustBundle: foo.bundleJson, ingressAddress: "172.18.0.2:30080" },
+            },
+            kubeconfigs: { alpha: "kubeconfig-a", zulu: "kubeconfig-z" },
+        };
+        const target = parseStackOutputs(document);
+        expect(target.domains.map((d) => [d.name, d.trustDomain, d.ingressAddress])).toEqual([
+            ["zulu", "foo.com", "172.18.0.2:30080"],
+            ["alpha", "bar.com", "172.18.0.3:30080"],
+        ]);
+        expect(target.domains[0].roots[0].raw.equals(cert(foo.root.certificatePem).raw)).toBe(true);
+        expect(target.kubeconfigs).toEqual({ alpha: "kubeconfig-a", zulu: "kubeconfig-z" });
+    });
+
+    it("says why a domain's roots are unknown instead of failing the whole run", () => {
+        const target = parseStackOutputs({
+            domains: { "cluster-1": { trustDomain: "foo.com" }, "cluster-2": { trustDomain: "bar.com", trustBundle: "[secret]" } },
+            kubeconfigs: { "cluster-1": "[secret]" },
+        });
+        expect(target.domains.map((d) => d.rootsProblem)).toEqual([
+            "stack output domains.cluster-1.trustBundle is missing",
+            "domains.cluster-2.trustBundle is hidden; read outputs with --show-secrets",
+        ]);
+        expect(target.kubeconfigs).toEqual({});
+        expect(() => parseStackOutputs({ domains: { a: { trustDomain: "foo.com" } } })).toThrow(/at least two domains/);
+        expect(() => parseStackOutputs({})).toThrow(/no `domains`/);
+    });
+
+    it("asks the Pulumi CLI for outputs with secrets and for the configured istiod duration", async () => {
+        const calls: string[][] = [];
+        const runner =
+            (answers: Record<string, { stdout: string; code: number }>): CommandRunner =>
+            async (file, args) => {
+                calls.push([file, ...args]);
+                const answer = answers[args[0]] ?? { stdout: "", code: 1 };
+                return { ...answer, stderr: answer.code ? "error: configuration key not found" : "" };
+            };
+        const outputs = JSON.stringify({ domains: { "cluster-1": { trustDomain: "foo.com" }, "cluster-2": { trustDomain: "bar.com" } } });
+        const target = await loadStackOutputs("cluster-kind", runner({ stack: { stdout: outputs, code: 0 } }));
+        expect(target.domains.map((d) => d.name)).toEqual(["cluster-1", "cluster-2"]);
+        expect(calls[0]).toEqual(["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", "cluster-kind"]);
+
+        expect(await loadIstiodCertDuration("cluster-kind", runner({ config: { stdout: "720h\n", code: 0 } }))).toEqual({
+            value: "720h",
+            source: "stack cluster-kind config spire-istio-mesh:istiodCertDuration",
+        });
+        expect(calls[1]).toEqual(["pulumi", "config", "get", "spire-istio-mesh:istiodCertDuration", "--stack", "cluster-kind"]);
+        expect((await loadIstiodCertDuration("cluster-kind", runner({}))).value).toBe("1440h");
+        await expect(loadStackOutputs("nope", runner({}))).rejects.toThrow(/pulumi stack output failed \(exit 1\)/);
+    });
+
+    it("reads the PEM blocks of a certificate file in order", async () => {
+        const text = `${foo.root.certificatePem}\n${bar.root.certificatePem}`;
+        expect(certificatesFromPem(text).map((c) => c.subject)).toEqual(["CN=foo.com root", "CN=bar.com root"]);
+    });
+});
