@@ -315,7 +315,11 @@ export function parseBundleList(text: string): Map<string, X509Certificate[]> {
     return bundles;
 }
 
-export const spireServerCommand = ["/opt/spire/bin/spire-server", "bundle", "list", "-output", "json"];
+/**
+ * The SPIRE server image's CLI, on the server's private API socket (where the hardened chart puts
+ * it, also the CLI's default): federated bundles as JSON, each with its X.509 authorities.
+ */
+export const spireServerCommand = ["/opt/spire/bin/spire-server", "bundle", "list", "-socketPath", "/tmp/spire-server/private/api.sock", "-output", "json"];
 
 const federation: CheckDefinition = {
     title: "every SPIRE server holds every peer's bundle",
