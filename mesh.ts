@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CertManagerRootCA, suppliedRootCaOf } from "./components/certManagerRootCA";
 import { createCluster } from "./components/clusters";
 import { createIstioNamespace } from "./components/istioNamespace";
+import { IstioMultiPrimary } from "./components/istioMultiPrimary";
+import { connectPrimaries } from "./components/istioRemoteSecrets";
 import { MeshCluster } from "./components/meshCluster";
 import { SpireBundleEndpoint } from "./components/spireBundleEndpoint";
 import { SpireFederatedDomain } from "./components/spireFederatedDomain";
@@ -18,6 +20,8 @@ export interface DeployedDomain {
     rootCa: CertManagerRootCA;
     /** SPIRE, federated with every peer; istiod and gateways wait for `spire.ready`. */
     spire: SpireFederatedDomain;
+    /** Istio primary of the domain's cluster, on the domain's network. */
+    istio: IstioMultiPrimary;
 }
 
 /** What stack outputs publish of each domain, so another stack can federate via StackReference. */
@@ -30,6 +34,10 @@ export interface DomainOutputs {
     trustBundle: pulumi.Output<string>;
     /** URL of the domain's SPIRE bundle endpoint (https_spiffe profile). */
     bundleEndpointUrl: pulumi.Output<string>;
+    /** `host:port` where peers reach the domain's east-west gateway (cross-network mTLS). */
+    eastWestAddress: pulumi.Output<string>;
+    /** `host:port` of the domain's ingress gateway's HTTP port. */
+    ingressAddress: pulumi.Output<string>;
 }
 
 export interface DeployedMesh {
@@ -93,7 +101,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
     });
 
     // Phase 3
-    const domains: DeployedDomain[] = trusted.map((domain) => {
+    const federated = trusted.map((domain) => {
         const { config, cluster } = domain;
         const spire = new SpireFederatedDomain(
             config.name,
@@ -117,8 +125,37 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
         return { config, cluster, istioNamespace: domain.istioNamespace, rootCa: domain.rootCa, spire };
     });
 
+    // Phase 4: one primary per cluster, then the remote secrets, which need every primary's token.
+    const domains: DeployedDomain[] = federated.map((domain) => {
+        const { config, cluster } = domain;
+        const istio = new IstioMultiPrimary(
+            config.name,
+            {
+                cluster,
+                namespace: domain.istioNamespace,
+                meshId: mesh.meshId,
+                network: config.network,
+                trustDomain: config.trustDomain,
+                peers: peersOf(federated, domain).map((peer) => ({
+                    clusterName: peer.config.name,
+                    network: peer.config.network,
+                    trustDomain: peer.config.trustDomain,
+                    nodeAddress: peer.cluster.nodeAddress,
+                })),
+                exposure: mesh.exposure,
+                nodePorts: mesh.nodePorts,
+                loadBalancerSourceRanges: mesh.loadBalancerSourceRanges,
+                istioVersion: mesh.versions.istio,
+                trustReady: [domain.rootCa.istiodCertificate, ...domain.spire.ready],
+            },
+            { parent: cluster as unknown as pulumi.Resource },
+        );
+        return { ...domain, istio };
+    });
+    connectPrimaries(domains.map((domain) => domain.istio));
+
     const outputs: Record<string, DomainOutputs> = Object.fromEntries(
-        domains.map(({ config, cluster, spire }) => [
+        domains.map(({ config, cluster, spire, istio }) => [
             config.name,
             {
                 clusterName: config.name,
@@ -127,6 +164,8 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 apiServerUrl: cluster.apiServerUrl,
                 trustBundle: spire.trustBundle,
                 bundleEndpointUrl: spire.bundleEndpointUrl,
+                eastWestAddress: istio.eastWestAddress,
+                ingressAddress: istio.ingressAddress,
             },
         ]),
     );

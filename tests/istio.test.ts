@@ -1,0 +1,509 @@
+import { X509Certificate } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { meshNetworks, IstioValuesInput } from "../components/istio/values";
+import { proxyContainerList, spireInjectionTemplates } from "../components/istio/injectionTemplates";
+import { configKeys } from "../config/keys";
+import { loadMeshConfig } from "../config/load";
+import { DeployedMesh, deployMesh } from "../mesh";
+import { defaultVersions, chartRepositories } from "../versions";
+import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram } from "./harness/program";
+import {
+    KubernetesObject,
+    meshConfigProblems,
+    unknownHelmValuePaths,
+    upstreamRoot,
+    validateGatewayValues,
+    validateKubernetesObject,
+} from "./harness/schemas";
+import { projectConfigOf, StackName, stackNames, withThirdDomain } from "./harness/stacks";
+
+type Run = ProgramRun<DeployedMesh>;
+type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const program = () => deployMesh(loadMeshConfig());
+
+interface DomainEntry {
+    name: string;
+    trustDomain: string;
+    network: string;
+}
+
+interface Case {
+    label: string;
+    stack: StackName;
+    projectConfig: Record<string, unknown>;
+}
+
+const cases: Case[] = stackNames.flatMap((stack) => [
+    { label: stack, stack, projectConfig: projectConfigOf(stack) },
+    { label: `${stack} with a third domain`, stack, projectConfig: withThirdDomain(stack) },
+]);
+
+const runs = new Map<string, Promise<Run>>();
+function runOf(c: Case): Promise<Run> {
+    if (!runs.has(c.label)) runs.set(c.label, runProgram(program, { stack: c.stack, projectConfig: c.projectConfig }));
+    return runs.get(c.label)!;
+}
+
+// --- Expectations from config and upstream, never from the code under test -------------------
+
+function domainsOf(c: Case): DomainEntry[] {
+    return c.projectConfig.domains as DomainEntry[];
+}
+/** Pulumi.yaml: LoadBalancer on gke, NodePort on kind, unless `exposure` is set. */
+function exposureOf(c: Case): string {
+    return (c.projectConfig.exposure as string | undefined) ?? (c.stack === "cluster-kind" ? "NodePort" : "LoadBalancer");
+}
+function eastWestNodePortOf(c: Case): number {
+    return (c.projectConfig.eastWestNodePort as number | undefined) ?? (configKeys.eastWestNodePort.default as number);
+}
+function ingressNodePortOf(c: Case): number {
+    return (c.projectConfig.ingressHttpNodePort as number | undefined) ?? (configKeys.ingressHttpNodePort.default as number);
+}
+
+const gatewayChartDefaults = (
+    parse(readFileSync(join(upstreamRoot, "istio-1.30.3/charts/gateway/values.yaml"), "utf8")) as Values
+)._internal_defaults_do_not_set as Values;
+
+/**
+ * Where Istio 1.30 puts `istio-proxy`: with ENABLE_NATIVE_SIDECARS=true the `sidecar` template
+ * makes it an init container (restartPolicy Always), with false a regular container; the
+ * `gateway` template always uses `containers`. "auto" depends on the nodes' kubelets, which a
+ * template cannot know, so it counts as undecided.
+ */
+function upstreamProxyList(builtIn: string, nativeSidecarsEnv: string | undefined): "containers" | "initContainers" {
+    if (builtIn === "gateway") return "containers";
+    if (builtIn !== "sidecar") throw new Error(`unknown built-in template ${builtIn}`);
+    if (nativeSidecarsEnv === "true") return "initContainers";
+    if (nativeSidecarsEnv === "false") return "containers";
+    throw new Error(`ENABLE_NATIVE_SIDECARS=${nativeSidecarsEnv}: the proxy's container list is decided per pod`);
+}
+
+// --- Lookups -----------------------------------------------------------------------------------
+
+const releaseType = "kubernetes:helm.sh/v3:Release";
+const secretType = "kubernetes:core/v1:Secret";
+
+/** Cluster a Kubernetes resource lives in: providers are named after their cluster. */
+function clusterOf(resource: DeclaredResource): string {
+    return resource.provider.split("::").pop()!;
+}
+function inClusterOf(run: Run, type: string, cluster: string): DeclaredResource[] {
+    return run.ofType(type).filter((r) => clusterOf(r) === cluster);
+}
+function istioRelease(run: Run, cluster: string, releaseName: string): DeclaredResource {
+    const found = inClusterOf(run, releaseType, cluster).filter(
+        (r) => r.inputs.name === releaseName && r.inputs.repositoryOpts?.repo === chartRepositories.istio,
+    );
+    expect(found, `${releaseName} in ${cluster}`).toHaveLength(1);
+    return found[0];
+}
+function customResource(run: Run, cluster: string, kind: string, name: string): DeclaredResource {
+    const found = run.resources.filter(
+        (r) => r.custom && r.inputs.kind === kind && r.inputs.metadata?.name === name && clusterOf(r) === cluster,
+    );
+    expect(found, `${kind} ${name} in ${cluster}`).toHaveLength(1);
+    return found[0];
+}
+async function nodeAddressOf(run: Run, cluster: string): Promise<string> {
+    const domain = run.result.domains.find((d) => d.config.name === cluster)!;
+    return resolve(domain.cluster.nodeAddress!);
+}
+async function apiServerUrlOf(run: Run, cluster: string): Promise<string> {
+    return resolve(run.result.domains.find((d) => d.config.name === cluster)!.cluster.apiServerUrl);
+}
+function readerTokenSecret(run: Run, cluster: string): DeclaredResource {
+    const found = inClusterOf(run, secretType, cluster).filter((r) => r.inputs.type === "kubernetes.io/service-account-token");
+    expect(found, `reader token in ${cluster}`).toHaveLength(1);
+    return found[0];
+}
+/** Replaces Go template actions (`{{ ... }}`) with a scalar, so the YAML structure can be parsed. */
+function withoutGoTemplateActions(text: string): string {
+    return text.replace(/\{\{-?[\s\S]*?-?\}\}/g, "TEMPLATE_ACTION");
+}
+
+describe.each(cases)("Istio multi-primary ($label)", (c) => {
+    const domains = domainsOf(c);
+    const peersOf = (name: string) => domains.filter((d) => d.name !== name);
+
+    it("installs base, istiod and both gateways from the pinned Istio charts into each cluster's istio-system", async () => {
+        const run = await runOf(c);
+        for (const { name } of domains) {
+            for (const [release, chart] of [
+                ["istio-base", "base"],
+                ["istiod", "istiod"],
+                ["istio-eastwestgateway", "gateway"],
+                ["istio-ingressgateway", "gateway"],
+            ]) {
+                const r = istioRelease(run, name, release);
+                expect(r.inputs).toMatchObject({ chart, version: defaultVersions.istio, namespace: "istio-system" });
+            }
+        }
+        expect(run.ofType(releaseType).filter((r) => r.inputs.repositoryOpts?.repo === chartRepositories.istio)).toHaveLength(
+            4 * domains.length,
+        );
+    });
+
+    it("sets only values the charts and Istio's MeshConfig declare; gateway values pass the chart's schema", async () => {
+        const run = await runOf(c);
+        for (const { name } of domains) {
+            expect(unknownHelmValuePaths("istio-base", istioRelease(run, name, "istio-base").inputs.values)).toEqual([]);
+            const istiod = istioRelease(run, name, "istiod").inputs.values as Values;
+            expect(unknownHelmValuePaths("istiod", istiod)).toEqual([]);
+            expect(meshConfigProblems(istiod.meshConfig)).toEqual([]);
+            for (const gateway of ["istio-eastwestgateway", "istio-ingressgateway"]) {
+                const values = istioRelease(run, name, gateway).inputs.values;
+                expect(unknownHelmValuePaths("istio-gateway", values)).toEqual([]);
+                expect(validateGatewayValues(values)).toEqual([]);
+            }
+        }
+    });
+
+    it("gives each istiod the mesh ID, its cluster, network and SPIRE trust domain, exactly its peers as aliases, and DNS capture", async () => {
+        const run = await runOf(c);
+        for (const domain of domains) {
+            const values = istioRelease(run, domain.name, "istiod").inputs.values as Values;
+            expect(values.global.meshID).toBe(c.projectConfig.meshId);
+            expect(values.global.multiCluster.clusterName).toBe(domain.name);
+            expect(values.global.network).toBe(domain.network);
+            expect(values.meshConfig.trustDomain).toBe(domain.trustDomain);
+            expect([...values.meshConfig.trustDomainAliases].sort()).toEqual(peersOf(domain.name).map((p) => p.trustDomain).sort());
+            expect(values.meshConfig.trustDomainAliases).not.toContain(domain.trustDomain);
+            // ProxyConfig.proxyMetadata is map<string, string>: a boolean would be refused.
+            expect(values.meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE).toBe("true");
+        }
+    });
+
+    if (exposureOf(c) === "NodePort") {
+        it("tells every istiod each peer network's gateway (peer node address and east-west node port), none of its own", async () => {
+            const run = await runOf(c);
+            for (const domain of domains) {
+                const networks = (istioRelease(run, domain.name, "istiod").inputs.values as Values).global.meshNetworks as Values;
+                expect(Object.keys(networks).sort()).toEqual(domains.map((d) => d.network).sort());
+                expect(networks[domain.network]).toEqual({ endpoints: [{ fromRegistry: domain.name }] });
+                for (const peer of peersOf(domain.name)) {
+                    expect(networks[peer.network]).toEqual({
+                        endpoints: [{ fromRegistry: peer.name }],
+                        gateways: [{ address: await nodeAddressOf(run, peer.name), port: eastWestNodePortOf(c) }],
+                    });
+                }
+                const own = await nodeAddressOf(run, domain.name);
+                const addresses = Object.values(networks).flatMap((n: Values) => (n.gateways ?? []).map((g: Values) => g.address));
+                expect(addresses).not.toContain(own);
+            }
+        });
+    } else {
+        it("writes no gateway address into istiod: each network's east-west Service is found in its own registry", async () => {
+            const run = await runOf(c);
+            const tlsPort = gatewayChartDefaults.networkGatewayPorts.tls.port as number;
+            for (const domain of domains) {
+                const networks = (istioRelease(run, domain.name, "istiod").inputs.values as Values).global.meshNetworks as Values;
+                expect(Object.keys(networks).sort()).toEqual(domains.map((d) => d.network).sort());
+                for (const owner of domains) {
+                    const eastWest = istioRelease(run, owner.name, "istio-eastwestgateway").inputs;
+                    // The chart names the Service after the release.
+                    const service = `${eastWest.name}.${eastWest.namespace}.svc.cluster.local`;
+                    expect(networks[owner.network]).toEqual({
+                        endpoints: [{ fromRegistry: owner.name }],
+                        gateways: [{ registryServiceName: service, port: tlsPort }],
+                    });
+                }
+                expect(JSON.stringify(networks)).not.toContain('"address"');
+            }
+        });
+    }
+
+    it("mounts the SPIRE CSI socket into istio-proxy in the container list it lives in, for sidecars and gateways", async () => {
+        const run = await runOf(c);
+        for (const { name } of domains) {
+            const values = istioRelease(run, name, "istiod").inputs.values as Values;
+            const nativeEnv = values.env?.ENABLE_NATIVE_SIDECARS ?? values.pilot?.env?.ENABLE_NATIVE_SIDECARS;
+            // Pods without an annotation (sidecars) use the default list; gateways name theirs.
+            const sidecarList: string[] = values.sidecarInjectorWebhook.defaultTemplates;
+            const gatewayLists = ["istio-eastwestgateway", "istio-ingressgateway"].map((g) =>
+                String(istioRelease(run, name, g).inputs.values.podAnnotations["inject.istio.io/templates"]).split(","),
+            );
+            expect(gatewayLists).toEqual([
+                ["gateway", "spire-gateway"],
+                ["gateway", "spire-gateway"],
+            ]);
+            expect(sidecarList).toEqual(["sidecar", "spire"]);
+            const templates = values.sidecarInjectorWebhook.templates as Record<string, string>;
+            for (const list of [sidecarList, gatewayLists[0]]) {
+                const [builtIn, custom] = list;
+                const expectedList = upstreamProxyList(builtIn, nativeEnv);
+                const otherList = expectedList === "containers" ? "initContainers" : "containers";
+                const patch = parse(withoutGoTemplateActions(templates[custom]), { strict: true, uniqueKeys: true }) as Values;
+                expect(Object.keys(patch)).toEqual(["spec"]);
+                expect(patch.spec[otherList], `${custom} must not add a second istio-proxy`).toBeUndefined();
+                const proxies = (patch.spec[expectedList] as Values[]).filter((container) => container.name === "istio-proxy");
+                expect(proxies).toHaveLength(1);
+                expect(proxies[0].volumeMounts).toEqual([
+                    { name: "workload-socket", mountPath: "/var/run/secrets/workload-spiffe-uds", readOnly: true },
+                ]);
+                expect(patch.spec.volumes).toEqual([{ name: "workload-socket", csi: { driver: "csi.spiffe.io", readOnly: true } }]);
+            }
+        }
+    });
+
+    it("exposes the east-west gateway on the network, with the four multi-network ports, per exposure mode", async () => {
+        const run = await runOf(c);
+        const defaultPorts = Object.values(gatewayChartDefaults.networkGatewayPorts as Record<string, { port: number }>).map(
+            (p) => p.port,
+        );
+        expect(defaultPorts.sort()).toEqual([15012, 15017, 15021, 15443]);
+        for (const domain of domains) {
+            const values = istioRelease(run, domain.name, "istio-eastwestgateway").inputs.values as Values;
+            if (exposureOf(c) === "LoadBalancer") {
+                expect(values.networkGateway).toBe(domain.network);
+                // networkGateway labels the pods itself; a second label would duplicate the key.
+                expect(values.labels?.["topology.istio.io/network"]).toBeUndefined();
+                expect(values.networkGatewayPorts).toBeUndefined();
+                expect(values.service.type).toBe("LoadBalancer");
+            } else {
+                // networkGateway would replace service.ports with ports that have no nodePort.
+                expect(values.networkGateway ?? "").toBe("");
+                expect(values.labels["topology.istio.io/network"]).toBe(domain.network);
+                expect(values.env.ISTIO_META_REQUESTED_NETWORK_VIEW).toBe(domain.network);
+                expect(values.service.type).toBe("NodePort");
+                const ports = values.service.ports as Values[];
+                expect(ports.map((p) => p.port).sort()).toEqual(defaultPorts);
+                for (const p of ports) expect(p.targetPort).toBe(p.port);
+                expect(ports.find((p) => p.port === 15443)!.nodePort).toBe(eastWestNodePortOf(c));
+            }
+        }
+    });
+
+    it("exposes the ingress gateway on 15021/80/443, HTTP on the fixed node port in NodePort mode", async () => {
+        const run = await runOf(c);
+        const chartPorts = (gatewayChartDefaults.service.ports as Values[]).map((p) => p.port).sort();
+        expect(chartPorts).toEqual([15021, 443, 80].sort());
+        for (const domain of domains) {
+            const values = istioRelease(run, domain.name, "istio-ingressgateway").inputs.values as Values;
+            expect(values.networkGateway).toBeUndefined();
+            if (exposureOf(c) === "LoadBalancer") {
+                expect(values.service.type).toBe("LoadBalancer");
+                expect(values.service.ports).toBeUndefined();
+            } else {
+                expect(values.service.type).toBe("NodePort");
+                const ports = values.service.ports as Values[];
+                expect(ports.map((p) => p.port).sort()).toEqual(chartPorts);
+                expect(ports.find((p) => p.port === 80)!.nodePort).toBe(ingressNodePortOf(c));
+            }
+        }
+    });
+
+    it("declares the cross-network Gateway and mesh-wide STRICT mTLS in istio-system, valid, after the charts", async () => {
+        const run = await runOf(c);
+        for (const { name } of domains) {
+            const base = istioRelease(run, name, "istio-base");
+            const istiod = istioRelease(run, name, "istiod");
+            const eastWest = istioRelease(run, name, "istio-eastwestgateway");
+            const gateway = customResource(run, name, "Gateway", "cross-network-gateway");
+            expect(gateway.inputs.apiVersion).toBe("networking.istio.io/v1");
+            expect(gateway.inputs.metadata.namespace).toBe("istio-system");
+            // The chart labels pods `istio: <release name without the istio- prefix>`.
+            expect(gateway.inputs.spec.selector).toEqual({ istio: String(eastWest.inputs.name).replace(/^istio-/, "") });
+            expect(gateway.inputs.spec.servers).toEqual([
+                { port: { number: 15443, name: "tls", protocol: "TLS" }, tls: { mode: "AUTO_PASSTHROUGH" }, hosts: ["*.local"] },
+            ]);
+            const peerAuthentication = customResource(run, name, "PeerAuthentication", "default");
+            expect(peerAuthentication.inputs.apiVersion).toBe("security.istio.io/v1");
+            // `default` in the root namespace (istio-system) applies to the whole mesh.
+            expect(peerAuthentication.inputs.metadata.namespace).toBe("istio-system");
+            expect(peerAuthentication.inputs.spec).toEqual({ mtls: { mode: "STRICT" } });
+            for (const cr of [gateway, peerAuthentication]) {
+                expect(validateKubernetesObject(cr.inputs as KubernetesObject)).toEqual([]);
+                expect(cr.dependsOn).toEqual(expect.arrayContaining([base.urn, istiod.urn]));
+            }
+        }
+    });
+
+    it("declares only valid Kubernetes objects in its Istio components, each through its cluster's provider", async () => {
+        const run = await runOf(c);
+        const istioTypes = ["spire-istio-mesh:index:IstioMultiPrimary", "spire-istio-mesh:index:IstioRemoteSecrets"];
+        const owned = run.resources.filter(
+            (r) => r.custom && r.type.startsWith("kubernetes:") && run.ancestors(r).some((a) => istioTypes.includes(a.type)),
+        );
+        // Per cluster: 4 releases, 2 Istio CRs, the reader token, and one remote secret per peer.
+        expect(owned).toHaveLength(domains.length * (7 + domains.length - 1));
+        for (const resource of owned) {
+            // Remote secrets sit under their holder's primary, so this is the cluster they belong in.
+            const primary = run.ancestors(resource).find((a) => a.type === istioTypes[0])!;
+            expect(resource.provider).toContain("pulumi:providers:kubernetes::");
+            expect(clusterOf(resource)).toBe(primary.name);
+            if (resource.type === releaseType) continue;
+            expect(validateKubernetesObject(resource.inputs as KubernetesObject), resource.name).toEqual([]);
+        }
+    });
+
+    it("starts istiod after its cacerts Certificate and federated SPIRE, and the gateways after istiod as well", async () => {
+        const run = await runOf(c);
+        for (const { name } of domains) {
+            // istiod reads its plug-in CA from Secret `cacerts`; SPIRE needs every peer's bundle.
+            const cacerts = inClusterOf(run, "kubernetes:cert-manager.io/v1:Certificate", name).filter(
+                (r) => r.inputs.spec?.secretName === "cacerts",
+            );
+            expect(cacerts).toHaveLength(1);
+            const spire = inClusterOf(run, releaseType, name).filter((r) => r.inputs.chart === "spire");
+            expect(spire).toHaveLength(1);
+            const federation = inClusterOf(run, "kubernetes:spire.spiffe.io/v1alpha1:ClusterFederatedTrustDomain", name);
+            expect(federation).toHaveLength(peersOf(name).length);
+            const trust = [cacerts[0], spire[0], ...federation].map((r) => r.urn);
+
+            const base = istioRelease(run, name, "istio-base");
+            const istiod = istioRelease(run, name, "istiod");
+            expect(istiod.dependsOn).toEqual(expect.arrayContaining([base.urn, ...trust]));
+            for (const gateway of ["istio-eastwestgateway", "istio-ingressgateway"]) {
+                expect(istioRelease(run, name, gateway).dependsOn).toEqual(expect.arrayContaining([istiod.urn, ...trust]));
+            }
+            // Nothing of Istio waits on the charts it does not need: base only needs the namespace.
+            expect(base.dependsOn).not.toContain(istiod.urn);
+        }
+    });
+
+    it("creates a reader token Secret per cluster, after the base chart creates its ServiceAccount", async () => {
+        const run = await runOf(c);
+        for (const { name } of domains) {
+            const token = readerTokenSecret(run, name);
+            expect(token.inputs.metadata.namespace).toBe("istio-system");
+            expect(token.inputs.metadata.annotations["kubernetes.io/service-account.name"]).toBe("istio-reader-service-account");
+            expect(token.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.data.token}");
+            expect(token.additionalSecretOutputs).toContain("data");
+            expect(token.dependsOn).toContain(istioRelease(run, name, "istio-base").urn);
+        }
+        for (const domain of run.result.domains) {
+            expect(await isSecretOutput(domain.istio.readerCredentials)).toBe(true);
+        }
+    });
+
+    it("gives each cluster a remote secret for every peer and none for itself, holding a secret kubeconfig of the peer", async () => {
+        const run = await runOf(c);
+        for (const holder of domains) {
+            const secrets = inClusterOf(run, secretType, holder.name).filter(
+                (r) => r.inputs.metadata?.labels?.["istio/multiCluster"] === "true",
+            );
+            expect(secrets.map((s) => s.inputs.metadata.name).sort()).toEqual(
+                peersOf(holder.name).map((p) => `istio-remote-secret-${p.name}`).sort(),
+            );
+            const holderDomain = run.result.domains.find((d) => d.config.name === holder.name)!;
+            const owner = holderDomain.cluster.lifecycleOwner;
+            for (const secret of secrets) {
+                const peer = String(secret.inputs.metadata.annotations["networking.istio.io/cluster"]);
+                expect(secret.inputs.metadata.name).toBe(`istio-remote-secret-${peer}`);
+                expect(secret.inputs.metadata.namespace).toBe("istio-system");
+                expect(secret.secretInputPaths).toContain("stringData");
+                if (owner) expect(secret.deletedWith).toBe(await resolve(owner.urn));
+                // The data key is the cluster ID istiod registers the peer under.
+                expect(Object.keys(secret.inputs.stringData)).toEqual([peer]);
+                const kubeconfig = parse(secret.inputs.stringData[peer]) as Values;
+                expect(kubeconfig.kind).toBe("Config");
+                expect(kubeconfig["current-context"]).toBe(peer);
+                const cluster = kubeconfig.clusters.find((entry: Values) => entry.name === peer).cluster;
+                const server = await apiServerUrlOf(run, peer);
+                expect(cluster.server).toBe(server);
+                expect(cluster.server).not.toMatch(/127\.0\.0\.1|localhost/);
+                if (c.stack === "cluster-kind") expect(cluster.server).toMatch(/^https:\/\/172\.18\.0\.\d+:6443$/);
+                const ca = new X509Certificate(Buffer.from(cluster["certificate-authority-data"], "base64").toString("utf8"));
+                expect(ca.ca).toBe(true);
+                // The token is the peer's reader token (a JWT naming the peer's token Secret), decoded.
+                const user = kubeconfig.users.find((entry: Values) => entry.name === peer).user;
+                expect(Object.keys(user)).toEqual(["token"]);
+                const payload = JSON.parse(Buffer.from(String(user.token).split(".")[1], "base64").toString("utf8"));
+                expect(payload.sub).toBe(readerTokenSecret(run, peer).name);
+            }
+        }
+    });
+
+    it("outputs each domain's network and gateway addresses as host:port", async () => {
+        const run = await runOf(c);
+        const seen: string[] = [];
+        for (const domain of domains) {
+            const outputs = run.result.outputs[domain.name];
+            expect(outputs.network).toBe(domain.network);
+            const eastWest = await resolve(outputs.eastWestAddress);
+            const ingress = await resolve(outputs.ingressAddress);
+            if (exposureOf(c) === "NodePort") {
+                const node = await nodeAddressOf(run, domain.name);
+                expect(eastWest).toBe(`${node}:${eastWestNodePortOf(c)}`);
+                expect(ingress).toBe(`${node}:${ingressNodePortOf(c)}`);
+            } else {
+                // Read back from the chart-created LoadBalancer Services (mock addresses 203.0.113.x).
+                expect(eastWest).toMatch(/^203\.0\.113\.\d+:15443$/);
+                expect(ingress).toMatch(/^203\.0\.113\.\d+:80$/);
+                seen.push(eastWest.split(":")[0], ingress.split(":")[0]);
+            }
+        }
+        expect(new Set(seen).size).toBe(seen.length);
+    });
+});
+
+describe("Istio configuration choices", () => {
+    it("follows configured node ports", async () => {
+        const projectConfig = { ...projectConfigOf("cluster-kind"), eastWestNodePort: 32001, ingressHttpNodePort: 32002 };
+        const run = await runProgram(program, { stack: "cluster-kind", projectConfig });
+        const eastWest = run.ofType(releaseType).filter((r) => r.inputs.name === "istio-eastwestgateway");
+        expect(eastWest).toHaveLength(2);
+        for (const release of eastWest) {
+            expect(release.inputs.values.service.ports.find((p: Values) => p.port === 15443).nodePort).toBe(32001);
+        }
+        for (const release of run.ofType(releaseType).filter((r) => r.inputs.name === "istio-ingressgateway")) {
+            expect(release.inputs.values.service.ports.find((p: Values) => p.port === 80).nodePort).toBe(32002);
+        }
+        for (const release of run.ofType(releaseType).filter((r) => r.inputs.name === "istiod")) {
+            const gateways = Object.values(release.inputs.values.global.meshNetworks as Values).flatMap((n: Values) => n.gateways ?? []);
+            expect(gateways.map((g: Values) => g.port)).toEqual([32001]);
+        }
+    });
+
+    it("restricts both gateways' load balancers to the configured source ranges, and leaves them open otherwise", async () => {
+        const ranges = ["198.51.100.0/24", "203.0.113.0/24"];
+        const restricted = await runProgram(program, {
+            stack: "cluster-gke",
+            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: ranges },
+        });
+        const open = await runOf(cases.find((x) => x.label === "cluster-gke")!);
+        for (const gateway of ["istio-eastwestgateway", "istio-ingressgateway"]) {
+            const releases = restricted.ofType(releaseType).filter((r) => r.inputs.name === gateway);
+            expect(releases).toHaveLength(2);
+            for (const r of releases) expect(r.inputs.values.service.loadBalancerSourceRanges).toEqual(ranges);
+            for (const r of open.ofType(releaseType).filter((x) => x.inputs.name === gateway)) {
+                expect(r.inputs.values.service.loadBalancerSourceRanges).toBeUndefined();
+            }
+        }
+    });
+
+    it("previews without failing while cluster, token and Service outputs are unknown", async () => {
+        for (const stack of stackNames) {
+            const run = await runProgram(program, { stack, preview: true });
+            expect(run.ofType(releaseType).filter((r) => r.inputs.name === "istiod")).toHaveLength(2);
+        }
+    });
+
+    it("moves the sidecar template to containers if native sidecars were off; gateways never move", () => {
+        const off = spireInjectionTemplates(false);
+        const on = spireInjectionTemplates(true);
+        expect(Object.keys(parse(off.spire).spec)).toContain("containers");
+        expect(Object.keys(parse(on.spire).spec)).toContain("initContainers");
+        expect(parse(off["spire-gateway"])).toEqual(parse(on["spire-gateway"]));
+        expect(proxyContainerList("gateway", true)).toBe(upstreamProxyList("gateway", "true"));
+        expect(proxyContainerList("sidecar", false)).toBe(upstreamProxyList("sidecar", "false"));
+    });
+
+    it("refuses NodePort exposure when a peer has no node address to point at", () => {
+        const input: IstioValuesInput = {
+            meshId: "m",
+            clusterName: "cluster-1",
+            network: "net-1",
+            trustDomain: "foo.com",
+            peers: [{ clusterName: "cluster-2", network: "net-2", trustDomain: "bar.com" }],
+            exposure: "NodePort",
+            nodePorts: { eastWest: 31443, ingressHttp: 30080 },
+            loadBalancerSourceRanges: [],
+        };
+        expect(() => meshNetworks(input)).toThrow(/cluster-2 has no node address/);
+    });
+});
