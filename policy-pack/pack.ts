@@ -1,0 +1,48 @@
+import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { PolicyDefinition } from "./lib/definition";
+import * as bundleEndpointService from "./policies/bundleEndpointService";
+import * as containerImagesPinned from "./policies/containerImagesPinned";
+import * as gkeClusterSecurity from "./policies/gkeClusterSecurity";
+import * as gkeDeletionProtection from "./policies/gkeDeletionProtection";
+import * as gkePrivateNodes from "./policies/gkePrivateNodes";
+import * as helmChartsPinned from "./policies/helmChartsPinned";
+import * as istiodCacerts from "./policies/istiodCacerts";
+import * as istioStrictMtls from "./policies/istioStrictMtls";
+import * as istioTrustDomain from "./policies/istioTrustDomain";
+import * as kubernetesExplicitProvider from "./policies/kubernetesExplicitProvider";
+import * as loadBalancerSourceRanges from "./policies/loadBalancerSourceRanges";
+import * as rootCaLifetime from "./policies/rootCaLifetime";
+import * as sensitiveValuesSecret from "./policies/sensitiveValuesSecret";
+import * as spireFederation from "./policies/spireFederation";
+import * as trustDomainNames from "./policies/trustDomainNames";
+import * as trustDomainsUnique from "./policies/trustDomainsUnique";
+
+/** What every module under policies/ exports: the plain definition and its @pulumi/policy form. */
+export interface PolicyModule {
+    // Each module's config type differs; the pack only needs them side by side.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    definition: PolicyDefinition<any>;
+    policy: ResourceValidationPolicy | StackValidationPolicy;
+}
+
+/** Every policy of the pack, in the order reports list them. */
+export const policyModules: PolicyModule[] = [
+    helmChartsPinned,
+    containerImagesPinned,
+    kubernetesExplicitProvider,
+    sensitiveValuesSecret,
+    trustDomainNames,
+    trustDomainsUnique,
+    spireFederation,
+    bundleEndpointService,
+    istioStrictMtls,
+    istioTrustDomain,
+    rootCaLifetime,
+    istiodCacerts,
+    gkeClusterSecurity,
+    gkeDeletionProtection,
+    gkePrivateNodes,
+    loadBalancerSourceRanges,
+];
+
+export const packName = "spire-istio-mesh-policies";
