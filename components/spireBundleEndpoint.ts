@@ -127,6 +127,9 @@ export class SpireBundleEndpoint extends pulumi.ComponentResource {
                 metadata: {
                     name: "spire-bundle-endpoint",
                     namespace: this.namespace,
+                    // How the policy pack recognises the one Service that may expose SPIRE
+                    // outside the cluster (and checks that it exposes only 8443).
+                    labels: { "app.kubernetes.io/component": "bundle-endpoint" },
                     annotations: bundleEndpointAwait(args.exposure),
                 },
                 spec: bundleEndpointServiceSpec(args),
