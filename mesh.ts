@@ -5,6 +5,7 @@ import { createIstioNamespace } from "./components/istioNamespace";
 import { IstioMultiPrimary } from "./components/istioMultiPrimary";
 import { connectPrimaries } from "./components/istioRemoteSecrets";
 import { MeshCluster } from "./components/meshCluster";
+import { SampleApps } from "./components/sampleApps";
 import { SpireBundleEndpoint } from "./components/spireBundleEndpoint";
 import { SpireFederatedDomain } from "./components/spireFederatedDomain";
 import { DomainConfig, MeshConfig } from "./config/model";
@@ -26,6 +27,11 @@ export interface DeployedDomain {
 
 /** What stack outputs publish of each domain, so another stack can federate via StackReference. */
 export interface DomainOutputs {
+    /**
+     * Position of the domain in the config's list (`pulumi stack output --json` sorts keys, so
+     * consumers such as `npm run verify` order domains by this: the first runs helloworld-v1).
+     */
+    index: number;
     clusterName: string;
     trustDomain: string;
     network: string;
@@ -59,6 +65,7 @@ export function peersOf<T extends { config: DomainConfig }>(domains: T[], domain
  *   2. per domain: what peers must know before any SPIRE runs (root CA, bundle endpoint);
  *   3. per domain: SPIRE, federated with every peer using phase 2's outputs;
  *   4. per domain: Istio, then the remote secrets each cluster holds for every peer.
+ *   5. per domain, unless `samplesEnabled` is false: the seed's sample workloads.
  * Nothing here assumes two domains.
  */
 export function deployMesh(mesh: MeshConfig): DeployedMesh {
@@ -154,10 +161,24 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
     });
     connectPrimaries(domains.map((domain) => domain.istio));
 
+    // Phase 5: the seed's sample workloads, once Istio serves in each cluster (pods admitted
+    // before the injector would run without sidecars; the Istio CRs need their CRDs).
+    if (mesh.samplesEnabled) {
+        const trustDomains = domains.map(({ config }) => config.trustDomain);
+        domains.forEach(({ config, cluster, istio }, domainIndex) => {
+            new SampleApps(
+                config.name,
+                { cluster, domainIndex, trustDomains, meshReady: [istio.base, istio.istiod, istio.ingressGateway] },
+                { parent: cluster as unknown as pulumi.Resource },
+            );
+        });
+    }
+
     const outputs: Record<string, DomainOutputs> = Object.fromEntries(
-        domains.map(({ config, cluster, spire, istio }) => [
+        domains.map(({ config, cluster, spire, istio }, index) => [
             config.name,
             {
+                index,
                 clusterName: config.name,
                 trustDomain: config.trustDomain,
                 network: config.network,
