@@ -78,7 +78,8 @@ export const runCommand: CommandRunner = (file, args) =>
     new Promise((resolve) => {
         execFile(file, args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
             const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-            resolve({ stdout: String(stdout), stderr: String(stderr) || (error && !stderr ? error.message : ""), code });
+            const reason = error?.code === "ENOENT" ? `${file} not found on PATH` : error && !stderr ? error.message : "";
+            resolve({ stdout: String(stdout), stderr: String(stderr) || reason, code });
         });
     });
 
