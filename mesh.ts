@@ -72,7 +72,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
     // Phase 1
     const clustered = mesh.domains.map((config) => {
         const cluster = createCluster(mesh, config);
-        const namespace = createIstioNamespace(cluster, config.network, cluster as unknown as pulumi.Resource);
+        const namespace = createIstioNamespace(cluster, config.network, cluster);
         return { config, cluster, istioNamespace: namespace.metadata.name };
     });
 
@@ -80,7 +80,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
     // peer waits for another cluster's SPIRE to start.
     const trusted = clustered.map((domain) => {
         const { config, cluster } = domain;
-        const parent = { parent: cluster as unknown as pulumi.Resource };
+        const parent = { parent: cluster };
         const rootCa = new CertManagerRootCA(
             config.name,
             {
@@ -127,7 +127,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                     bundleEndpointUrl: peer.bundleEndpoint.url,
                 })),
             },
-            { parent: cluster as unknown as pulumi.Resource },
+            { parent: cluster },
         );
         return { config, cluster, istioNamespace: domain.istioNamespace, rootCa: domain.rootCa, spire };
     });
@@ -155,7 +155,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 istioVersion: mesh.versions.istio,
                 trustReady: [domain.rootCa.istiodCertificate, ...domain.spire.ready],
             },
-            { parent: cluster as unknown as pulumi.Resource },
+            { parent: cluster },
         );
         return { ...domain, istio };
     });
@@ -169,7 +169,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
             new SampleApps(
                 config.name,
                 { cluster, domainIndex, trustDomains, meshReady: [istio.base, istio.istiod, istio.ingressGateway] },
-                { parent: cluster as unknown as pulumi.Resource },
+                { parent: cluster },
             );
         });
     }

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
  * What every later component needs of a cluster, whichever platform made it. `GkeCluster` and
  * `KindCluster` both provide it.
  */
-export interface MeshCluster {
+export interface MeshCluster extends pulumi.ComponentResource {
     /** The domain's cluster name. */
     readonly clusterName: string;
     /** The one Kubernetes provider for this cluster; every object in it goes through this. */
