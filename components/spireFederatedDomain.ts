@@ -1,4 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { defaultRefreshHintSeconds } from "../lib/spiffeBundle";
 import { chartRepositories } from "../versions";
@@ -17,6 +18,17 @@ export const injectedPodLabel = "service.istio.io/canonical-name";
 /** SPIFFE ID the SPIRE server presents at its bundle endpoint (https_spiffe profile). */
 export function spireServerSpiffeId(trustDomain: string): string {
     return `spiffe://${trustDomain}/spire/server`;
+}
+
+/**
+ * Object name of the ClusterFederatedTrustDomain for a peer. Trust domains may hold `_`, which
+ * Kubernetes names may not; such names get `-` and a short hash of the trust domain, so `a_b` and
+ * `a-b` (two valid, distinct trust domains) never share an object.
+ */
+export function federatedTrustDomainObjectName(trustDomain: string): string {
+    if (!trustDomain.includes("_")) return trustDomain;
+    const hash = createHash("sha256").update(trustDomain).digest("hex").slice(0, 8);
+    return `${trustDomain.replace(/_/g, "-")}-${hash}`;
 }
 
 /** What a domain must know of each peer it federates with. */
@@ -220,7 +232,7 @@ export class SpireFederatedDomain extends pulumi.ComponentResource {
                     {
                         apiVersion: spireApiVersion,
                         kind: "ClusterFederatedTrustDomain",
-                        metadata: { name: peer.trustDomain },
+                        metadata: { name: federatedTrustDomainObjectName(peer.trustDomain) },
                         spec: federatedTrustDomainSpec(peer, this.className),
                     },
                     inCluster(cluster, this, afterSpire),

@@ -5,10 +5,11 @@ import { configKeys } from "../config/keys";
 import { parseSpiffeBundle } from "../lib/spiffeBundle";
 import { deployMesh } from "../mesh";
 import { httpsUrl, loadBalancerHost } from "../components/spireBundleEndpoint";
+import { federatedTrustDomainObjectName } from "../components/spireFederatedDomain";
 import { chartRepositories, defaultVersions } from "../versions";
 import { createTestRootCa } from "./harness/certificates";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram, RunOptions } from "./harness/program";
-import { kubernetesObjectsOf, unknownHelmValuePaths, validateKubernetesObject } from "./harness/schemas";
+import { KubernetesObject, kubernetesObjectsOf, unknownHelmValuePaths, validateKubernetesObject } from "./harness/schemas";
 import { projectConfigOf, StackName, stackNames, withThirdDomain } from "./harness/stacks";
 
 const program = () => deployMesh(loadMeshConfig());
@@ -466,5 +467,23 @@ describe("bundle endpoint URL", () => {
         expect(loadBalancerHost({ loadBalancer: { ingress: [{ ip: "203.0.113.7" }] } } as never)).toBe("203.0.113.7");
         expect(loadBalancerHost({ loadBalancer: { ingress: [{ hostname: "a.elb.example.com" }] } } as never)).toBe("a.elb.example.com");
         expect(() => loadBalancerHost({ loadBalancer: { ingress: [] } } as never)).toThrow(/no ingress address/);
+    });
+});
+
+describe("ClusterFederatedTrustDomain object names", () => {
+    it("keep a trust domain that is already a Kubernetes name, and map '_' to a distinct valid name", () => {
+        expect(federatedTrustDomainObjectName("bar.com")).toBe("bar.com");
+        const underscored = federatedTrustDomainObjectName("a_b.example");
+        expect(underscored).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+        expect(underscored).not.toBe(federatedTrustDomainObjectName("a-b.example"));
+    });
+
+    it("validate for a trust domain with an underscore", async () => {
+        const config = projectConfigOf("cluster-kind");
+        const domains = (config.domains as Record<string, unknown>[]).map((d, i) => (i === 1 ? { ...d, trustDomain: "bar_domain.com" } : d));
+        const run = await runProgram(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
+        const federation = run.ofType(cftdType).find((r) => r.inputs.spec.trustDomain === "bar_domain.com")!;
+        expect(validateKubernetesObject(federation.inputs as KubernetesObject)).toEqual([]);
+        expect(federation.inputs.metadata.name).toMatch(/^bar-domain\.com-[0-9a-f]{8}$/);
     });
 });

@@ -90,6 +90,9 @@ function closeObjects(schema: unknown): object {
     return copy;
 }
 
+const dnsSubdomainPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const dnsLabelPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 type ModelClass = new (data: object) => { validate(): void };
 
 /** The kubernetes-models class for an apiVersion/kind, when a models package covers it. */
@@ -144,6 +147,14 @@ export function validateKubernetesObject(object: KubernetesObject): string[] {
                 problems.push(`${kind} ${error.instancePath || "/"}: ${error.message} ${JSON.stringify(error.params)}`);
             }
         }
+    }
+    // The API server checks names before any schema; neither models nor CRD schemas do.
+    const { name, namespace } = object.metadata ?? {};
+    if (typeof name === "string" && !(name.length <= 253 && dnsSubdomainPattern.test(name))) {
+        problems.push(`${kind} metadata.name ${JSON.stringify(name)}: not a DNS-1123 subdomain`);
+    }
+    if (typeof namespace === "string" && !(namespace.length <= 63 && dnsLabelPattern.test(namespace))) {
+        problems.push(`${kind} metadata.namespace ${JSON.stringify(namespace)}: not a DNS-1123 label`);
     }
     if (!checked) problems.push(`${object.apiVersion} ${object.kind}: no schema available to validate it`);
     return problems;
