@@ -256,38 +256,18 @@ export class SampleApps extends pulumi.ComponentResource {
             afterMesh,
         );
 
-        new k8s.apiextensions.CustomResource(
-            `${prefix}-dr-${helloworld.service}`,
-            {
-                apiVersion: "networking.istio.io/v1",
-                kind: "DestinationRule",
-                metadata: { name: helloworld.service, namespace: helloworldNamespace },
-                spec: helloworldDestinationRuleSpec(trustDomains),
-            },
-            afterMesh,
-        );
+        // Istio networking objects of the helloworld sample, after Istio's CRDs and webhook.
+        const helloworldIstioObject = (suffix: string, kind: string, objectName: string, spec: Record<string, unknown>) =>
+            new k8s.apiextensions.CustomResource(
+                `${prefix}-${suffix}-${objectName}`,
+                { apiVersion: "networking.istio.io/v1", kind, metadata: { name: objectName, namespace: helloworldNamespace }, spec },
+                afterMesh,
+            );
+        helloworldIstioObject("dr", "DestinationRule", helloworld.service, helloworldDestinationRuleSpec(trustDomains));
 
         if (domainIndex === ingressDomainIndex) {
-            new k8s.apiextensions.CustomResource(
-                `${prefix}-gw-${helloworldIngress.gateway}`,
-                {
-                    apiVersion: "networking.istio.io/v1",
-                    kind: "Gateway",
-                    metadata: { name: helloworldIngress.gateway, namespace: helloworldNamespace },
-                    spec: helloworldGatewaySpec(),
-                },
-                afterMesh,
-            );
-            new k8s.apiextensions.CustomResource(
-                `${prefix}-vs-${helloworldIngress.virtualService}`,
-                {
-                    apiVersion: "networking.istio.io/v1",
-                    kind: "VirtualService",
-                    metadata: { name: helloworldIngress.virtualService, namespace: helloworldNamespace },
-                    spec: helloworldVirtualServiceSpec(),
-                },
-                afterMesh,
-            );
+            helloworldIstioObject("gw", "Gateway", helloworldIngress.gateway, helloworldGatewaySpec());
+            helloworldIstioObject("vs", "VirtualService", helloworldIngress.virtualService, helloworldVirtualServiceSpec());
             this.declareBookinfo(cluster, prefix, afterMesh);
         }
 

@@ -31,7 +31,9 @@ export interface Plan {
 
 /** The cluster a resource lives in: its Kubernetes provider's name, else `cloud`. */
 function clusterOf(resource: DeclaredResource): string {
-    if (resource.provider.includes("pulumi:providers:kubernetes::")) return resource.provider.split("::").pop()!;
+    // A remote component (cert-manager's) names its Kubernetes provider in its providers map.
+    const provider = resource.provider || resource.providers.kubernetes || "";
+    if (provider.includes("pulumi:providers:kubernetes::")) return provider.split("::").pop()!;
     return "cloud";
 }
 
