@@ -28,6 +28,18 @@ describe("kind stack", () => {
         }
     });
 
+    it("creates a cluster and a provider for each of three domains the same way", async () => {
+        const run = await runProgram(program, { stack: "cluster-kind", projectConfig: withThirdDomain("cluster-kind") });
+        expect(run.ofType("command:local:Command").map((c) => c.name).sort()).toEqual(["cluster-1-kind", "cluster-2-kind", "cluster-3-kind"]);
+        expect(run.ofType("pulumi:providers:kubernetes").map((p) => p.inputs.clusterIdentifier).sort()).toEqual([
+            "kind-cluster-1",
+            "kind-cluster-2",
+            "kind-cluster-3",
+        ]);
+        const addresses = await Promise.all(run.result.domains.map((d) => resolve(d.cluster.nodeAddress!)));
+        expect(new Set(addresses).size).toBe(3);
+    });
+
     it("gives peers the API server on the kind network, never 127.0.0.1", async () => {
         const run = await runProgram(program, { stack: "cluster-kind" });
         const urls = await Promise.all(run.result.domains.map((d) => resolve(d.cluster.apiServerUrl)));
