@@ -12,8 +12,12 @@ export interface GkeClusterArgs {
     settings: GkeDomainSettings;
     /** GKE release channel; a channel keeps control plane and nodes on supported, patched versions. */
     releaseChannel: pulumi.Input<string>;
-    /** Refuse `pulumi destroy` of the cluster until set false: a mesh's root CAs live inside it. */
-    deletionProtection: pulumi.Input<boolean>;
+    /**
+     * Refuse `pulumi destroy` of the cluster until set false: a mesh's root CAs live inside it.
+     * Also Pulumi's `protect`, so destroy stops before its first step instead of dropping the
+     * objects inside and then failing on the cluster itself.
+     */
+    deletionProtection: boolean;
 }
 
 /**
@@ -42,6 +46,7 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
     readonly apiServerUrl: pulumi.Output<string>;
     readonly nodeAddress: undefined = undefined;
     readonly lifecycleOwner: pulumi.Resource;
+    readonly objectsOwnCloudResources = true;
 
     constructor(name: string, args: GkeClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("spire-istio-mesh:index:GkeCluster", name, {}, opts);
@@ -86,7 +91,7 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
                 masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
                 resourceLabels: { "managed-by": "pulumi", "spiffe-trust-domain-cluster": args.clusterName },
             },
-            { parent: this },
+            { parent: this, protect: args.deletionProtection },
         );
 
         this.nodePool = new gcp.container.NodePool(
@@ -106,7 +111,7 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
                     labels: { cluster: args.clusterName },
                 },
             },
-            { parent: this, dependsOn: roleBindings },
+            { parent: this, dependsOn: roleBindings, protect: args.deletionProtection },
         );
 
         this.apiServerUrl = pulumi.interpolate`https://${this.cluster.endpoint}`;

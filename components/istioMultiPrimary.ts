@@ -18,7 +18,7 @@ import {
     readerTokenSecretName,
     strictPeerAuthenticationSpec,
 } from "./istio/values";
-import { inCluster, MeshCluster } from "./meshCluster";
+import { inCluster, inClusterOwningCloudResources, MeshCluster } from "./meshCluster";
 
 /** A peer cluster of the mesh, as this cluster's istiod must know it. */
 export interface IstioMultiPrimaryPeer {
@@ -155,7 +155,8 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
         );
 
         // Gateway pods are injected by istiod's webhook and turn ready only with an SVID from SPIRE.
-        const gatewayOptions = () => inCluster(cluster, this, { dependsOn: [this.istiod, ...args.trustReady] });
+        // Their Services are cloud load balancers on GKE: deleted before the cluster, not with it.
+        const gatewayOptions = () => inClusterOwningCloudResources(cluster, this, { dependsOn: [this.istiod, ...args.trustReady] });
         this.eastWestGateway = new k8s.helm.v3.Release(
             `${prefix}-${eastWestGatewayName}`,
             { name: eastWestGatewayName, ...chart("gateway"), values: eastWestGatewayValues(localInput) },

@@ -50,6 +50,7 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
     /** The control-plane container's IP on Docker's `kind` network. */
     readonly nodeAddress: pulumi.Output<string>;
     readonly lifecycleOwner: pulumi.Resource | undefined;
+    readonly objectsOwnCloudResources = false;
 
     constructor(name: string, args: KindClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("spire-istio-mesh:index:KindCluster", name, {}, opts);
@@ -69,7 +70,9 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
                     stdin: kindClusterConfig(),
                     triggers: [args.settings.nodeImage],
                 },
-                { parent: this },
+                // A new node image replaces the cluster; kind cannot create a second cluster of
+                // the same name while the old one exists.
+                { parent: this, deleteBeforeReplace: true },
             );
         } else {
             this.lifecycle = undefined;
@@ -81,7 +84,8 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
         const afterCreate = (text: string): pulumi.Input<string> =>
             this.lifecycle ? this.lifecycle.id.apply(() => text) : text;
         const kubeconfigRead = command.local.runOutput(
-            { command: afterCreate(`kind get kubeconfig --name ${kindName}`) },
+            // The kubeconfig holds the cluster-admin key: never into Pulumi's log.
+            { command: afterCreate(`kind get kubeconfig --name ${kindName}`), logging: command.local.Logging.None },
             { parent: this },
         );
         this.kubeconfig = pulumi.secret(kubeconfigRead.apply((result) => result.stdout ?? ""));
@@ -111,7 +115,9 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
             name,
             {
                 kubeconfig: this.kubeconfig,
-                clusterIdentifier: `kind-${this.kindName}`,
+                // A replaced cluster (new ID) is a new cluster: every object in it is replaced too,
+                // instead of Pulumi believing the objects of the old one still exist.
+                clusterIdentifier: this.lifecycle ? pulumi.interpolate`kind-${this.kindName}-${this.lifecycle.id}` : `kind-${this.kindName}`,
                 deleteUnreachable: true,
             },
             { parent: this },

@@ -25,6 +25,12 @@ export interface MeshCluster extends pulumi.ComponentResource {
      * existing cluster, whose objects are deleted one by one.
      */
     readonly lifecycleOwner: pulumi.Resource | undefined;
+    /**
+     * True where objects inside the cluster own cloud resources that deleting the cluster does
+     * not reliably delete (GKE: a LoadBalancer Service's forwarding and firewall rules, a PVC's
+     * disk). Such objects are deleted on their own before the cluster, not `deletedWith` it.
+     */
+    readonly objectsOwnCloudResources: boolean;
 }
 
 /**
@@ -42,4 +48,20 @@ export function inCluster(
         provider: cluster.provider,
         ...(cluster.lifecycleOwner ? { deletedWith: cluster.lifecycleOwner } : {}),
     };
+}
+
+/**
+ * Resource options for an object that owns cloud resources outside the cluster (a LoadBalancer
+ * Service, a chart that creates one, a namespace holding persistent volumes): like `inCluster`,
+ * but on platforms where deleting the cluster would leave those behind, the object is deleted
+ * on its own, before the cluster.
+ */
+export function inClusterOwningCloudResources(
+    cluster: MeshCluster,
+    parent: pulumi.Resource,
+    extra: pulumi.CustomResourceOptions = {},
+): pulumi.CustomResourceOptions {
+    const options = inCluster(cluster, parent, extra);
+    if (cluster.objectsOwnCloudResources) delete options.deletedWith;
+    return options;
 }

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { isIP } from "node:net";
 import { Exposure } from "../config/model";
-import { inCluster, MeshCluster } from "./meshCluster";
+import { inClusterOwningCloudResources, MeshCluster } from "./meshCluster";
 
 /** Namespace of the SPIRE Helm releases (server, agent and CSI driver all land here). */
 export const spireNamespaceName = "spire-server";
@@ -117,7 +117,8 @@ export class SpireBundleEndpoint extends pulumi.ComponentResource {
                     labels: { "pod-security.kubernetes.io/enforce": "privileged" },
                 },
             },
-            inCluster(cluster, this),
+            // Deleting it deletes the SPIRE server's volume claim, and with it the disk.
+            inClusterOwningCloudResources(cluster, this),
         );
         this.namespace = namespace.metadata.name;
 
@@ -134,7 +135,7 @@ export class SpireBundleEndpoint extends pulumi.ComponentResource {
                 },
                 spec: bundleEndpointServiceSpec(args),
             },
-            inCluster(cluster, this),
+            inClusterOwningCloudResources(cluster, this),
         );
 
         if (args.exposure === "LoadBalancer") {

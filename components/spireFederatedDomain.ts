@@ -197,9 +197,8 @@ export class SpireFederatedDomain extends pulumi.ComponentResource {
                 chart: "spire-crds",
                 version: args.versions.spireCrdsChart,
                 namespace: args.endpoint.namespace,
+                // The provider passes the null in these values on to Helm (it has since 4.x).
                 values: spireCrdsValues(),
-                // The null above must reach Helm to delete the chart's keep annotation.
-                allowNullValues: true,
             },
             inCluster(cluster, this),
         );

@@ -3,6 +3,7 @@ import { parse } from "yaml";
 import { loadMeshConfig } from "../config/load";
 import { deployMesh } from "../mesh";
 import { DeclaredResource, isSecretOutput, resolve, runProgram } from "./harness/program";
+import { expectedDeletedWith } from "./harness/lifecycle";
 import { projectConfigOf, stackNames, withThirdDomain } from "./harness/stacks";
 
 const program = () => deployMesh(loadMeshConfig());
@@ -16,6 +17,9 @@ describe("kind stack", () => {
             const create = run.one("command:local:Command", `${name}-kind`).inputs;
             expect(create.create).toContain(`kind create cluster --name '${name}' --image 'kindest/node:v1.35.0'`);
             expect(create.delete).toBe(`kind delete cluster --name '${name}' 1>&2`);
+            // A new node image replaces the cluster; kind cannot create a second of the same name.
+            expect(create.triggers).toEqual(["kindest/node:v1.35.0"]);
+            expect(run.one("command:local:Command", `${name}-kind`).deleteBeforeReplace).toBe(true);
             // kind prints to stderr only: nothing secret is streamed into Pulumi's log.
             expect(create.create).toMatch(/1>&2$/);
             expect(parse(String(create.stdin))).toMatchObject({ kind: "Cluster", apiVersion: "kind.x-k8s.io/v1alpha4" });
@@ -23,7 +27,10 @@ describe("kind stack", () => {
         const providers = run.ofType("pulumi:providers:kubernetes");
         expect(providers.map((p) => p.name).sort()).toEqual(["cluster-1", "cluster-2"]);
         for (const provider of providers) {
-            expect(provider.inputs.clusterIdentifier).toBe(`kind-${provider.name}`);
+            // Tied to the created cluster's ID: a replaced cluster replaces every object in it.
+            const lifecycle = run.one("command:local:Command", `${provider.name}-kind`);
+            expect(lifecycle.id).not.toBe("");
+            expect(provider.inputs.clusterIdentifier).toBe(`kind-${provider.name}-${lifecycle.id}`);
             expect(parse(String(provider.inputs.kubeconfig))["current-context"]).toBe(`kind-${provider.name}`);
         }
     });
@@ -31,13 +38,18 @@ describe("kind stack", () => {
     it("creates a cluster and a provider for each of three domains the same way", async () => {
         const run = await runProgram(program, { stack: "cluster-kind", projectConfig: withThirdDomain("cluster-kind") });
         expect(run.ofType("command:local:Command").map((c) => c.name).sort()).toEqual(["cluster-1-kind", "cluster-2-kind", "cluster-3-kind"]);
-        expect(run.ofType("pulumi:providers:kubernetes").map((p) => p.inputs.clusterIdentifier).sort()).toEqual([
-            "kind-cluster-1",
-            "kind-cluster-2",
-            "kind-cluster-3",
-        ]);
+        expect(
+            run.ofType("pulumi:providers:kubernetes").map((p) => p.inputs.clusterIdentifier.replace(/-cluster-\d-kind-id$/, "")).sort(),
+        ).toEqual(["kind-cluster-1", "kind-cluster-2", "kind-cluster-3"]);
         const addresses = await Promise.all(run.result.domains.map((d) => resolve(d.cluster.nodeAddress!)));
         expect(new Set(addresses).size).toBe(3);
+    });
+
+    it("reads each kubeconfig without logging it (it holds the cluster-admin key)", async () => {
+        const run = await runProgram(program, { stack: "cluster-kind" });
+        const reads = run.invoked.filter((i) => i.token === "command:local:run" && String(i.args.command).startsWith("kind get kubeconfig"));
+        expect(reads).toHaveLength(2);
+        for (const read of reads) expect(read.args.logging).toBe("none");
     });
 
     it("gives peers the API server on the kind network, never 127.0.0.1", async () => {
@@ -156,13 +168,31 @@ describe("destroy", () => {
         }
     });
 
-    it("marks objects in a GKE cluster deletedWith that GKE cluster", async () => {
+    it("marks objects in a GKE cluster deletedWith it, except those owning load balancers and disks", async () => {
         const run = await runProgram(program, { stack: "cluster-gke" });
         const objects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
         expect(objects.length).toBeGreaterThan(0);
+        const deletedOnTheirOwn = objects.filter((o) => o.deletedWith === "").map((o) => o.name).sort();
+        // Per cluster: the bundle endpoint LoadBalancer, the SPIRE namespace (its PVC's disk) and
+        // the two gateway charts (their LoadBalancers).
+        expect(deletedOnTheirOwn).toEqual(
+            ["cluster-1", "cluster-2"]
+                .flatMap((c) => [`${c}-spire-bundle-endpoint`, `${c}-spire`, `${c}-istio-eastwestgateway`, `${c}-istio-ingressgateway`])
+                .sort(),
+        );
         for (const object of objects) {
             const cluster = object.provider.split("::").pop()!;
-            expect(object.deletedWith, object.name).toBe(run.one("gcp:container/cluster:Cluster", cluster).urn);
+            expect(object.deletedWith, object.name).toBe(expectedDeletedWith(run, "cluster-gke", cluster, object));
+        }
+    });
+
+    it("protects GKE clusters and node pools while deletion protection is on, so destroy stops before its first step", async () => {
+        const protectedRun = await runProgram(program, { stack: "cluster-gke" });
+        const config = projectConfigOf("cluster-gke");
+        const unprotectedRun = await runProgram(program, { stack: "cluster-gke", projectConfig: { ...config, gkeDeletionProtection: false } });
+        for (const type of ["gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool"]) {
+            expect(protectedRun.ofType(type).map((r) => r.protect)).toEqual([true, true]);
+            expect(unprotectedRun.ofType(type).map((r) => r.protect)).toEqual([false, false]);
         }
     });
 

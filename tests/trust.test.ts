@@ -10,6 +10,7 @@ import { chartRepositories, defaultVersions } from "../versions";
 import { createTestRootCa } from "./harness/certificates";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram, RunOptions } from "./harness/program";
 import { KubernetesObject, kubernetesObjectsOf, unknownHelmValuePaths, validateKubernetesObject } from "./harness/schemas";
+import { expectedDeletedWith } from "./harness/lifecycle";
 import { projectConfigOf, StackName, stackNames, withThirdDomain } from "./harness/stacks";
 
 const program = () => deployMesh(loadMeshConfig());
@@ -138,9 +139,8 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             expect(values["spire-server"].federation.bundleEndpoint.refreshHint).toBe(`${ownBundle.refreshHintSeconds}s`);
 
             // The chart's CRDs would otherwise outlive destroy (helm.sh/resource-policy: keep). The
-            // key is removed with null, which only reaches Helm with allowNullValues, and another
-            // annotation keeps the map non-empty (the chart fails to render an empty one).
-            expect(crds.inputs.allowNullValues).toBe(true);
+            // key is removed with null (which the provider passes to Helm), and another annotation
+            // keeps the map non-empty (the chart fails to render an empty one).
             expect(crds.inputs.values.annotations["helm.sh/resource-policy"]).toBeNull();
             expect(Object.values(crds.inputs.values.annotations).filter((v) => v !== null).length).toBeGreaterThan(0);
 
@@ -350,11 +350,7 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
         for (const resource of mine) {
             const name = domainOf(resource);
             expect(domains.map((d) => d.name), `${resource.type} ${resource.name}`).toContain(name);
-            const owner =
-                stack === "cluster-kind"
-                    ? run.one("command:local:Command", `${name}-kind`)
-                    : onlyOne(run.ofType("gcp:container/cluster:Cluster").filter((c) => c.name === name), "GKE cluster");
-            expect(resource.deletedWith, `${resource.type} ${resource.name}`).toBe(owner.urn);
+            expect(resource.deletedWith, `${resource.type} ${resource.name}`).toBe(expectedDeletedWith(run, stack, name, resource));
             // Resources sit under the component of the same domain as their provider.
             expect(run.ancestors(resource).some((a) => trustComponents.has(a.type) && a.name === name)).toBe(true);
         }

@@ -33,6 +33,10 @@ export interface DeclaredResource {
     dependsOn: string[];
     deletedWith: string;
     additionalSecretOutputs: string[];
+    protect: boolean;
+    deleteBeforeReplace: boolean;
+    /** The ID the mock provider assigned (set once the registration completes). */
+    id: string;
     custom: boolean;
     remote: boolean;
 }
@@ -48,6 +52,8 @@ interface RegisterRequest {
     getDependenciesList(): string[];
     getDeletedwith(): string;
     getAdditionalsecretoutputsList(): string[];
+    getProtect(): boolean | undefined;
+    getDeletebeforereplace(): boolean;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -93,11 +99,32 @@ class RecordingMonitor extends MockMonitor {
             dependsOn: req.getDependenciesList(),
             deletedWith: req.getDeletedwith(),
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            protect: req.getProtect() ?? false,
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+            id: "",
             custom: req.getCustom(),
             remote: req.getRemote(),
         });
-        return super.registerResource(req, callback);
+        const record = this.declared[this.declared.length - 1];
+        return super.registerResource(req, (err, response: { getId(): string } | undefined) => {
+            if (response) record.id = response.getId();
+            callback(err, response);
+        });
     }
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async invoke(req: InvokeRequest, callback: (err: any, response: any) => void): Promise<void> {
+        this.invoked.push({ token: req.getTok(), args: (req.getArgs()?.toJavaScript() ?? {}) as Record<string, unknown> });
+        return super.invoke(req, callback);
+    }
+
+    /** Every invoke (data source call) the program made, with its arguments. */
+    readonly invoked: { token: string; args: Record<string, unknown> }[] = [];
+}
+
+interface InvokeRequest {
+    getTok(): string;
+    getArgs(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
 export interface ProgramRun<T> {
@@ -109,6 +136,8 @@ export interface ProgramRun<T> {
     /** The one resource of that type and name; throws when there is not exactly one. */
     one(type: string, name: string): DeclaredResource;
     byUrn(urn: string): DeclaredResource;
+    /** Every invoke the program made (token and arguments as sent). */
+    invoked: { token: string; args: Record<string, unknown> }[];
     /** URNs of the resource's ancestors, nearest first. */
     ancestors(resource: DeclaredResource): DeclaredResource[];
 }
@@ -186,6 +215,7 @@ export async function runProgram<T>(program: () => T, options: RunOptions): Prom
     return {
         result,
         resources,
+        invoked: monitor.invoked,
         ofType: (type) => resources.filter((r) => r.type === type),
         one: (type, name) => {
             const found = resources.filter((r) => r.type === type && r.name === name);
