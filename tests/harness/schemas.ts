@@ -58,8 +58,19 @@ function crdValidatorsByKind(): Map<string, ValidateFunction> {
             for (const version of crd.spec.versions) {
                 const schema = version.schema?.openAPIV3Schema;
                 if (!schema) continue;
-                // apiVersion, kind and metadata are the API server's to check, not the CRD's.
-                const closed = { ...closeObjects(schema), additionalProperties: true };
+                // apiVersion, kind and metadata are the API server's to check; any other
+                // top-level field (a misspelt `spec`) is pruned by it, so it fails here.
+                const closedSchema = closeObjects(schema) as { properties?: Record<string, object> };
+                const closed = {
+                    ...closedSchema,
+                    properties: {
+                        apiVersion: { type: "string" },
+                        kind: { type: "string" },
+                        metadata: { type: "object" },
+                        ...closedSchema.properties,
+                    },
+                    additionalProperties: false,
+                };
                 crdValidators.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, ajv.compile(closed));
             }
         }
@@ -92,6 +103,55 @@ function closeObjects(schema: unknown): object {
 
 const dnsSubdomainPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const dnsLabelPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+interface AttributeType {
+    baseName: string;
+    type: string;
+}
+type ClientModels = Record<string, { getAttributeTypeMap?: () => AttributeType[] } | undefined>;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const clientModels = require("@kubernetes/client-node") as ClientModels;
+
+/** The attribute map of a @kubernetes/client-node model class (e.g. V1ServiceSpec), if one exists. */
+function attributesOf(typeName: string): AttributeType[] | undefined {
+    return clientModels[typeName]?.getAttributeTypeMap?.();
+}
+
+/**
+ * Fields of a built-in kind that Kubernetes does not define. kubernetes-models' validators accept
+ * unknown fields, and the API server drops them without a word (a misspelt `volumes` leaves a pod
+ * without its volume); the typed models of @kubernetes/client-node list every field of every
+ * built-in type, so the object is walked against them.
+ */
+export function unknownCoreFields(object: KubernetesObject): string[] {
+    const [group, version] = object.apiVersion.includes("/") ? object.apiVersion.split("/") : ["", object.apiVersion];
+    const builtIn = group === "" || group === "apps" || group === "batch" || group.endsWith(".k8s.io");
+    if (!builtIn) return [];
+    const rootType = `${version.charAt(0).toUpperCase()}${version.slice(1)}${object.kind}`;
+    if (!attributesOf(rootType)) return [`${object.kind}: no field list for ${rootType}`];
+    const problems: string[] = [];
+    const walk = (value: unknown, typeName: string, path: string): void => {
+        const array = /^Array<(.+)>$/.exec(typeName);
+        if (array) {
+            if (Array.isArray(value)) value.forEach((item, index) => walk(item, array[1], `${path}[${index}]`));
+            return;
+        }
+        const map = /^\{ \[key: string\]: (.+); \}$/.exec(typeName);
+        if (map) {
+            if (value && typeof value === "object") for (const [key, item] of Object.entries(value)) walk(item, map[1], `${path}.${key}`);
+            return;
+        }
+        const attributes = attributesOf(typeName);
+        if (!attributes || value === null || typeof value !== "object" || Array.isArray(value)) return;
+        for (const [key, item] of Object.entries(value)) {
+            const attribute = attributes.find((a) => a.baseName === key);
+            if (!attribute) problems.push(`${object.kind} ${path}.${key}: not a field of ${typeName}`);
+            else walk(item, attribute.type, `${path}.${key}`);
+        }
+    };
+    walk(object, rootType, "");
+    return problems;
+}
 
 type ModelClass = new (data: object) => { validate(): void };
 
@@ -148,6 +208,7 @@ export function validateKubernetesObject(object: KubernetesObject): string[] {
             }
         }
     }
+    problems.push(...unknownCoreFields(object));
     // The API server checks names before any schema; neither models nor CRD schemas do.
     const { name, namespace } = object.metadata ?? {};
     if (typeof name === "string" && !(name.length <= 253 && dnsSubdomainPattern.test(name))) {
