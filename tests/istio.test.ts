@@ -14,6 +14,7 @@ import {
     KubernetesObject,
     meshConfigProblems,
     unknownHelmValuePaths,
+    upstreamFolders,
     upstreamRoot,
     validateGatewayValues,
     validateKubernetesObject,
@@ -65,7 +66,7 @@ function ingressNodePortOf(c: Case): number {
 }
 
 const gatewayChartDefaults = (
-    parse(readFileSync(join(upstreamRoot, "istio-1.30.3/charts/gateway/values.yaml"), "utf8")) as Values
+    parse(readFileSync(join(upstreamRoot, upstreamFolders.istio, "charts/gateway/values.yaml"), "utf8")) as Values
 )._internal_defaults_do_not_set as Values;
 
 /**

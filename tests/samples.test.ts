@@ -5,7 +5,7 @@ import { parseAllDocuments } from "yaml";
 import { loadMeshConfig } from "../config/load";
 import { deployMesh } from "../mesh";
 import { DeclaredResource, ProgramRun, runProgram } from "./harness/program";
-import { upstreamRoot, validateKubernetesObject } from "./harness/schemas";
+import { upstreamFolders, upstreamRoot, validateKubernetesObject } from "./harness/schemas";
 import { projectConfigOf, StackName, stackNames, withThirdDomain } from "./harness/stacks";
 
 const program = () => deployMesh(loadMeshConfig());
@@ -13,7 +13,7 @@ type Run = ProgramRun<ReturnType<typeof program>>;
 
 /** Upstream sample manifests at the pinned Istio release: where expected names, ports and images come from. */
 function upstreamSample(file: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return parseAllDocuments(readFileSync(join(upstreamRoot, "istio-1.30.3", "samples", file), "utf8"))
+    return parseAllDocuments(readFileSync(join(upstreamRoot, upstreamFolders.istio, "samples", file), "utf8"))
         .map((document) => document.toJSON())
         .filter((object) => object !== null);
 }

@@ -2,11 +2,30 @@ import Ajv, { ValidateFunction } from "ajv";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
+import { defaultVersions } from "../../versions";
 import { DeclaredResource, ProgramRun } from "./program";
 import { projectRoot } from "./stacks";
 
 /** `../shared/upstream/` beside the project: upstream data at the pinned versions (read-only). */
 export const upstreamRoot = join(projectRoot, "..", "shared", "upstream");
+
+/**
+ * Folders of upstream data for the versions `versions.ts` pins. Derived from the pins, so a
+ * version bump without the matching upstream data fails here instead of validating the new
+ * charts against the old ones.
+ */
+export const upstreamFolders = {
+    istio: `istio-${defaultVersions.istio}`,
+    spire: `spire-chart-${defaultVersions.spireChart}`,
+    spireCrds: `spire-crds-${defaultVersions.spireCrdsChart}`,
+    certManager: `cert-manager-${defaultVersions.certManager}`,
+} as const;
+for (const folder of Object.values(upstreamFolders)) {
+    if (!existsSync(join(upstreamRoot, folder))) {
+        throw new Error(`no upstream data for the pinned version: ${join(upstreamRoot, folder)} is missing`);
+    }
+}
+const { istio: istioData, spire: spireData, spireCrds: spireCrdsData, certManager: certManagerData } = upstreamFolders;
 
 function readYaml(path: string): unknown {
     return parse(readFileSync(join(upstreamRoot, path), "utf8"));
@@ -26,10 +45,10 @@ export interface KubernetesObject {
 
 /** CRD files under `../shared/upstream/` whose schemas validate custom resources. */
 const crdFiles = [
-    "istio-1.30.3/crd-all.gen.yaml",
-    "spire-crds-0.6.0/spire.spiffe.io_clusterfederatedtrustdomains.yaml",
-    "spire-crds-0.6.0/spire.spiffe.io_clusterspiffeids.yaml",
-    "spire-crds-0.6.0/spire.spiffe.io_clusterstaticentries.yaml",
+    `${istioData}/crd-all.gen.yaml`,
+    `${spireCrdsData}/spire.spiffe.io_clusterfederatedtrustdomains.yaml`,
+    `${spireCrdsData}/spire.spiffe.io_clusterspiffeids.yaml`,
+    `${spireCrdsData}/spire.spiffe.io_clusterstaticentries.yaml`,
 ];
 
 interface CrdDocument {
@@ -239,20 +258,20 @@ export type ChartName = "istio-base" | "istiod" | "istio-gateway" | "spire" | "s
 
 /** Where each chart's `values.yaml` lives, and the prefix user values are merged under. */
 const chartValues: Record<ChartName, { file: string; root?: string }> = {
-    "istio-base": { file: "istio-1.30.3/charts/base/values.yaml", root: "_internal_defaults_do_not_set" },
-    istiod: { file: "istio-1.30.3/charts/istiod/values.yaml", root: "_internal_defaults_do_not_set" },
-    "istio-gateway": { file: "istio-1.30.3/charts/gateway/values.yaml", root: "_internal_defaults_do_not_set" },
-    spire: { file: "spire-chart-0.30.0/spire/values.yaml" },
+    "istio-base": { file: `${istioData}/charts/base/values.yaml`, root: "_internal_defaults_do_not_set" },
+    istiod: { file: `${istioData}/charts/istiod/values.yaml`, root: "_internal_defaults_do_not_set" },
+    "istio-gateway": { file: `${istioData}/charts/gateway/values.yaml`, root: "_internal_defaults_do_not_set" },
+    spire: { file: `${spireData}/spire/values.yaml` },
     // spire-crds ships no values file here; its only value is `annotations` (a free-form map).
     "spire-crds": { file: "" },
-    "cert-manager": { file: "cert-manager-v1.21.1/values.yaml" },
+    "cert-manager": { file: `${certManagerData}/values.yaml` },
 };
 
 /** Umbrella-chart prefixes that route into a subchart's own values file. */
 const spireSubcharts: Record<string, string> = {
-    "spire-server": "spire-chart-0.30.0/spire-server/values.yaml",
-    "spire-agent": "spire-chart-0.30.0/spire-agent/values.yaml",
-    "spiffe-csi-driver": "spire-chart-0.30.0/spiffe-csi-driver/values.yaml",
+    "spire-server": `${spireData}/spire-server/values.yaml`,
+    "spire-agent": `${spireData}/spire-agent/values.yaml`,
+    "spiffe-csi-driver": `${spireData}/spiffe-csi-driver/values.yaml`,
 };
 
 /**
@@ -348,7 +367,7 @@ let gatewaySchema: ValidateFunction | undefined;
 /** Problems of gateway chart values against the chart's own values.schema.json. */
 export function validateGatewayValues(values: unknown): string[] {
     if (!gatewaySchema) {
-        const schema = JSON.parse(readFileSync(join(upstreamRoot, "istio-1.30.3/charts/gateway/values.schema.json"), "utf8"));
+        const schema = JSON.parse(readFileSync(join(upstreamRoot, `${istioData}/charts/gateway/values.schema.json`), "utf8"));
         gatewaySchema = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
     }
     if (gatewaySchema(values)) return [];
