@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -5,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { evaluatePolicies, fromDeclared } from "../policy-pack/evaluate";
 import { longestDependencyChain } from "../scripts/plan/graph";
-import { planStack, writeManifests } from "../scripts/plan/plan";
-import { projectConfigOf, stackNames, withThirdDomain } from "./harness/stacks";
+import { exitCodeOf, planStack, renderPlan, writeManifests } from "../scripts/plan/plan";
+import { projectConfigOf, projectRoot, stackNames, withThirdDomain } from "./harness/stacks";
 
 describe.each(stackNames)("offline plan of %s", (stack) => {
     it("declares resources in every cluster and violates no mandatory policy", async () => {
@@ -63,6 +64,29 @@ describe("configs and changes broken on purpose are caught", () => {
         const config = { ...projectConfigOf("cluster-gke"), istioVersion: "latest" };
         await expect(planStack({ stack: "cluster-gke", projectConfig: config })).rejects.toThrow(/istioVersion = "latest"/);
     });
+
+    it("a config that parses but breaks a mandatory policy fails the plan", async () => {
+        // Accepted by config validation (shorter than the root), refused by the rotation policy.
+        const config = { ...projectConfigOf("cluster-kind"), istiodCertDuration: "2400h" };
+        const plan = await planStack({ stack: "cluster-kind", projectConfig: config });
+        expect(plan.mandatory.map((v) => v.policy)).toEqual(["istiod-cacerts-rotation", "istiod-cacerts-rotation"]);
+        expect(exitCodeOf(plan)).toBe(1);
+        expect(renderPlan(plan)).toContain("[mandatory] istiod-cacerts-rotation");
+        expect(exitCodeOf(await planStack({ stack: "cluster-kind" }))).toBe(0);
+    });
+
+    it("the plan command exits 0 on a clean stack and 2 on a bad command line", () => {
+        const cli = (args: string[]) =>
+            spawnSync(process.execPath, [join(projectRoot, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/plan/cli.ts", ...args], {
+                cwd: projectRoot,
+                encoding: "utf8",
+            });
+        const out = mkdtempSync(join(tmpdir(), "plan-cli-"));
+        const clean = cli(["--stack", "cluster-kind", "--out", out, "--json"]);
+        expect(clean.status, clean.stderr).toBe(0);
+        expect(JSON.parse(clean.stdout).violations.filter((v: { enforcementLevel: string }) => v.enforcementLevel === "mandatory")).toEqual([]);
+        expect(cli(["--stack", "nope"]).status).toBe(2);
+    }, 60_000);
 
     it("a release with no exact version, or a cluster without STRICT mTLS, is a mandatory violation", async () => {
         const plan = await planStack({ stack: "cluster-kind" });

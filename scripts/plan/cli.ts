@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import { stackNames, StackName } from "../../tests/harness/stacks";
-import { planStack, renderPlan, writeManifests } from "./plan";
+import { exitCodeOf, planStack, renderPlan, writeManifests } from "./plan";
 
 const usage = `Usage: npm run plan -- --stack <${stackNames.join("|")}> [--out <folder>] [--preview] [--json]
 
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
         console.log(renderPlan(plan));
         console.log(`\nWrote ${written.length} files under ${values.out ?? `plan-out/${stack}`} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
     }
-    return plan.mandatory.length > 0 ? 1 : 0;
+    return exitCodeOf(plan);
 }
 
 main().then(

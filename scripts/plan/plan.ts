@@ -134,3 +134,8 @@ export function renderPlan(plan: Plan): string {
     }
     return lines.join("\n");
 }
+
+/** The plan command's exit status: 1 when any mandatory policy is violated, else 0. */
+export function exitCodeOf(plan: Pick<Plan, "mandatory">): 0 | 1 {
+    return plan.mandatory.length > 0 ? 1 : 0;
+}
