@@ -205,3 +205,50 @@ describe("destroy", () => {
         for (const object of objects) expect(object.deletedWith, object.name).toBe("");
     });
 });
+
+describe("wiring inside each cluster", () => {
+    it.each(stackNames)("%s: istio-system carries the domain's network before istiod and cacerts use it", async (stack) => {
+        const run = await runProgram(program, { stack, projectConfig: withThirdDomain(stack) });
+        const networks: Record<string, string> = { "cluster-1": "foo-network", "cluster-2": "bar-network", "cluster-3": "baz-network" };
+        const namespaces = run.ofType("kubernetes:core/v1:Namespace").filter((n) => n.inputs.metadata.name === "istio-system");
+        expect(namespaces).toHaveLength(3);
+        for (const namespace of namespaces) {
+            const cluster = namespace.provider.split("::").pop()!;
+            expect(namespace.inputs.metadata.labels).toEqual({ "topology.istio.io/network": networks[cluster] });
+            // A data dependency: istiod and the cacerts Certificate take the namespace from it.
+            expect(run.one("kubernetes:helm.sh/v3:Release", `${cluster}-istiod`).dependsOn).toContain(namespace.urn);
+            expect(run.one("kubernetes:cert-manager.io/v1:Certificate", `${cluster}-istiod-cacerts`).dependsOn).toContain(namespace.urn);
+        }
+    });
+
+    it("gives each GKE node pool its own cluster, location and service account, and each kubeconfig its own cluster", async () => {
+        const run = await runProgram(program, { stack: "cluster-gke" });
+        const accounts = run.ofType("gcp:serviceaccount/account:Account");
+        expect(new Set(accounts.map((a) => a.inputs.accountId)).size).toBe(2);
+        for (const cluster of run.ofType("gcp:container/cluster:Cluster")) {
+            const name = cluster.inputs.name as string;
+            const pool = run.one("gcp:container/nodePool:NodePool", `${name}-nodes`);
+            expect(pool.inputs.cluster).toBe(name);
+            expect(pool.inputs.location).toBe(cluster.inputs.location);
+            expect(pool.inputs.nodeConfig.serviceAccount).toBe(`${name}-nodes@multi-mesh-demo.iam.gserviceaccount.com`);
+            const kubeconfig = parse(String(run.one("pulumi:providers:kubernetes", name).inputs.kubeconfig));
+            const component = run.result.domains.find((d) => d.config.name === name)!.cluster;
+            expect(kubeconfig.clusters[0].cluster.server).toBe(await resolve(component.apiServerUrl));
+            const ca = Buffer.from(kubeconfig.clusters[0].cluster["certificate-authority-data"], "base64").toString();
+            expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+        }
+        const servers = run.ofType("pulumi:providers:kubernetes").map((p) => parse(String(p.inputs.kubeconfig)).clusters[0].cluster.server);
+        expect(new Set(servers).size).toBe(2);
+    });
+
+    it.each(stackNames)("%s: cert-manager's remote component is deleted with a created cluster and uses its provider", async (stack) => {
+        const run = await runProgram(program, { stack });
+        const certManagers = run.ofType("kubernetes-cert-manager:index:CertManager");
+        expect(certManagers).toHaveLength(2);
+        for (const certManager of certManagers) {
+            const cluster = certManager.providers.kubernetes.split("::").pop()!;
+            expect(certManager.deletedWith).toBe(expectedDeletedWith(run, stack, cluster, certManager));
+            expect(certManager.deletedWith).not.toBe("");
+        }
+    });
+});

@@ -157,7 +157,7 @@ export interface RunOptions {
  * Runs `program` under Pulumi's mock runtime with a stack's config and returns what it declared.
  * The same engine serves the tests and the offline plan.
  */
-export async function runProgram<T>(program: () => T, options: RunOptions): Promise<ProgramRun<T>> {
+export async function runProgram<T>(program: () => T | Promise<T>, options: RunOptions): Promise<ProgramRun<T>> {
     const fileConfig = stackFileConfig(options.stack);
     const config: Record<string, unknown> = options.projectConfig
         ? {
@@ -197,7 +197,7 @@ export async function runProgram<T>(program: () => T, options: RunOptions): Prom
     });
     let result: T;
     try {
-        result = program();
+        result = await program();
         await Promise.race([
             (async () => {
                 await settings.waitForRPCs();
@@ -260,4 +260,15 @@ async function resolveDeep(value: unknown, seen = new Set<unknown>()): Promise<v
     }
     if (pulumi.Resource.isInstance(value)) return;
     await Promise.all(Object.values(value as Record<string, unknown>).map((item) => resolveDeep(item, seen)));
+}
+
+/** A value with every Output inside it resolved: what `pulumi stack output --json` would show. */
+export async function resolvePlain(value: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(value)) return resolvePlain(await resolve(value));
+    if (Array.isArray(value)) return Promise.all(value.map(resolvePlain));
+    if (value !== null && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
+        const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await resolvePlain(item)] as const));
+        return Object.fromEntries(entries);
+    }
+    return value;
 }
