@@ -9,6 +9,7 @@ import { configKeys } from "../config/keys";
 import { loadMeshConfig } from "../config/load";
 import { DeployedMesh, deployMesh } from "../mesh";
 import { defaultVersions, chartRepositories } from "../versions";
+import { clusterCa } from "./harness/mocks";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram } from "./harness/program";
 import {
     KubernetesObject,
@@ -20,6 +21,9 @@ import {
     validateKubernetesObject,
 } from "./harness/schemas";
 import { projectConfigOf, StackName, stackNames, withThirdDomain } from "./harness/stacks";
+
+/** The API server CA the mocks give a cluster (its token Secrets' ca.crt, its GKE master CA). */
+const clusterCaCertificate = async (cluster: string) => new X509Certificate(await clusterCa(cluster));
 
 type Run = ProgramRun<DeployedMesh>;
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -410,6 +414,9 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
                 if (c.stack === "cluster-kind") expect(cluster.server).toMatch(/^https:\/\/172\.18\.0\.\d+:6443$/);
                 const ca = new X509Certificate(Buffer.from(cluster["certificate-authority-data"], "base64").toString("utf8"));
                 expect(ca.ca).toBe(true);
+                // The peer's API server CA (from the peer's own token Secret), not the holder's.
+                expect(ca.subject).toBe((await clusterCaCertificate(peer)).subject);
+                expect(ca.subject).not.toBe((await clusterCaCertificate(holder.name)).subject);
                 // The token is the peer's reader token (a JWT naming the peer's token Secret), decoded.
                 const user = kubeconfig.users.find((entry: Values) => entry.name === peer).user;
                 expect(Object.keys(user)).toEqual(["token"]);

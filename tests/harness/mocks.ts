@@ -74,19 +74,27 @@ async function tlsSelfSignedCert(state: State): Promise<State> {
     return { ...state, certPem };
 }
 
-/** A throwaway CA certificate standing in for a cluster's API server CA. */
-let clusterCaPem: Promise<string> | undefined;
-function clusterCa(): Promise<string> {
-    clusterCaPem ??= (async () => {
+/** A throwaway CA per cluster standing in for its API server CA, so tests can tell them apart. */
+const clusterCas = new Map<string, Promise<string>>();
+export function clusterCa(cluster: string): Promise<string> {
+    let pem = clusterCas.get(cluster);
+    if (!pem) {
         const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-        return issueCertificate({
-            subject: "CN=kubernetes",
+        pem = issueCertificate({
+            subject: `CN=kubernetes,O=${cluster}`,
             subjectKeyPem: privateKey.export({ format: "pem", type: "pkcs8" }).toString(),
             isCa: true,
             validityHours: 24,
         });
-    })();
-    return clusterCaPem;
+        clusterCas.set(cluster, pem);
+    }
+    return pem;
+}
+
+/** The cluster a Kubernetes resource lives in: its provider's name (`urn:...::<cluster>::<id>`). */
+function clusterOfProvider(providerReference: string | undefined): string {
+    const urn = (providerReference ?? "").split("::").slice(0, -1);
+    return urn[urn.length - 1] ?? "unknown";
 }
 
 function kindKubeconfig(clusterName: string, port: number): string {
@@ -130,7 +138,7 @@ export function realisticMocks(): pulumi.runtime.Mocks {
                         state: {
                             ...inputs,
                             endpoint: gkeEndpoints.addressOf(String(inputs.name)),
-                            masterAuth: { ...(inputs.masterAuth as State), clusterCaCertificate: base64(await clusterCa()) },
+                            masterAuth: { ...(inputs.masterAuth as State), clusterCaCertificate: base64(await clusterCa(String(inputs.name))) },
                         },
                     };
                 case "gcp:container/nodePool:NodePool":
@@ -159,7 +167,7 @@ export function realisticMocks(): pulumi.runtime.Mocks {
                     const token = `eyJhbGciOiJSUzI1NiJ9.${base64(JSON.stringify({ sub: args.name }))}.signature`;
                     return {
                         id,
-                        state: { ...inputs, data: { token: base64(token), "ca.crt": base64(await clusterCa()), namespace: base64("istio-system") } },
+                        state: { ...inputs, data: { token: base64(token), "ca.crt": base64(await clusterCa(clusterOfProvider(args.provider))), namespace: base64("istio-system") } },
                     };
                 }
                 case "kubernetes:helm.sh/v3:Release":
