@@ -21,7 +21,10 @@ export function istioTrustDomainFindings(resources: PlainResource[]): StackFindi
         const install = installs.find((candidate) => candidate.cluster === istiod.provider);
         if (!install) continue;
         const own = install.trustDomain as string;
+        // Values not known yet (a preview) cannot be judged.
+        if (isUnknown(at(istiod.props, ["values"]))) continue;
         const meshConfig = at(releaseValues(istiod), ["meshConfig"]);
+        if (isUnknown(meshConfig)) continue;
         const trustDomain = at(meshConfig, ["trustDomain"]);
         if (!isUnknown(trustDomain) && trustDomain !== own) {
             findings.push({
@@ -29,7 +32,6 @@ export function istioTrustDomainFindings(resources: PlainResource[]): StackFindi
                 message: `${releaseLabel(istiod)} has meshConfig.trustDomain ${JSON.stringify(trustDomain ?? "cluster.local")} but SPIRE in the same cluster issues identities in ${own}; set meshConfig.trustDomain: ${own}.`,
             });
         }
-        if (isUnknown(meshConfig)) continue;
         const accepted = acceptedPeers(meshConfig);
         for (const peer of installs) {
             if (peer.trustDomain === own || accepted.has(peer.trustDomain)) continue;

@@ -87,6 +87,9 @@ export function sensitiveValueProblems(resource: PlainResource): string[] {
     // remediation below handles that case.
     if (!isSecretPath) return [];
     return sensitiveValues(resource)
+        // An unknown value (a preview) travels without its secret marking, so it cannot be
+        // judged until the update knows it.
+        .filter((value) => !isUnknown(at(resource.props, value.path)))
         .filter((value) => !isSecretPath(value.path))
         .map(
             (value) =>

@@ -5,6 +5,9 @@ import { issueCertificate } from "./certificates";
 
 type State = Record<string, unknown>;
 
+/** The Pulumi wire format's marker for a value not known until the update. */
+const unknownValue = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
 // The SDK's marker of a serialized secret value (what `pulumi.secret` looks like on the wire).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string };
@@ -62,7 +65,11 @@ async function tlsSelfSignedCert(state: State): Promise<State> {
     const subject = (inputs.subject ?? {}) as Record<string, string | undefined>;
     const parts = [`CN=${subject.commonName ?? "unnamed"}`];
     if (subject.organization) parts.push(`O=${subject.organization}`);
-    const keyPem = createPrivateKey(String(inputs.privateKeyPem)).export({ format: "pem", type: "pkcs8" }).toString();
+    // In a preview the key is not known yet; any key serves to shape outputs that are then unknown.
+    const keyPem =
+        typeof inputs.privateKeyPem !== "string" || !inputs.privateKeyPem.includes("PRIVATE KEY")
+            ? generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ format: "pem", type: "pkcs8" }).toString()
+            : createPrivateKey(String(inputs.privateKeyPem)).export({ format: "pem", type: "pkcs8" }).toString();
     const certPem = await issueCertificate({
         subject: parts.join(","),
         subjectKeyPem: keyPem,
@@ -113,7 +120,26 @@ function kindKubeconfig(clusterName: string, port: number): string {
  * certificates for TLS resources, endpoints and CAs for clusters, addresses for LoadBalancer
  * Services, tokens for service-account token Secrets, and kind's kubeconfig and node address.
  */
-export function realisticMocks(): pulumi.runtime.Mocks {
+export function realisticMocks(preview = false): pulumi.runtime.Mocks {
+    const mocks = realisticUpdateMocks();
+    if (!preview) return mocks;
+    return {
+        ...mocks,
+        // In a preview of a new stack the engine knows a new resource's inputs and nothing it
+        // computes: every output the provider would fill in (and the ID) is unknown.
+        async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: State }> {
+            const computed = await mocks.newResource(args);
+            const inputs = (args.inputs ?? {}) as State;
+            const state: State = {};
+            for (const [key, value] of Object.entries(computed.state)) {
+                state[key] = JSON.stringify(value) === JSON.stringify(inputs[key]) ? value : unknownValue;
+            }
+            return { id: undefined, state };
+        },
+    };
+}
+
+function realisticUpdateMocks(): pulumi.runtime.Mocks {
     const loadBalancers = new AddressBook("203.0.113.", 10);
     const gkeEndpoints = new AddressBook("198.51.100.", 10);
     const kindNodes = new AddressBook("172.18.0.", 2);

@@ -174,7 +174,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
     process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
 
     const preview = options.preview ?? false;
-    const mocks = realisticMocks();
+    const mocks = realisticMocks(preview);
     const monitor = new RecordingMonitor(mocks);
     settings.setMockOptions(monitor, projectName, options.stack, preview);
     // What `pulumi.runtime.setMocks` enables, so options such as deletedWith reach the monitor.
@@ -255,7 +255,8 @@ async function resolveDeep(value: unknown, seen = new Set<unknown>()): Promise<v
     if (value === null || typeof value !== "object" || seen.has(value)) return;
     seen.add(value);
     if (pulumi.Output.isInstance(value)) {
-        await resolve(value);
+        // An unknown value (a preview) never resolves; there is nothing to wait for.
+        if (await isKnown(value)) await resolve(value);
         return;
     }
     if (pulumi.Resource.isInstance(value)) return;
@@ -264,11 +265,16 @@ async function resolveDeep(value: unknown, seen = new Set<unknown>()): Promise<v
 
 /** A value with every Output inside it resolved: what `pulumi stack output --json` would show. */
 export async function resolvePlain(value: unknown): Promise<unknown> {
-    if (pulumi.Output.isInstance(value)) return resolvePlain(await resolve(value));
+    if (pulumi.Output.isInstance(value)) return (await isKnown(value)) ? resolvePlain(await resolve(value)) : undefined;
     if (Array.isArray(value)) return Promise.all(value.map(resolvePlain));
     if (value !== null && typeof value === "object" && !pulumi.Resource.isInstance(value)) {
         const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await resolvePlain(item)] as const));
         return Object.fromEntries(entries);
     }
     return value;
+}
+
+/** Whether an Output's value is known (false for values only an update computes, in a preview). */
+export function isKnown<T>(output: pulumi.Output<T>): Promise<boolean> {
+    return (output as unknown as { isKnown: Promise<boolean> }).isKnown;
 }
