@@ -439,9 +439,17 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
                 expect(eastWest).toBe(`${node}:${eastWestNodePortOf(c)}`);
                 expect(ingress).toBe(`${node}:${ingressNodePortOf(c)}`);
             } else {
-                // Read back from the chart-created LoadBalancer Services (mock addresses 203.0.113.x).
-                expect(eastWest).toMatch(/^203\.0\.113\.\d+:15443$/);
-                expect(ingress).toMatch(/^203\.0\.113\.\d+:80$/);
+                // Read back from the Services the charts created, in this domain's cluster.
+                const addressOfService = (service: string) => {
+                    const reads = run.read.filter(
+                        (r) => r.id === `istio-system/${service}` && r.provider.endsWith(`pulumi:providers:kubernetes::${domain.name}`),
+                    );
+                    expect(reads, service).toHaveLength(1);
+                    const status = reads[0].state.status as { loadBalancer: { ingress: { ip: string }[] } };
+                    return status.loadBalancer.ingress[0].ip;
+                };
+                expect(eastWest).toBe(`${addressOfService("istio-eastwestgateway")}:15443`);
+                expect(ingress).toBe(`${addressOfService("istio-ingressgateway")}:80`);
                 seen.push(eastWest.split(":")[0], ingress.split(":")[0]);
             }
         }

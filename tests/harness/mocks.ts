@@ -179,7 +179,10 @@ function realisticUpdateMocks(): pulumi.runtime.Mocks {
                             state: {
                                 metadata: { name, namespace },
                                 spec: { type: "LoadBalancer", clusterIP: "10.96.0.11" },
-                                status: { loadBalancer: { ingress: [{ ip: loadBalancers.addressOf(args.name) }] } },
+                                // Keyed by cluster and Service, so reading the wrong Service shows.
+                                status: {
+                                    loadBalancer: { ingress: [{ ip: loadBalancers.addressOf(`${clusterOfProvider(args.provider)}/${args.id}`) }] },
+                                },
                             },
                         };
                     }

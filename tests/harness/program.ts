@@ -120,6 +120,40 @@ class RecordingMonitor extends MockMonitor {
 
     /** Every invoke (data source call) the program made, with its arguments. */
     readonly invoked: { token: string; args: Record<string, unknown> }[] = [];
+
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    async readResource(req: ReadRequest, callback: (err: any, response: any) => void): Promise<void> {
+        const read: ReadRecord = { type: req.getType(), name: req.getName(), id: req.getId(), provider: providerUrn(req.getProvider()), state: {} };
+        this.read.push(read);
+        return super.readResource(req, (err, response: { getProperties(): { toJavaScript(): Record<string, unknown> } } | undefined) => {
+            if (response) read.state = response.getProperties().toJavaScript();
+            callback(err, response);
+        });
+    }
+
+    /** Every existing resource the program read (`Resource.get`), with the state it got back. */
+    readonly read: ReadRecord[] = [];
+}
+
+/** One `Resource.get` of the program. */
+export interface ReadRecord {
+    type: string;
+    name: string;
+    id: string;
+    /** URN of the provider it read through. */
+    provider: string;
+    state: Record<string, unknown>;
+}
+
+interface ReadRequest {
+    getType(): string;
+    getName(): string;
+    getId(): string;
+    getProvider(): string;
+}
+
+function providerUrn(reference: string): string {
+    return reference.split("::").slice(0, -1).join("::") || reference;
 }
 
 interface InvokeRequest {
@@ -138,6 +172,8 @@ export interface ProgramRun<T> {
     byUrn(urn: string): DeclaredResource;
     /** Every invoke the program made (token and arguments as sent). */
     invoked: { token: string; args: Record<string, unknown> }[];
+    /** Every existing resource the program read, with what it got back. */
+    read: ReadRecord[];
     /** URNs of the resource's ancestors, nearest first. */
     ancestors(resource: DeclaredResource): DeclaredResource[];
 }
@@ -216,6 +252,7 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
         result,
         resources,
         invoked: monitor.invoked,
+        read: monitor.read,
         ofType: (type) => resources.filter((r) => r.type === type),
         one: (type, name) => {
             const found = resources.filter((r) => r.type === type && r.name === name);
