@@ -466,7 +466,9 @@ describe("Istio configuration choices", () => {
         for (const release of eastWest) {
             expect(release.inputs.values.service.ports.find((p: Values) => p.port === 15443).nodePort).toBe(32001);
         }
-        for (const release of run.ofType(releaseType).filter((r) => r.inputs.name === "istio-ingressgateway")) {
+        const ingress = run.ofType(releaseType).filter((r) => r.inputs.name === "istio-ingressgateway");
+        expect(ingress).toHaveLength(2);
+        for (const release of ingress) {
             expect(release.inputs.values.service.ports.find((p: Values) => p.port === 80).nodePort).toBe(32002);
         }
         for (const release of run.ofType(releaseType).filter((r) => r.inputs.name === "istiod")) {
@@ -486,9 +488,9 @@ describe("Istio configuration choices", () => {
             const releases = restricted.ofType(releaseType).filter((r) => r.inputs.name === gateway);
             expect(releases).toHaveLength(2);
             for (const r of releases) expect(r.inputs.values.service.loadBalancerSourceRanges).toEqual(ranges);
-            for (const r of open.ofType(releaseType).filter((x) => x.inputs.name === gateway)) {
-                expect(r.inputs.values.service.loadBalancerSourceRanges).toBeUndefined();
-            }
+            const openReleases = open.ofType(releaseType).filter((x) => x.inputs.name === gateway);
+            expect(openReleases).toHaveLength(2);
+            for (const r of openReleases) expect(r.inputs.values.service.loadBalancerSourceRanges).toBeUndefined();
         }
     });
 

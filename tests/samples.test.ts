@@ -81,7 +81,9 @@ describe.each(configs)("samples on %s", (_label, stack, config) => {
             const namespaces = objectsIn(result, domain.name, "Namespace");
             expect(namespaces.map((n) => n.object.metadata.name).sort()).toEqual(["helloworld", "sleep"]);
             for (const namespace of namespaces) expect(namespace.object.metadata.labels).toEqual({ "istio-injection": "enabled" });
-            for (const { object } of objectsIn(result, domain.name, "Deployment")) {
+            const deployments = objectsIn(result, domain.name, "Deployment");
+            expect(deployments.length).toBeGreaterThanOrEqual(2);
+            for (const { object } of deployments) {
                 expect(object.spec.template.metadata.annotations["inject.istio.io/templates"]).toBe("sidecar,spire");
             }
         }
