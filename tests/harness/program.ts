@@ -193,7 +193,20 @@ export interface RunOptions {
  * Runs `program` under Pulumi's mock runtime with a stack's config and returns what it declared.
  * The same engine serves the tests and the offline plan.
  */
+let running = false;
+
 export async function runProgram<T>(program: () => T | Promise<T>, options: RunOptions): Promise<ProgramRun<T>> {
+    // Pulumi's runtime (config, mocks, monitor) is global: two overlapping runs would mix.
+    if (running) throw new Error("runProgram: another run is in progress; await it before starting the next");
+    running = true;
+    try {
+        return await runProgramAlone(program, options);
+    } finally {
+        running = false;
+    }
+}
+
+async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOptions): Promise<ProgramRun<T>> {
     const fileConfig = stackFileConfig(options.stack);
     const config: Record<string, unknown> = options.projectConfig
         ? {
