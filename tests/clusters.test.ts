@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadMeshConfig } from "../config/load";
 import { deployMesh } from "../mesh";
-import { DeclaredResource, isSecretOutput, resolve, runProgram } from "./harness/program";
+import { DeclaredResource, isSecretOutput, resolve, runProgramOnce } from "./harness/program";
 import { expectedDeletedWith } from "./harness/lifecycle";
 import { projectConfigOf, stackNames, withThirdDomain } from "./harness/stacks";
 
@@ -10,7 +10,7 @@ const program = () => deployMesh(loadMeshConfig());
 
 describe("kind stack", () => {
     it("creates one kind cluster and one provider per domain, deleting the cluster on destroy", async () => {
-        const run = await runProgram(program, { stack: "cluster-kind" });
+        const run = await runProgramOnce(program, { stack: "cluster-kind" });
         const commands = run.ofType("command:local:Command");
         expect(commands.map((c) => c.name).sort()).toEqual(["cluster-1-kind", "cluster-2-kind"]);
         for (const name of ["cluster-1", "cluster-2"]) {
@@ -36,7 +36,7 @@ describe("kind stack", () => {
     });
 
     it("creates a cluster and a provider for each of three domains the same way", async () => {
-        const run = await runProgram(program, { stack: "cluster-kind", projectConfig: withThirdDomain("cluster-kind") });
+        const run = await runProgramOnce(program, { stack: "cluster-kind", projectConfig: withThirdDomain("cluster-kind") });
         expect(run.ofType("command:local:Command").map((c) => c.name).sort()).toEqual(["cluster-1-kind", "cluster-2-kind", "cluster-3-kind"]);
         expect(
             run.ofType("pulumi:providers:kubernetes").map((p) => p.inputs.clusterIdentifier.replace(/-cluster-\d-kind-id$/, "")).sort(),
@@ -46,14 +46,14 @@ describe("kind stack", () => {
     });
 
     it("reads each kubeconfig without logging it (it holds the cluster-admin key)", async () => {
-        const run = await runProgram(program, { stack: "cluster-kind" });
+        const run = await runProgramOnce(program, { stack: "cluster-kind" });
         const reads = run.invoked.filter((i) => i.token === "command:local:run" && String(i.args.command).startsWith("kind get kubeconfig"));
         expect(reads).toHaveLength(2);
         for (const read of reads) expect(read.args.logging).toBe("none");
     });
 
     it("gives peers the API server on the kind network, never 127.0.0.1", async () => {
-        const run = await runProgram(program, { stack: "cluster-kind" });
+        const run = await runProgramOnce(program, { stack: "cluster-kind" });
         const urls = await Promise.all(run.result.domains.map((d) => resolve(d.cluster.apiServerUrl)));
         const addresses = await Promise.all(run.result.domains.map((d) => resolve(d.cluster.nodeAddress!)));
         urls.forEach((url, index) => expect(url).toBe(`https://${addresses[index]}:6443`));
@@ -66,7 +66,7 @@ describe("kind stack", () => {
     it("adopts an existing kind context without creating or deleting anything", async () => {
         const config = withThirdDomain("cluster-kind");
         const domains = (config.domains as Record<string, unknown>[]).map((d) => ({ ...d, kind: { context: `kind-existing-${d.name}` } }));
-        const run = await runProgram(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
+        const run = await runProgramOnce(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
         expect(run.ofType("command:local:Command")).toEqual([]);
         expect(run.ofType("pulumi:providers:kubernetes").map((p) => p.inputs.clusterIdentifier).sort()).toEqual([
             "kind-existing-cluster-1",
@@ -79,7 +79,7 @@ describe("kind stack", () => {
 
 describe("gke stack", () => {
     it("creates a hardened GKE Standard cluster, node pool, service account and provider per domain", async () => {
-        const run = await runProgram(program, { stack: "cluster-gke" });
+        const run = await runProgramOnce(program, { stack: "cluster-gke" });
         const clusters = run.ofType("gcp:container/cluster:Cluster");
         expect(clusters.map((c) => c.inputs.name).sort()).toEqual(["cluster-1", "cluster-2"]);
         for (const cluster of clusters) {
@@ -119,7 +119,7 @@ describe("gke stack", () => {
 
     it("follows config for deletion protection, release channel and machine shape", async () => {
         const config = withThirdDomain("cluster-gke");
-        const run = await runProgram(program, {
+        const run = await runProgramOnce(program, {
             stack: "cluster-gke",
             projectConfig: { ...config, gkeDeletionProtection: false, gkeReleaseChannel: "STABLE" },
         });
@@ -134,7 +134,7 @@ describe("gke stack", () => {
     });
 
     it("outputs the public endpoint as the API server URL peers use", async () => {
-        const run = await runProgram(program, { stack: "cluster-gke" });
+        const run = await runProgramOnce(program, { stack: "cluster-gke" });
         for (const domain of run.result.domains) {
             const cluster = run.ofType("gcp:container/cluster:Cluster").find((c) => c.inputs.name === domain.config.name)!;
             const url = await resolve(domain.cluster.apiServerUrl);
@@ -146,7 +146,7 @@ describe("gke stack", () => {
 
 describe.each(stackNames)("%s: every Kubernetes object has an explicit provider", (stack) => {
     it("declares no Kubernetes resource on a default provider", async () => {
-        const run = await runProgram(program, { stack });
+        const run = await runProgramOnce(program, { stack });
         const kubernetes = run.resources.filter(
             (r: DeclaredResource) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"),
         );
@@ -159,7 +159,7 @@ describe.each(stackNames)("%s: every Kubernetes object has an explicit provider"
 
 describe("destroy", () => {
     it("marks objects in a created kind cluster deletedWith the cluster, so destroy does not wait on each", async () => {
-        const run = await runProgram(program, { stack: "cluster-kind" });
+        const run = await runProgramOnce(program, { stack: "cluster-kind" });
         const objects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
         expect(objects.length).toBeGreaterThan(0);
         for (const object of objects) {
@@ -169,7 +169,7 @@ describe("destroy", () => {
     });
 
     it("marks objects in a GKE cluster deletedWith it, except those owning load balancers and disks", async () => {
-        const run = await runProgram(program, { stack: "cluster-gke" });
+        const run = await runProgramOnce(program, { stack: "cluster-gke" });
         const objects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
         expect(objects.length).toBeGreaterThan(0);
         const deletedOnTheirOwn = objects.filter((o) => o.deletedWith === "").map((o) => o.name).sort();
@@ -187,9 +187,9 @@ describe("destroy", () => {
     });
 
     it("protects GKE clusters and node pools while deletion protection is on, so destroy stops before its first step", async () => {
-        const protectedRun = await runProgram(program, { stack: "cluster-gke" });
+        const protectedRun = await runProgramOnce(program, { stack: "cluster-gke" });
         const config = projectConfigOf("cluster-gke");
-        const unprotectedRun = await runProgram(program, { stack: "cluster-gke", projectConfig: { ...config, gkeDeletionProtection: false } });
+        const unprotectedRun = await runProgramOnce(program, { stack: "cluster-gke", projectConfig: { ...config, gkeDeletionProtection: false } });
         for (const type of ["gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool"]) {
             expect(protectedRun.ofType(type).map((r) => r.protect)).toEqual([true, true]);
             expect(unprotectedRun.ofType(type).map((r) => r.protect)).toEqual([false, false]);
@@ -199,7 +199,7 @@ describe("destroy", () => {
     it("deletes objects one by one in an existing cluster it does not own", async () => {
         const config = projectConfigOf("cluster-kind");
         const domains = (config.domains as Record<string, unknown>[]).map((d) => ({ ...d, kind: { context: `kind-${d.name}` } }));
-        const run = await runProgram(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
+        const run = await runProgramOnce(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
         const objects = run.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:"));
         expect(objects.length).toBeGreaterThan(0);
         for (const object of objects) expect(object.deletedWith, object.name).toBe("");
@@ -208,7 +208,7 @@ describe("destroy", () => {
 
 describe("wiring inside each cluster", () => {
     it.each(stackNames)("%s: istio-system carries the domain's network before istiod and cacerts use it", async (stack) => {
-        const run = await runProgram(program, { stack, projectConfig: withThirdDomain(stack) });
+        const run = await runProgramOnce(program, { stack, projectConfig: withThirdDomain(stack) });
         const networks: Record<string, string> = { "cluster-1": "foo-network", "cluster-2": "bar-network", "cluster-3": "baz-network" };
         const namespaces = run.ofType("kubernetes:core/v1:Namespace").filter((n) => n.inputs.metadata.name === "istio-system");
         expect(namespaces).toHaveLength(3);
@@ -222,7 +222,7 @@ describe("wiring inside each cluster", () => {
     });
 
     it("gives each GKE node pool its own cluster, location and service account, and each kubeconfig its own cluster", async () => {
-        const run = await runProgram(program, { stack: "cluster-gke" });
+        const run = await runProgramOnce(program, { stack: "cluster-gke" });
         const accounts = run.ofType("gcp:serviceaccount/account:Account");
         expect(new Set(accounts.map((a) => a.inputs.accountId)).size).toBe(2);
         for (const cluster of run.ofType("gcp:container/cluster:Cluster")) {
@@ -242,7 +242,7 @@ describe("wiring inside each cluster", () => {
     });
 
     it.each(stackNames)("%s: cert-manager's remote component is deleted with a created cluster and uses its provider", async (stack) => {
-        const run = await runProgram(program, { stack });
+        const run = await runProgramOnce(program, { stack });
         const certManagers = run.ofType("kubernetes-cert-manager:index:CertManager");
         expect(certManagers).toHaveLength(2);
         for (const certManager of certManagers) {

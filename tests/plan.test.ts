@@ -6,8 +6,16 @@ import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 import { evaluatePolicies, fromDeclared } from "../policy-pack/evaluate";
 import { longestDependencyChain } from "../scripts/plan/graph";
-import { exitCodeOf, planStack, renderPlan, writeManifests } from "../scripts/plan/plan";
+import { exitCodeOf, Plan, PlanOptions, planStack as planStackFresh, renderPlan, writeManifests } from "../scripts/plan/plan";
 import { projectConfigOf, projectRoot, stackNames, withThirdDomain } from "./harness/stacks";
+
+/** Plans are only read here: one per options. */
+const plans = new Map<string, Promise<Plan>>();
+function planStack(options: PlanOptions): Promise<Plan> {
+    const key = JSON.stringify(options);
+    if (!plans.has(key)) plans.set(key, planStackFresh(options));
+    return plans.get(key)!;
+}
 
 describe.each(stackNames)("offline plan of %s", (stack) => {
     it("declares resources in every cluster and violates no mandatory policy", async () => {

@@ -328,3 +328,23 @@ export async function resolvePlain(value: unknown): Promise<unknown> {
 export function isKnown<T>(output: pulumi.Output<T>): Promise<boolean> {
     return (output as unknown as { isKnown: Promise<boolean> }).isKnown;
 }
+
+const cachedRuns = new Map<unknown, Map<string, Promise<ProgramRun<unknown>>>>();
+
+/**
+ * `runProgram`, once per program and options within a test file: tests that only read a run
+ * share it (a run must not be mutated). Runs are queued, never overlapping.
+ */
+export function runProgramOnce<T>(program: () => T | Promise<T>, options: RunOptions): Promise<ProgramRun<T>> {
+    let byOptions = cachedRuns.get(program);
+    if (!byOptions) cachedRuns.set(program, (byOptions = new Map()));
+    const key = JSON.stringify(options);
+    let run = byOptions.get(key);
+    if (!run) {
+        run = queue.then(() => runProgram(program, options)) as Promise<ProgramRun<unknown>>;
+        queue = run.catch(() => undefined);
+        byOptions.set(key, run);
+    }
+    return run as Promise<ProgramRun<T>>;
+}
+let queue: Promise<unknown> = Promise.resolve();
