@@ -3,10 +3,12 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
     test: {
         include: ["tests/**/*.test.ts", "policy-pack/tests/**/*.test.ts"],
-        // Each file gets its own Pulumi runtime state.
         pool: "forks",
         // Vitest keeps one core free by default; on a two-core CI machine that halves the speed.
         maxWorkers: 2,
+        // Test files share a worker's module cache (importing the Pulumi SDKs once per worker, not
+        // once per file); the harness resets Pulumi's runtime for every run and refuses overlaps.
+        isolate: false,
         testTimeout: 30_000,
     },
 });
