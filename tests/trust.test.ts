@@ -9,7 +9,13 @@ import { federatedTrustDomainObjectName } from "../components/spireFederatedDoma
 import { chartRepositories, defaultVersions } from "../versions";
 import { createTestRootCa } from "./harness/certificates";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram, RunOptions } from "./harness/program";
-import { KubernetesObject, kubernetesObjectsOf, unknownHelmValuePaths, validateKubernetesObject } from "./harness/schemas";
+import {
+    KubernetesObject,
+    kubernetesObjectsOf,
+    unknownHelmValuePaths,
+    validateChartValuesSchema,
+    validateKubernetesObject,
+} from "./harness/schemas";
 import { expectedDeletedWith } from "./harness/lifecycle";
 import { projectConfigOf, StackName, stackNames, withThirdDomain } from "./harness/stacks";
 
@@ -150,6 +156,7 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             );
             const { helmOptions, ...typed } = certManager.inputs;
             expect(unknownHelmValuePaths("cert-manager", { ...typed, ...helmOptions.values })).toEqual([]);
+            expect(validateChartValuesSchema("cert-manager", { ...typed, ...helmOptions.values })).toEqual([]);
             // Keys the component's typed args would clobber in helmOptions.values, even when unset
             // (helmbase merges them in after the map): they must not be set there.
             const clobbered = ["global", "installCRDs", "startupapicheck", "webhook", "cainjector", "prometheus", "image", "serviceAccount"];

@@ -362,16 +362,24 @@ export function unknownHelmValuePaths(chart: ChartName, values: unknown): string
         .map((segments) => segments.join("."));
 }
 
-let gatewaySchema: ValidateFunction | undefined;
+const valuesSchemas = new Map<string, ValidateFunction>();
+
+/** Problems of chart values against a chart's own values.schema.json (gateway, cert-manager). */
+export function validateChartValuesSchema(chart: "istio-gateway" | "cert-manager", values: unknown): string[] {
+    const file = chart === "istio-gateway" ? `${istioData}/charts/gateway/values.schema.json` : `${certManagerData}/values.schema.json`;
+    let validate = valuesSchemas.get(file);
+    if (!validate) {
+        const schema = JSON.parse(readFileSync(join(upstreamRoot, file), "utf8"));
+        validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
+        valuesSchemas.set(file, validate);
+    }
+    if (validate(values)) return [];
+    return (validate.errors ?? []).map((e) => `${e.instancePath || "/"}: ${e.message} ${JSON.stringify(e.params)}`);
+}
 
 /** Problems of gateway chart values against the chart's own values.schema.json. */
 export function validateGatewayValues(values: unknown): string[] {
-    if (!gatewaySchema) {
-        const schema = JSON.parse(readFileSync(join(upstreamRoot, `${istioData}/charts/gateway/values.schema.json`), "utf8"));
-        gatewaySchema = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
-    }
-    if (gatewaySchema(values)) return [];
-    return (gatewaySchema.errors ?? []).map((e) => `${e.instancePath || "/"}: ${e.message} ${JSON.stringify(e.params)}`);
+    return validateChartValuesSchema("istio-gateway", values);
 }
 
 // ---------------------------------------------------------------------------------------------
