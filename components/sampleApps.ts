@@ -38,6 +38,23 @@ export function helloworldServiceSpec(): ServiceSpec {
     };
 }
 
+type PodSpec = k8s.types.input.core.v1.PodSpec;
+
+/**
+ * One replica of a sample pod whose proxy takes its identity from SPIRE (the `spire` injection
+ * template); `extraPodLabels` go on the pods only, never into the selector.
+ */
+function sampleDeploymentSpec(labels: Record<string, string>, podSpec: PodSpec, extraPodLabels: Record<string, string> = {}): DeploymentSpec {
+    return {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: {
+            metadata: { labels: { ...labels, ...extraPodLabels }, annotations: { ...spireTemplatesAnnotation } },
+            spec: podSpec,
+        },
+    };
+}
+
 /**
  * The helloworld Deployment of the domain at `domainIndex`. It runs as its own service account
  * so that its SPIFFE ID names it (the upstream sample runs as `default`), and it sets
@@ -45,52 +62,42 @@ export function helloworldServiceSpec(): ServiceSpec {
  */
 export function helloworldDeploymentSpec(domainIndex: number): DeploymentSpec {
     const version = helloworldVersion(domainIndex);
-    const labels = { app: helloworld.appLabel, version };
-    return {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-            metadata: { labels, annotations: { ...spireTemplatesAnnotation } },
-            spec: {
-                serviceAccountName: helloworld.serviceAccount,
-                containers: [
-                    {
-                        name: helloworld.container,
-                        image: sampleImages.helloworld(helloworldImageVersion(version)),
-                        imagePullPolicy: "IfNotPresent",
-                        env: [{ name: "SERVICE_VERSION", value: version }],
-                        ports: [{ containerPort: helloworld.port }],
-                        resources: { requests: { cpu: "100m" } },
-                    },
-                ],
-            },
+    return sampleDeploymentSpec(
+        { app: helloworld.appLabel, version },
+        {
+            serviceAccountName: helloworld.serviceAccount,
+            containers: [
+                {
+                    name: helloworld.container,
+                    image: sampleImages.helloworld(helloworldImageVersion(version)),
+                    imagePullPolicy: "IfNotPresent",
+                    env: [{ name: "SERVICE_VERSION", value: version }],
+                    ports: [{ containerPort: helloworld.port }],
+                    resources: { requests: { cpu: "100m" } },
+                },
+            ],
         },
-    };
+    );
 }
 
 /** The curl client ("sleep" in the seed): idles so that `verify` can exec requests from it. */
 export function sleepDeploymentSpec(): DeploymentSpec {
-    const labels = { app: sleepClient.appLabel };
-    return {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-            metadata: { labels, annotations: { ...spireTemplatesAnnotation } },
-            spec: {
-                serviceAccountName: sleepClient.serviceAccount,
-                // Nothing to drain: the client holds no state.
-                terminationGracePeriodSeconds: 0,
-                containers: [
-                    {
-                        name: sleepClient.container,
-                        image: sampleImages.curl,
-                        imagePullPolicy: "IfNotPresent",
-                        command: ["/bin/sleep", "infinity"],
-                    },
-                ],
-            },
+    return sampleDeploymentSpec(
+        { app: sleepClient.appLabel },
+        {
+            serviceAccountName: sleepClient.serviceAccount,
+            // Nothing to drain: the client holds no state.
+            terminationGracePeriodSeconds: 0,
+            containers: [
+                {
+                    name: sleepClient.container,
+                    image: sampleImages.curl,
+                    imagePullPolicy: "IfNotPresent",
+                    command: ["/bin/sleep", "infinity"],
+                },
+            ],
         },
-    };
+    );
 }
 
 export function bookinfoServiceSpec(app: string): ServiceSpec {
@@ -105,29 +112,26 @@ export function bookinfoDeploymentSpec(workload: BookinfoWorkload): DeploymentSp
     const labels = { app: workload.app, version: workload.version };
     const volumeName = (index: number): string => `writable-${index}`;
     const hasVolumes = workload.writableDirs.length > 0;
-    return {
-        replicas: 1,
-        selector: { matchLabels: labels },
-        template: {
-            metadata: { labels: { ...labels, ...podInjectionLabel }, annotations: { ...spireTemplatesAnnotation } },
-            spec: {
-                serviceAccountName: bookinfo.serviceAccount(workload.app),
-                containers: [
-                    {
-                        name: workload.app,
-                        image: bookinfoImage(workload.app, workload.version),
-                        imagePullPolicy: "IfNotPresent",
-                        ports: [{ containerPort: bookinfo.port }],
-                        ...(workload.env ? { env: Object.entries(workload.env).map(([name, value]) => ({ name, value })) } : {}),
-                        ...(hasVolumes
-                            ? { volumeMounts: workload.writableDirs.map((mountPath, index) => ({ name: volumeName(index), mountPath })) }
-                            : {}),
-                    },
-                ],
-                ...(hasVolumes ? { volumes: workload.writableDirs.map((_, index) => ({ name: volumeName(index), emptyDir: {} })) } : {}),
-            },
+    return sampleDeploymentSpec(
+        labels,
+        {
+            serviceAccountName: bookinfo.serviceAccount(workload.app),
+            containers: [
+                {
+                    name: workload.app,
+                    image: bookinfoImage(workload.app, workload.version),
+                    imagePullPolicy: "IfNotPresent",
+                    ports: [{ containerPort: bookinfo.port }],
+                    ...(workload.env ? { env: Object.entries(workload.env).map(([name, value]) => ({ name, value })) } : {}),
+                    ...(hasVolumes
+                        ? { volumeMounts: workload.writableDirs.map((mountPath, index) => ({ name: volumeName(index), mountPath })) }
+                        : {}),
+                },
+            ],
+            ...(hasVolumes ? { volumes: workload.writableDirs.map((_, index) => ({ name: volumeName(index), emptyDir: {} })) } : {}),
         },
-    };
+        podInjectionLabel,
+    );
 }
 
 /**
