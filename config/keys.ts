@@ -5,8 +5,14 @@
  */
 export interface ConfigKeySpec {
     type: "string" | "integer" | "boolean" | "array";
+    /** Element type of an array key; the CLI refuses an array declaration without it. */
+    items?: { type: "string" | "object" };
     description: string;
-    /** Omitted where the default is computed (per platform) or lives in `versions.ts`. */
+    /**
+     * The CLI treats a declared key without a default as required and refuses every command on a
+     * stack that does not set it, so only keys a stack must choose (`platform`, `domains`) omit it.
+     * An empty string means "computed by the program": per platform, or from `versions.ts`.
+     */
     default?: string | number | boolean | string[];
 }
 
@@ -14,10 +20,16 @@ export const projectName = "spire-istio-mesh";
 
 export const configKeys = {
     meshId: { type: "string", description: "Istio mesh ID shared by every cluster.", default: "multi-mesh" },
-    platform: { type: "string", description: "Where clusters run: gke or kind." },
+    platform: { type: "string", description: "Where clusters run: gke or kind (required)." },
+    domains: {
+        type: "array",
+        items: { type: "object" },
+        description: "The trust domains, one cluster each (required); see the comment above for their fields.",
+    },
     exposure: {
         type: "string",
-        description: "LoadBalancer or NodePort; defaults to LoadBalancer on gke and NodePort on kind.",
+        description: "LoadBalancer or NodePort; empty: LoadBalancer on gke and NodePort on kind.",
+        default: "",
     },
     rootCaValidity: {
         type: "string",
@@ -61,6 +73,7 @@ export const configKeys = {
     },
     loadBalancerSourceRanges: {
         type: "array",
+        items: { type: "string" },
         description: "CIDRs allowed to reach public LoadBalancers; empty allows everyone.",
         default: [],
     },
@@ -69,21 +82,23 @@ export const configKeys = {
         description: "Deploy the seed's sample workloads (helloworld, curl, bookinfo).",
         default: true,
     },
-    istioVersion: { type: "string", description: "Istio chart version; defaults to versions.ts." },
-    spireChartVersion: { type: "string", description: "SPIRE spire chart version; defaults to versions.ts." },
+    istioVersion: { type: "string", description: "Istio chart version; empty: the pin in versions.ts.", default: "" },
+    spireChartVersion: {
+        type: "string",
+        description: "SPIRE spire chart version; empty: the pin in versions.ts.",
+        default: "",
+    },
     spireCrdsChartVersion: {
         type: "string",
-        description: "SPIRE spire-crds chart version; defaults to versions.ts.",
+        description: "SPIRE spire-crds chart version; empty: the pin in versions.ts.",
+        default: "",
     },
-    certManagerVersion: { type: "string", description: "cert-manager chart version; defaults to versions.ts." },
-    kindNodeImage: { type: "string", description: "kind node image; defaults to versions.ts." },
+    certManagerVersion: {
+        type: "string",
+        description: "cert-manager chart version; empty: the pin in versions.ts.",
+        default: "",
+    },
+    kindNodeImage: { type: "string", description: "kind node image; empty: the pin in versions.ts.", default: "" },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 export type ConfigKey = keyof typeof configKeys;
-
-/**
- * `domains` is a list of objects, a type `Pulumi.yaml` cannot declare (its config types are
- * string, integer, boolean and array of those), so it is documented there in a comment and
- * validated here.
- */
-export const structuredConfigKeys = ["domains"] as const;

@@ -10,7 +10,7 @@ import { parseMeshConfig, RawConfig } from "./parse";
  */
 export function loadMeshConfig(): MeshConfig {
     const raw: RawConfig = {};
-    for (const key of [...Object.keys(configKeys), "domains"] as (ConfigKey | "domains")[]) {
+    for (const key of Object.keys(configKeys) as ConfigKey[]) {
         const value = pulumi.runtime.getConfig(`${projectName}:${key}`);
         if (value !== undefined) raw[key] = value;
     }

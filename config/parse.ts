@@ -19,7 +19,7 @@ import {
  * Raw stack config as Pulumi hands it over: strings (config values are strings on the wire, JSON
  * for structured ones) or, from tests, the already-parsed values.
  */
-export type RawConfig = Partial<Record<ConfigKey | "domains", unknown>>;
+export type RawConfig = Partial<Record<ConfigKey, unknown>>;
 
 export interface ParseOptions {
     /** True when the named secret config key is set; used to check `rootCa.privateKeyConfigKey`. */

@@ -54,10 +54,11 @@ describe("the stack files", () => {
 
     it("Pulumi.yaml declares exactly the keys the program reads, with the program's defaults", () => {
         const project = parse(readFileSync(join(projectRoot, "Pulumi.yaml"), "utf8"));
-        const declared = project.config as Record<string, { type: string; default?: unknown; description: string }>;
+        const declared = project.config as Record<string, { type: string; items?: unknown; default?: unknown; description: string }>;
         expect(Object.keys(declared).sort()).toEqual(Object.keys(configKeys).sort());
         for (const [key, spec] of Object.entries(configKeys)) {
             expect(declared[key].type, key).toBe(spec.type);
+            expect(declared[key].items, key).toEqual("items" in spec ? spec.items : undefined);
             expect(declared[key].description, key).toBe(spec.description);
             expect(declared[key].default, key).toEqual("default" in spec ? spec.default : undefined);
         }
