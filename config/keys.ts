@@ -20,7 +20,7 @@ export const projectName = "spire-istio-mesh";
 
 export const configKeys = {
     meshId: { type: "string", description: "Istio mesh ID shared by every cluster.", default: "multi-mesh" },
-    platform: { type: "string", description: "Where clusters run: gke or kind (required)." },
+    platform: { type: "string", description: "Where clusters run: gke, kind or existing (required)." },
     domains: {
         type: "array",
         items: { type: "object" },
@@ -28,7 +28,7 @@ export const configKeys = {
     },
     exposure: {
         type: "string",
-        description: "LoadBalancer or NodePort; empty: LoadBalancer on gke and NodePort on kind.",
+        description: "LoadBalancer or NodePort; empty: NodePort on kind, LoadBalancer elsewhere.",
         default: "",
     },
     rootCaValidity: {

@@ -1,7 +1,11 @@
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { contextKubeconfig, defaultKubeconfigPaths } from "../lib/contextKubeconfig";
 import { ConfigKey, configKeys, projectName } from "./keys";
 import { MeshConfig } from "./model";
-import { parseMeshConfig, RawConfig } from "./parse";
+import { KubeconfigContextRead, parseMeshConfig, RawConfig } from "./parse";
 
 /**
  * Reads this stack's config and validates it. Reads raw values (no `requireNumber` and the like)
@@ -17,7 +21,30 @@ export function loadMeshConfig(): MeshConfig {
     return parseMeshConfig(raw, {
         hasSecretKey: (key) =>
             pulumi.runtime.getConfig(`${projectName}:${key}`) !== undefined && secretConfigKeys().includes(`${projectName}:${key}`),
+        readKubeconfigContext: readKubeconfigFileContext,
     });
+}
+
+/**
+ * Reads one context from the named kubeconfig file or, with none named, from the first file kubectl
+ * would read (`$KUBECONFIG`, else `~/.kube/config`) that holds it.
+ */
+export function readKubeconfigFileContext(path: string | undefined, context: string): KubeconfigContextRead {
+    const expanded = path?.startsWith("~/") ? join(homedir(), path.slice(2)) : path;
+    const candidates = expanded === undefined ? defaultKubeconfigPaths() : [resolve(expanded)];
+    const problems: string[] = [];
+    for (const candidate of candidates) {
+        if (!existsSync(candidate)) {
+            problems.push(`${candidate} does not exist`);
+            continue;
+        }
+        try {
+            return { path: candidate, ...contextKubeconfig(readFileSync(candidate, "utf8"), context, dirname(candidate)) };
+        } catch (error) {
+            problems.push(`${candidate} ${(error as Error).message}`);
+        }
+    }
+    throw new Error(problems.join("; "));
 }
 
 /** Keys the CLI marked secret; the SDK exposes them to programs only through this variable. */

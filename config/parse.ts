@@ -5,6 +5,7 @@ import { ConfigError, ConfigProblem } from "./errors";
 import { ConfigKey, configKeys } from "./keys";
 import {
     DomainConfig,
+    ExistingDomainSettings,
     Exposure,
     exposures,
     GkeDomainSettings,
@@ -21,9 +22,25 @@ import {
  */
 export type RawConfig = Partial<Record<ConfigKey, unknown>>;
 
+/** A kubeconfig context as `readKubeconfigContext` finds it. */
+export interface KubeconfigContextRead {
+    /** The file the context was found in. */
+    path: string;
+    /** That context alone, with its cluster and user. */
+    kubeconfig: string;
+    /** The context's API server URL. */
+    server: string;
+}
+
 export interface ParseOptions {
     /** True when the named secret config key is set; used to check `rootCa.privateKeyConfigKey`. */
     hasSecretKey?: (key: string) => boolean;
+    /**
+     * Reads `context` from the kubeconfig file at `path` (or, when undefined, from the files kubectl
+     * would read); throws an Error saying what is missing. Used on platform `existing`, so that a
+     * wrong file or context is reported with every other problem, before anything is declared.
+     */
+    readKubeconfigContext?: (path: string | undefined, context: string) => KubeconfigContextRead;
 }
 
 /** SPIFFE trust domain name: lowercase letters, digits, `.`, `-`, `_` (SPIFFE ID spec, 2.1). */
@@ -38,6 +55,8 @@ const semverPattern = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
 const vSemverPattern = /^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
 /** An image reference that names a tag or a digest (never implicitly `latest`). */
 const pinnedImagePattern = /^[a-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
+const httpsUrlPattern = /^https:\/\/[^\s/]+(\/[^\s]*)?$/;
+const hostPattern = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
 const cidrPattern = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 const releaseChannels = ["RAPID", "REGULAR", "STABLE", "EXTENDED"];
 const nodePortRange = { min: 30000, max: 32767 };
@@ -224,6 +243,67 @@ function parseKind(c: Checker, path: string, value: unknown, defaultImage: strin
     return context === undefined ? { nodeImage } : { nodeImage, context };
 }
 
+function parseExisting(
+    c: Checker,
+    path: string,
+    value: unknown,
+    readContext: ParseOptions["readKubeconfigContext"],
+): ExistingDomainSettings | undefined {
+    if (value === undefined || value === null) {
+        return c.fail(path, value, "is required on platform existing: an object with at least context");
+    }
+    if (typeof value !== "object" || Array.isArray(value)) {
+        return c.fail(path, value, "must be an object with context and optionally kubeconfig, apiServerUrl and nodeAddress");
+    }
+    const existing = value as Record<string, unknown>;
+    const known = ["context", "kubeconfig", "apiServerUrl", "nodeAddress"];
+    for (const key of Object.keys(existing)) {
+        if (!known.includes(key)) c.fail(`${path}.${key}`, existing[key], `is not a setting of an existing cluster; allowed: ${known.join(", ")}`);
+    }
+    const context = c.string(`${path}.context`, existing.context);
+    const kubeconfigPath =
+        existing.kubeconfig === undefined ? undefined : c.string(`${path}.kubeconfig`, existing.kubeconfig);
+    const apiServerUrl =
+        existing.apiServerUrl === undefined
+            ? undefined
+            : c.matching(
+                  `${path}.apiServerUrl`,
+                  existing.apiServerUrl,
+                  httpsUrlPattern,
+                  "must be the https:// URL at which peers' pods reach this cluster's API server",
+              );
+    const nodeAddress =
+        existing.nodeAddress === undefined
+            ? undefined
+            : c.matching(
+                  `${path}.nodeAddress`,
+                  existing.nodeAddress,
+                  hostPattern,
+                  "must be an IP address or DNS name at which peers reach this cluster's node ports",
+              );
+    if (context === undefined || (existing.kubeconfig !== undefined && kubeconfigPath === undefined)) return undefined;
+    if (!readContext) return c.fail(`${path}.context`, context, "cannot be read: no kubeconfig reader (a program error)");
+    let read: KubeconfigContextRead;
+    try {
+        read = readContext(kubeconfigPath, context);
+    } catch (error) {
+        return c.fail(
+            existing.kubeconfig === undefined ? `${path}.context` : `${path}.kubeconfig`,
+            existing.kubeconfig === undefined ? context : kubeconfigPath,
+            `must name a readable kubeconfig holding context "${context}": ${(error as Error).message}`,
+        );
+    }
+    if (apiServerUrl === undefined && existing.apiServerUrl !== undefined) return undefined;
+    if (nodeAddress === undefined && existing.nodeAddress !== undefined) return undefined;
+    return {
+        context,
+        kubeconfigPath: read.path,
+        kubeconfig: read.kubeconfig,
+        apiServerUrl: apiServerUrl ?? read.server,
+        ...(nodeAddress === undefined ? {} : { nodeAddress }),
+    };
+}
+
 function parseRootCa(
     c: Checker,
     path: string,
@@ -278,7 +358,7 @@ function parseDomains(
     rawDomains: unknown,
     platform: Platform | undefined,
     versions: Versions,
-    hasSecretKey: (key: string) => boolean,
+    options: Required<Pick<ParseOptions, "hasSecretKey">> & ParseOptions,
 ): DomainConfig[] {
     const value = c.structured("domains", rawDomains);
     if (value === undefined || value === null) {
@@ -300,7 +380,7 @@ function parseDomains(
             return;
         }
         const raw = entry as Record<string, unknown>;
-        const known = ["name", "trustDomain", "network", "gke", "kind", "rootCa"];
+        const known = ["name", "trustDomain", "network", "gke", "kind", "existing", "rootCa"];
         for (const key of Object.keys(raw)) {
             if (!known.includes(key)) c.fail(`${path}.${key}`, raw[key], `is not a domain setting; allowed: ${known.join(", ")}`);
         }
@@ -324,7 +404,9 @@ function parseDomains(
         );
         const gke = platform === "gke" ? parseGke(c, `${path}.gke`, raw.gke) : undefined;
         const kind = platform === "kind" ? parseKind(c, `${path}.kind`, raw.kind, versions.kindNodeImage) : undefined;
-        const rootCa = raw.rootCa === undefined ? undefined : parseRootCa(c, `${path}.rootCa`, raw.rootCa, hasSecretKey);
+        const existing =
+            platform === "existing" ? parseExisting(c, `${path}.existing`, raw.existing, options.readKubeconfigContext) : undefined;
+        const rootCa = raw.rootCa === undefined ? undefined : parseRootCa(c, `${path}.rootCa`, raw.rootCa, options.hasSecretKey);
         if (name === undefined || trustDomainText === undefined || trustDomainIssue !== undefined || network === undefined) {
             return;
         }
@@ -334,6 +416,7 @@ function parseDomains(
             network,
             ...(gke ? { gke } : {}),
             ...(kind ? { kind } : {}),
+            ...(existing ? { existing } : {}),
             ...(rootCa ? { rootCa } : {}),
         });
     });
@@ -341,6 +424,19 @@ function parseDomains(
         findDuplicates(c, domains, "name");
         findDuplicates(c, domains, "trustDomain");
         findDuplicates(c, domains, "network");
+        const clusterOwners = new Map<string, number>();
+        domains.forEach((domain, index) => {
+            if (!domain.existing) return;
+            const first = clusterOwners.get(domain.existing.apiServerUrl);
+            if (first === undefined) clusterOwners.set(domain.existing.apiServerUrl, index);
+            else {
+                c.fail(
+                    `domains[${index}].existing`,
+                    domain.existing.apiServerUrl,
+                    `must reach a cluster of its own; domains[${first}] already uses that API server (one trust domain per cluster)`,
+                );
+            }
+        });
     }
     return domains;
 }
@@ -425,7 +521,7 @@ export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): Mes
     const releaseChannel = c.oneOf("gkeReleaseChannel", raw.gkeReleaseChannel, releaseChannels, configKeys.gkeReleaseChannel.default);
     const loadBalancerSourceRanges = parseSourceRanges(c, raw.loadBalancerSourceRanges);
     const samplesEnabled = c.boolean("samplesEnabled", raw.samplesEnabled, configKeys.samplesEnabled.default);
-    const domains = parseDomains(c, raw.domains, platform, versions, hasSecretKey);
+    const domains = parseDomains(c, raw.domains, platform, versions, { ...options, hasSecretKey });
 
     if (platform === "gke" && exposure === "NodePort") {
         c.fail("exposure", exposure, 'must be "LoadBalancer" on platform gke: GKE nodes are not reachable across clusters on node ports');

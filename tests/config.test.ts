@@ -131,7 +131,7 @@ describe("bad config is rejected with the key, the value and what is allowed", (
     });
 
     it("unknown platform", () => {
-        expect(problemsOf({ ...kind(), platform: "eks" })).toEqual(['platform = "eks": must be one of "gke", "kind"']);
+        expect(problemsOf({ ...kind(), platform: "eks" })).toEqual(['platform = "eks": must be one of "gke", "kind", "existing"']);
     });
 
     it("unknown exposure", () => {
