@@ -58,7 +58,8 @@ Options:
   --checks <a,b,...>              run only these checks (default: all, in the order below)
   --requests <n>                  requests per batch in the traffic checks (default 20)
   --timeout <seconds>             per check, how long to retry while the mesh converges (default 180)
-  --istiod-cert-duration <d>      expected cacerts lifetime, e.g. 720h (default: stack config, else 1440h)
+  --istiod-cert-duration <d>      expected cacerts lifetime, e.g. 720h (default: the stack's config;
+                                  with --outputs, 1440h)
   --spire-namespace <ns>          namespace of the SPIRE server (default spire-server)
   --istio-namespace <ns>          namespace of istiod and cacerts (default istio-system)
   --json                          print the report as JSON on stdout
