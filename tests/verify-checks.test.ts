@@ -6,7 +6,9 @@ import { DomainTarget } from "../scripts/verify/inputs";
 import { CustomObjectQuery, DeploymentState, ExecResult, MeshAccess, PodSummary } from "../scripts/verify/meshAccess";
 import { aggregate, CheckId } from "../scripts/verify/report";
 import { x509AuthoritiesOfBundle } from "../scripts/verify/spiffe";
-import { bundleListJson, cacertsCertificate, DomainPki, domainPki, secretsConfigDump, svid } from "./verifyFixtures";
+import { generateTestKeyPair, issueCertificate } from "./harness/certificates";
+import { istiodContainer, istiodMetricsCommand } from "../scripts/verify/istiod";
+import { bundleListJson, cacertsCertificate, DomainPki, domainPki, istiodMetricsText, secretsConfigDump, svid } from "./verifyFixtures";
 
 /** Time that only moves when a check waits, so retries cost nothing. */
 class FakeClock implements Clock {
@@ -44,6 +46,8 @@ class FakeCluster implements MeshAccess {
     secrets: Record<string, Record<string, string>> = {};
     certificates: Record<string, unknown>[] = [];
     failScaleBack = false;
+    /** What istiod read from cacerts when it last loaded it; it lags the Secret until "reloaded". */
+    istiodLoaded?: { signingPem: string; rootPem: string };
     readonly execLog: string[][] = [];
 
     constructor(
@@ -70,6 +74,9 @@ class FakeCluster implements MeshAccess {
         if (namespace === "spire-server" && labelSelector === "app.kubernetes.io/name=server") {
             return [{ name: "spire-server-0", namespace, serviceAccount: "spire-server", phase: "Running", terminating: false, ready: true, labels: {} }];
         }
+        if (namespace === "istio-system" && labelSelector === "app=istiod") {
+            return [{ name: "istiod-6d8f7b9c4d-x2k5p", namespace, serviceAccount: "istiod", phase: "Running", terminating: false, ready: true, labels: { app: "istiod" } }];
+        }
         const wanted = Object.fromEntries(labelSelector.split(",").map((pair) => pair.split("=")));
         return this.workloads
             .filter((w) => w.namespace === namespace)
@@ -83,7 +90,15 @@ class FakeCluster implements MeshAccess {
 
     async execInPod(namespace: string, pod: string, container: string, command: string[]): Promise<ExecResult> {
         this.execLog.push([namespace, pod, container, ...command]);
-        if (container === "sleep") return ok(this.mesh.answerCurl(this, command[2]));
+        if (container === "sleep") {
+            const stdout = this.mesh.answerCurl(this, command[2]);
+            // The exec stream ended early: what was printed so far arrives, with no exit status.
+            return this.mesh.cutAfterReplies === undefined ? ok(stdout) : { stdout, stderr: "", exitCode: -1 };
+        }
+        if (container === istiodContainer && JSON.stringify(command) === JSON.stringify(istiodMetricsCommand)) {
+            if (!this.istiodLoaded) return ok("# istiod on its self-signed CA: no cert chain gauge\n");
+            return ok(istiodMetricsText(this.istiodLoaded.signingPem, this.istiodLoaded.rootPem));
+        }
         if (container === "spire-server" && JSON.stringify(command) === JSON.stringify(spireServerCommand)) {
             return ok(bundleListJson(this.bundles));
         }
@@ -135,6 +150,8 @@ class FakeMesh {
     unreachable = new Set<string>();
     /** Curl batches to fail with 503 before the mesh "converges". */
     notConvergedBatches = 0;
+    /** When set, every batch's output stops after this many replies, mid-way through the next. */
+    cutAfterReplies?: number;
     private turn = 0;
 
     allRoots(): { trustDomain: string; pem: string }[] {
@@ -158,6 +175,7 @@ class FakeMesh {
         const lines: string[] = [];
         for (let n = 0; n < count; n++) {
             lines.push("@@verify-begin@@");
+            if (this.cutAfterReplies !== undefined && n >= this.cutAfterReplies) break;
             if (!known) {
                 lines.push("curl: (6) Could not resolve host", "@@verify-end status=000@@", "@@verify-exit 6@@");
             } else if (!converged || backends.length === 0) {
@@ -194,6 +212,7 @@ async function healthyMesh(domains: number, configured = "1440h"): Promise<{ mes
             }
         }
         cluster.secrets["istio-system/cacerts"] = { "tls.crt": await cacertsCertificate(pkis[index].root, 1440), "ca.crt": pkis[index].root.certificatePem };
+        cluster.istiodLoaded = { signingPem: cluster.secrets["istio-system/cacerts"]["tls.crt"], rootPem: pkis[index].root.certificatePem };
         cluster.certificates = [{ metadata: { name: "istiod-cacerts" }, spec: { secretName: "cacerts", duration: "1440h0m0s", isCA: true } }];
         mesh.clusters.push(cluster);
     }
@@ -268,6 +287,25 @@ describe("load balancing", () => {
         const result = await runOne(context, "load-balancing");
         expect(result.status).toBe("pass");
         expect(result.attempts).toBe(3);
+    });
+
+    it("fails a batch cut short even when every reply that came back was good, saying how many came back", async () => {
+        const { mesh, context } = await healthyMesh(2);
+        context.settings.timeoutMs = 0;
+        mesh.cutAfterReplies = 4;
+        const result = await runOne(context, "load-balancing");
+        expect(result.status).toBe("fail");
+        expect(result.summary).toMatch(/^4\/12 succeeded \(v1: 2, v2: 2\); batch cut short: only 5 of 12 replies came back; expected v1, v2$/);
+        expect(result.evidence).toContain("failure: exec ended with exit -1: (no stderr)");
+    });
+
+    it.each(["failover", "north-south"] as const)("%s: a batch cut short fails too", async (id) => {
+        const { mesh, context } = await healthyMesh(2);
+        context.settings.timeoutMs = 0;
+        mesh.cutAfterReplies = 6;
+        const result = await runOne(context, id);
+        expect(result.status).toBe("fail");
+        expect(result.summary).toMatch(/batch cut short: only 7 of 12 replies came back/);
     });
 
     it("fails when the client pod is missing, saying so", async () => {
@@ -412,9 +450,25 @@ describe("rotation", () => {
             cluster.certificates = [{ metadata: { name: "istiod-cacerts" }, spec: { secretName: "cacerts", duration: "720h" } }];
             cluster.secrets["istio-system/cacerts"]["tls.crt"] = await cacertsCertificate(cluster.pki.root, 720);
         }
+        // The kubelet has not refreshed the mount yet, or istiod's watcher has not reloaded it.
+        const pending = await runOne(context, "rotation");
+        expect(pending.status).toBe("fail");
+        const notLoaded = pending.evidence.filter((e) => e.startsWith("FAIL"));
+        expect(notLoaded).toHaveLength(2);
+        for (const [index, line] of notLoaded.entries()) {
+            const cluster = mesh.clusters[index];
+            const expiry = (pem: string) => new Date(new X509Certificate(pem).validTo).toISOString();
+            expect(line).toBe(
+                `FAIL ${cluster.clusterName} istiod-6d8f7b9c4d-x2k5p: istiod signs with an intermediate expiring ${expiry(cluster.istiodLoaded!.signingPem)}, ` +
+                    `Secret istio-system/cacerts holds one expiring ${expiry(cluster.secrets["istio-system/cacerts"]["tls.crt"])}: the new intermediate is not loaded (yet)`,
+            );
+        }
+
+        for (const cluster of mesh.clusters) cluster.istiodLoaded = { signingPem: cluster.secrets["istio-system/cacerts"]["tls.crt"], rootPem: cluster.pki.root.certificatePem };
         const after = await runOne(context, "rotation");
         expect(after.status).toBe("pass");
-        expect(after.summary).toBe("cacerts lifetime 720h in every domain");
+        expect(after.summary).toBe("cacerts lifetime 720h in every domain, loaded by istiod");
+        expect(after.evidence.filter((e) => /istiod loaded the cacerts intermediate/.test(e))).toHaveLength(2);
         expect(new X509Certificate(mesh.clusters[0].secrets["istio-system/cacerts"]["tls.crt"]).ca).toBe(true);
     });
 
@@ -424,9 +478,50 @@ describe("rotation", () => {
         mesh.clusters[1].certificates = [];
         const result = await runOne(context, "rotation");
         expect(result.evidence.filter((e) => e.startsWith("FAIL"))).toEqual([
-            "FAIL cluster-2: no certificate in Secret istio-system/cacerts (tls.crt)",
+            "FAIL cluster-2: no certificate in Secret istio-system/cacerts (tls.crt or ca-cert.pem)",
             "FAIL cluster-2: no cert-manager Certificate with secretName cacerts and a duration in istio-system",
         ]);
+    });
+});
+
+describe("rotation: what istiod loaded", () => {
+    it("retries until istiod has reloaded the rotated intermediate", async () => {
+        const { mesh, context, clock } = await healthyMesh(2);
+        const cluster = mesh.clusters[0];
+        const previous = cluster.istiodLoaded!;
+        // Still the intermediate from before the rotation (issued with another lifetime, so it expires at another time).
+        cluster.istiodLoaded = { ...previous, signingPem: await cacertsCertificate(cluster.pki.root, 720) };
+        // istiod's file watcher picks the mounted Secret up a little later.
+        const sleep = clock.sleep.bind(clock);
+        clock.sleep = async (ms) => {
+            await sleep(ms);
+            if (clock.time >= 15_000) cluster.istiodLoaded = previous;
+        };
+        const result = await runOne(context, "rotation");
+        expect(result.status).toBe("pass");
+        expect(result.attempts).toBe(4);
+    });
+
+    it("fails when istiod runs on its own self-signed CA, or loaded another root", async () => {
+        const { mesh, context } = await healthyMesh(2);
+        context.settings.timeoutMs = 0;
+        mesh.clusters[0].istiodLoaded = undefined;
+        const otherRoot = await issueCertificate({ subject: "CN=another root", subjectKeyPem: generateTestKeyPair("ecdsa-p256").privateKeyPem, isCa: true, validityHours: 24 * 3650 });
+        mesh.clusters[1].istiodLoaded = { ...mesh.clusters[1].istiodLoaded!, rootPem: otherRoot };
+        const result = await runOne(context, "rotation");
+        expect(result.status).toBe("fail");
+        expect(result.evidence.filter((e) => e.startsWith("FAIL"))).toEqual([
+            "FAIL cluster-1 istiod-6d8f7b9c4d-x2k5p: its metrics carry no signing-certificate expiry (istiod not running on the plugged-in cacerts?)",
+            expect.stringMatching(/^FAIL cluster-2 istiod-6d8f7b9c4d-x2k5p: istiod's root expires .*, the Secret's root /),
+        ]);
+    });
+
+    it("fails at once, naming the CLI's error, when the configured duration could not be read", async () => {
+        const { context } = await healthyMesh(2);
+        context.settings.istiodCertDuration = { problem: "pulumi config get spire-istio-mesh:istiodCertDuration --stack cluster-kind failed (exit 255): error: passphrase must be set" };
+        const result = await runOne(context, "rotation");
+        expect(result).toMatchObject({ status: "fail", attempts: 1 });
+        expect(result.summary).toBe(`expected cacerts lifetime unknown: ${context.settings.istiodCertDuration.problem}`);
     });
 });
 

@@ -2,9 +2,10 @@ import { X509Certificate } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkDescriptions, helpText, parseArgs, UsageError } from "../scripts/verify/args";
 import { checkSvidChain, lifetimeSeconds, missingRoots } from "../scripts/verify/chain";
-import { curlBatchCommand, parseCurlBatch, summarizeReplies } from "../scripts/verify/curl";
+import { curlBatchCommand, describeSummary, parseCurlBatch, summarizeReplies } from "../scripts/verify/curl";
 import { proxySecretsFromConfigDump } from "../scripts/verify/envoy";
 import { CommandRunner, loadIstiodCertDuration, loadStackOutputs, parseStackOutputs } from "../scripts/verify/inputs";
+import { notAfterSeconds, parseIstiodCaExpiry } from "../scripts/verify/istiod";
 import { aggregate, CheckResult, checkIds, exitCodeOf, renderJson, renderTable } from "../scripts/verify/report";
 import { certificatesFromPem, parseSpiffeId, parseWorkloadSpiffeId, uriSans, x509AuthoritiesOfBundle } from "../scripts/verify/spiffe";
 import { generateTestKeyPair, issueCertificate } from "./harness/certificates";
@@ -202,9 +203,45 @@ describe("curl batches", () => {
             [true, 200, "v2", null],
         ]);
         expect(replies[0].instance).toBe("helloworld-v1-6bb5b589d6-jq4gn");
-        const summary = summarizeReplies(replies);
-        expect(summary).toMatchObject({ total: 4, succeeded: 2, failed: 2, versions: { v1: 1, v2: 1 } });
+        const summary = summarizeReplies(replies, 4);
+        expect(summary).toMatchObject({ total: 4, received: 4, succeeded: 2, failed: 2, versions: { v1: 1, v2: 1 } });
         expect(summary.failures).toEqual([expect.stringMatching(/^HTTP 503: no healthy upstream/), expect.stringMatching(/^curl exit 7: curl: \(7\)/)]);
+    });
+});
+
+describe("curl batches cut short", () => {
+    const good = (version: string) => ["@@verify-begin@@", `Hello version: ${version}, instance: helloworld-${version}-0`, "@@verify-end status=200@@"];
+
+    it("counts replies that never came back as failures and says how many came back", () => {
+        // Five good replies, then the exec stream ended (timeout, pod gone) mid-way through the sixth.
+        const transcript = [...good("v1"), ...good("v2"), ...good("v1"), ...good("v2"), ...good("v1"), "@@verify-begin@@"].join("\n");
+        const summary = summarizeReplies(parseCurlBatch(transcript), 20);
+        expect(summary).toMatchObject({ total: 20, received: 6, succeeded: 5, failed: 15, versions: { v1: 3, v2: 2 } });
+        expect(summary.failures[0]).toBe("batch cut short: only 6 of 20 replies came back");
+        expect(describeSummary(summary)).toBe("5/20 succeeded (v1: 3, v2: 2); batch cut short: only 6 of 20 replies came back");
+    });
+
+    it("says nothing about a cut when every reply came back", () => {
+        const summary = summarizeReplies(parseCurlBatch([...good("v1"), ...good("v2")].join("\n")), 2);
+        expect(summary).toMatchObject({ total: 2, received: 2, succeeded: 2, failed: 0 });
+        expect(summary.failures).toEqual([]);
+        expect(describeSummary(summary)).toBe("2/2 succeeded (v1: 1, v2: 1)");
+    });
+});
+
+describe("istiod's CA gauges", () => {
+    it("reads the signing-chain and root expiry istiod exports, labelled or not", () => {
+        const metrics = [
+            "# HELP citadel_server_cert_chain_expiry_timestamp The unix timestamp, in seconds, when Istio generated cert chain will expire.",
+            "# TYPE citadel_server_cert_chain_expiry_timestamp gauge",
+            "citadel_server_cert_chain_expiry_timestamp 1.782835199e+09",
+            "# TYPE citadel_server_cert_chain_expiry_seconds gauge",
+            "citadel_server_cert_chain_expiry_seconds 5.18e+06",
+            'citadel_server_root_cert_expiry_timestamp{cluster="cluster-1"} 2.1e+09',
+        ].join("\n");
+        expect(parseIstiodCaExpiry(metrics)).toEqual({ certChain: 1782835199, root: 2100000000 });
+        expect(parseIstiodCaExpiry("pilot_xds 3\n")).toEqual({});
+        expect(notAfterSeconds("Jul  1 12:00:00 2026 GMT")).toBe(Date.UTC(2026, 6, 1, 12) / 1000);
     });
 });
 
@@ -371,8 +408,24 @@ describe("stack outputs", () => {
             source: "stack cluster-kind config spire-istio-mesh:istiodCertDuration",
         });
         expect(calls[1]).toEqual(["pulumi", "config", "get", "spire-istio-mesh:istiodCertDuration", "--stack", "cluster-kind"]);
-        expect((await loadIstiodCertDuration("cluster-kind", runner({}))).value).toBe("1440h");
         await expect(loadStackOutputs("nope", runner({}))).rejects.toThrow(/pulumi stack output failed \(exit 1\)/);
+    });
+
+    it("reports a failing or nonsensical `pulumi config get` instead of assuming the default", async () => {
+        const answer =
+            (stdout: string, code: number, stderr: string): CommandRunner =>
+            async () => ({ stdout, stderr, code });
+        expect(await loadIstiodCertDuration("cluster-kind", answer("", 255, "error: no Pulumi.yaml project file found (searching upwards from /tmp)\n"))).toEqual({
+            problem: "pulumi config get spire-istio-mesh:istiodCertDuration --stack cluster-kind failed (exit 255): error: no Pulumi.yaml project file found (searching upwards from /tmp)",
+        });
+        expect(await loadIstiodCertDuration("cluster-kind", answer("", 255, ""))).toEqual({
+            problem: expect.stringMatching(/failed \(exit 255\): \(no stderr\)$/),
+        });
+        expect(await loadIstiodCertDuration("cluster-kind", answer("soon\n", 0, ""))).toEqual({
+            problem: 'pulumi config get spire-istio-mesh:istiodCertDuration --stack cluster-kind printed "soon", not a duration such as 720h',
+        });
+        // The CLI prints environment diagnostics after the value and a blank line.
+        expect(await loadIstiodCertDuration("cluster-kind", answer("720h\n\nEnvironment diagnostics:\n  warning\n", 0, ""))).toMatchObject({ value: "720h" });
     });
 
     it("reads the PEM blocks of a certificate file in order", async () => {

@@ -3,6 +3,7 @@
  * builds it (cert-manager root -> SPIRE intermediate -> workload SVID, and istiod's cacerts CA
  * under the same root), Envoy config dumps and `spire-server bundle list` output.
  */
+import { X509Certificate } from "node:crypto";
 import { spiffeBundleJson } from "../lib/spiffeBundle";
 import { createTestRootCa, generateTestKeyPair, issueCertificate } from "./harness/certificates";
 
@@ -121,4 +122,29 @@ export function bundleListJson(bundles: { trustDomain: string; rootPems: string[
         })),
         next_page_token: "",
     });
+}
+
+/** Go's shortest `%g` of a float, as Prometheus' text format prints gauge values (1.782835199e+09). */
+function goFloat(value: number): string {
+    return value.toExponential().replace(/e([+-])(\d)$/, "e$10$2");
+}
+
+/**
+ * What `pilot-discovery request GET /metrics` prints in istiod's container, reduced to the CA
+ * gauges and a neighbour: the expiry of the signing certificate and the root istiod has loaded.
+ */
+export function istiodMetricsText(signingPem: string, rootPem: string): string {
+    const expiry = (pem: string) => Math.floor(new Date(new X509Certificate(pem).validTo).getTime() / 1000);
+    return [
+        "# HELP citadel_server_cert_chain_expiry_timestamp The unix timestamp, in seconds, when Istio generated cert chain will expire.",
+        "# TYPE citadel_server_cert_chain_expiry_timestamp gauge",
+        `citadel_server_cert_chain_expiry_timestamp ${goFloat(expiry(signingPem))}`,
+        "# HELP citadel_server_root_cert_expiry_timestamp The unix timestamp, in seconds, when the root cert will expire.",
+        "# TYPE citadel_server_root_cert_expiry_timestamp gauge",
+        `citadel_server_root_cert_expiry_timestamp ${goFloat(expiry(rootPem))}`,
+        "# HELP pilot_xds Number of endpoints connected to this pilot using XDS.",
+        "# TYPE pilot_xds gauge",
+        'pilot_xds{version="1.30.3"} 8',
+        "",
+    ].join("\n");
 }

@@ -36,7 +36,7 @@ export const checkDescriptions: Record<CheckId, string> = {
     federation:
         "In each cluster, a ClusterFederatedTrustDomain exists for every peer trust domain, and `spire-server bundle list -output json` (exec in the SPIRE server pod) holds a bundle for every peer that contains the peer's root from the stack outputs.",
     rotation:
-        "In each cluster, istiod's Secret istio-system/cacerts holds a certificate whose lifetime (notAfter - notBefore) equals the configured istiodCertDuration (within 5 minutes), as does the spec.duration of the cert-manager Certificate writing it.",
+        "In each cluster, istiod's Secret istio-system/cacerts holds a certificate whose lifetime (notAfter - notBefore) equals the configured istiodCertDuration (within 5 minutes), as does the spec.duration of the cert-manager Certificate writing it; and every running istiod has loaded that certificate: the signing-chain and root expiry istiod reports on its monitoring port (`pilot-discovery request GET /metrics` in its discovery container) equal the Secret's. The expected duration comes from --istiod-cert-duration or `pulumi config get` on the stack; if that command fails, the check fails with its error.",
 };
 
 export const helpText = `Usage: npm run verify -- (--stack <stack> | --outputs <file>) [options]
@@ -58,7 +58,8 @@ Options:
   --checks <a,b,...>              run only these checks (default: all, in the order below)
   --requests <n>                  requests per batch in the traffic checks (default 20)
   --timeout <seconds>             per check, how long to retry while the mesh converges (default 180)
-  --istiod-cert-duration <d>      expected cacerts lifetime, e.g. 720h (default: stack config, else 1440h)
+  --istiod-cert-duration <d>      expected cacerts lifetime, e.g. 720h (default: the stack's config;
+                                  with --outputs, 1440h)
   --spire-namespace <ns>          namespace of the SPIRE server (default spire-server)
   --istio-namespace <ns>          namespace of istiod and cacerts (default istio-system)
   --json                          print the report as JSON on stdout

@@ -13,7 +13,8 @@ import { durationSeconds } from "../../config/durations";
 import { checkSvidChain, lifetimeSeconds, missingRoots } from "./chain";
 import { curlBatchCommand, describeSummary, parseCurlBatch, ReplySummary, summarizeReplies } from "./curl";
 import { proxySecretsFromConfigDump, secretsDumpCommand } from "./envoy";
-import { DomainTarget, MeshTarget } from "./inputs";
+import { DomainTarget, ExpectedDuration, MeshTarget } from "./inputs";
+import { istiodContainer, istiodLabelSelector, istiodMetricsCommand, notAfterSeconds, parseIstiodCaExpiry } from "./istiod";
 import { MeshAccess, PodSummary, servingPods } from "./meshAccess";
 import { CheckId, CheckResult, doneLine, progressLine } from "./report";
 import { certificatesFromPem, describeCertificate, sameCertificate } from "./spiffe";
@@ -35,7 +36,8 @@ export interface CheckSettings {
     timeoutMs: number;
     /** Pause between attempts. */
     intervalMs: number;
-    istiodCertDuration: { value: string; source: string };
+    /** The configured cacerts lifetime, or why it could not be read (the rotation check then fails). */
+    istiodCertDuration: ExpectedDuration;
     spireNamespace: string;
     istioNamespace: string;
     /** Accepted difference between the cacerts lifetime and the configured duration. */
@@ -116,7 +118,12 @@ async function requestBatch(context: CheckContext, url: string): Promise<{ summa
     if (replies.length === 0) {
         throw new Error(`exec in ${access.clusterName}/${pod.name} printed no replies (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 200)}`);
     }
-    return { summary: summarizeReplies(replies), from: `${access.clusterName}/${pod.namespace}/${pod.name}` };
+    const summary = summarizeReplies(replies, count);
+    if (summary.received < count) {
+        // Why the stream ended early is the useful part of the evidence.
+        summary.failures.splice(1, 0, `exec ended with exit ${result.exitCode}: ${result.stderr.trim().slice(0, 160) || "(no stderr)"}`);
+    }
+    return { summary, from: `${access.clusterName}/${pod.namespace}/${pod.name}` };
 }
 
 function trafficEvidence(from: string, url: string, count: number, summary: ReplySummary): string[] {
@@ -391,10 +398,74 @@ export function formatDuration(seconds: number): string {
     return `${hours}h${minutes ? `${minutes}m` : ""}${rest ? `${rest}s` : ""}`;
 }
 
+function isoSeconds(seconds: number): string {
+    return new Date(seconds * 1000).toISOString();
+}
+
+/** istiod's Secret keys, in the cert-manager (`kubernetes.io/tls`) and in the classic plug-in layout. */
+const cacertsKeys = { signing: ["tls.crt", "ca-cert.pem"], root: ["ca.crt", "root-cert.pem"] } as const;
+
+function firstCertificate(secret: Record<string, string> | undefined, keys: readonly string[]): X509Certificate | undefined {
+    const key = keys.find((candidate) => secret?.[candidate]);
+    return key ? certificatesFromPem(secret![key])[0] : undefined;
+}
+
+/**
+ * Asks every serving istiod of a cluster which signing certificate and root it has loaded, and
+ * compares both with the Secret's. Returns the number of problems, adding a line per pod.
+ */
+async function istiodLoadProblems(
+    access: MeshAccess,
+    namespace: string,
+    domain: DomainTarget,
+    signing: X509Certificate | undefined,
+    root: X509Certificate | undefined,
+    evidence: string[],
+): Promise<number> {
+    const pods = servingPods(await access.listPods(namespace, istiodLabelSelector));
+    if (pods.length === 0) {
+        evidence.push(`FAIL ${domain.name}: no running istiod pod (${istiodLabelSelector}) in ${namespace}`);
+        return 1;
+    }
+    // Without a certificate in the Secret there is nothing to compare with (reported already).
+    if (!signing) return 0;
+    let problems = 0;
+    const wanted = notAfterSeconds(signing.validTo);
+    for (const pod of pods) {
+        const where = `${domain.name} ${pod.name}`;
+        const result = await access.execInPod(pod.namespace, pod.name, istiodContainer, istiodMetricsCommand, 30_000);
+        if (result.exitCode !== 0) {
+            problems++;
+            evidence.push(`FAIL ${where}: ${istiodMetricsCommand.join(" ")} failed (exit ${result.exitCode}): ${result.stderr.trim().slice(0, 160)}`);
+            continue;
+        }
+        const loaded = parseIstiodCaExpiry(result.stdout);
+        if (loaded.certChain === undefined) {
+            problems++;
+            evidence.push(`FAIL ${where}: its metrics carry no signing-certificate expiry (istiod not running on the plugged-in cacerts?)`);
+        } else if (loaded.certChain !== wanted) {
+            problems++;
+            evidence.push(
+                `FAIL ${where}: istiod signs with an intermediate expiring ${isoSeconds(loaded.certChain)}, Secret ${namespace}/cacerts holds one expiring ${isoSeconds(wanted)}: the new intermediate is not loaded (yet)`,
+            );
+        } else {
+            evidence.push(`ok   ${where}: istiod loaded the cacerts intermediate (expires ${isoSeconds(wanted)})`);
+        }
+        if (root && loaded.root !== undefined && loaded.root !== notAfterSeconds(root.validTo)) {
+            problems++;
+            evidence.push(`FAIL ${where}: istiod's root expires ${isoSeconds(loaded.root)}, the Secret's root ${isoSeconds(notAfterSeconds(root.validTo))}`);
+        }
+    }
+    return problems;
+}
+
 const rotation: CheckDefinition = {
-    title: "istiod's cacerts lifetime equals the configured duration",
+    title: "istiod's cacerts lifetime equals the configured duration, and istiod has loaded it",
     run: (context) => {
         const configured = context.settings.istiodCertDuration;
+        if ("problem" in configured) {
+            return Promise.resolve({ pass: false, summary: `expected cacerts lifetime unknown: ${configured.problem}`, evidence: [], attempts: 1 });
+        }
         const expected = durationSeconds(configured.value);
         const tolerance = context.settings.lifetimeToleranceSeconds;
         const namespace = context.settings.istioNamespace;
@@ -404,10 +475,10 @@ const rotation: CheckDefinition = {
             for (const domain of context.target.domains) {
                 const access = accessOf(context, domain);
                 const secret = await access.getSecret(namespace, "cacerts");
-                const certificate = secret?.["tls.crt"] ? certificatesFromPem(secret["tls.crt"])[0] : undefined;
+                const certificate = firstCertificate(secret, cacertsKeys.signing);
                 if (!certificate) {
                     problems++;
-                    evidence.push(`FAIL ${domain.name}: no certificate in Secret ${namespace}/cacerts (tls.crt)`);
+                    evidence.push(`FAIL ${domain.name}: no certificate in Secret ${namespace}/cacerts (${cacertsKeys.signing.join(" or ")})`);
                 } else {
                     const lifetime = lifetimeSeconds(certificate);
                     const issuedByRoot = domain.roots.some((root) => certificate.checkIssued(root) && certificate.verify(root.publicKey));
@@ -431,10 +502,11 @@ const rotation: CheckDefinition = {
                 } else {
                     evidence.push(`ok   ${domain.name} Certificate ${String((owner.metadata as Record<string, unknown>).name)} spec.duration ${duration}`);
                 }
+                problems += await istiodLoadProblems(access, namespace, domain, certificate, firstCertificate(secret, cacertsKeys.root), evidence);
             }
             return {
                 pass: problems === 0,
-                summary: problems === 0 ? `cacerts lifetime ${configured.value} in every domain` : `${problems} problem(s) against ${configured.value}`,
+                summary: problems === 0 ? `cacerts lifetime ${configured.value} in every domain, loaded by istiod` : `${problems} problem(s) against ${configured.value}`,
                 evidence,
             };
         });

@@ -56,8 +56,12 @@ export function parseCurlBatch(stdout: string): HttpReply[] {
 }
 
 export interface ReplySummary {
+    /** Requests the batch was asked to send. */
     total: number;
+    /** Replies that came back; fewer than `total` when the batch was cut short. */
+    received: number;
     succeeded: number;
+    /** Every request without a successful reply, the ones that never came back included. */
     failed: number;
     /** Replies per helloworld version. */
     versions: Record<string, number>;
@@ -65,7 +69,12 @@ export interface ReplySummary {
     failures: string[];
 }
 
-export function summarizeReplies(replies: HttpReply[]): ReplySummary {
+/**
+ * Tallies a batch against the number of requests sent: a batch cut short (exec timed out, the
+ * pod died, the stream closed) counts its missing replies as failures, so a prefix of good replies
+ * never passes for the whole batch.
+ */
+export function summarizeReplies(replies: HttpReply[], requested: number): ReplySummary {
     const versions: Record<string, number> = {};
     const failures = new Set<string>();
     let succeeded = 0;
@@ -77,7 +86,14 @@ export function summarizeReplies(replies: HttpReply[]): ReplySummary {
             failures.add(reply.curlExit !== undefined ? `curl exit ${reply.curlExit}: ${reply.body.slice(0, 120)}` : `HTTP ${reply.status}: ${reply.body.slice(0, 120)}`);
         }
     }
-    return { total: replies.length, succeeded, failed: replies.length - succeeded, versions, failures: [...failures].slice(0, 3) };
+    const total = Math.max(requested, replies.length);
+    const shown = [...failures].slice(0, 3);
+    if (replies.length < requested) shown.unshift(cutShortLine(replies.length, requested));
+    return { total, received: replies.length, succeeded, failed: total - succeeded, versions, failures: shown };
+}
+
+function cutShortLine(received: number, requested: number): string {
+    return `batch cut short: only ${received} of ${requested} replies came back`;
 }
 
 export function describeSummary(summary: ReplySummary): string {
@@ -85,5 +101,6 @@ export function describeSummary(summary: ReplySummary): string {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([version, count]) => `${version}: ${count}`)
         .join(", ");
-    return `${summary.succeeded}/${summary.total} succeeded (${versions || "no helloworld replies"})`;
+    const cutShort = summary.received < summary.total ? `; ${cutShortLine(summary.received, summary.total)}` : "";
+    return `${summary.succeeded}/${summary.total} succeeded (${versions || "no helloworld replies"})${cutShort}`;
 }

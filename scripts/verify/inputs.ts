@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
-import { configKeys, projectName } from "../../config/keys";
+import { isDuration } from "../../config/durations";
+import { projectName } from "../../config/keys";
 import { x509AuthoritiesOfBundle } from "./spiffe";
 
 /** One domain as the stack outputs describe it. */
@@ -90,14 +91,24 @@ export async function loadStackOutputs(stack: string, run: CommandRunner = runCo
     return parseStackOutputs(JSON.parse(result.stdout));
 }
 
+/** The cacerts lifetime the rotation check expects, or why it cannot know it. */
+export type ExpectedDuration = { value: string; source: string } | { problem: string };
+
 /**
- * The istiod cacerts duration the stack is configured with: `pulumi config get`, or the
- * project's default when the stack does not set it.
+ * The istiod cacerts duration the stack is configured with, from `pulumi config get`. The CLI
+ * already answers with the project's declared default when the stack does not set the key, so a
+ * failure means something is wrong (no project here, backend or passphrase unavailable, key
+ * undeclared) and is reported as such: substituting a default would make the rotation check
+ * compare against a value nobody configured.
  */
-export async function loadIstiodCertDuration(stack: string, run: CommandRunner = runCommand): Promise<{ value: string; source: string }> {
+export async function loadIstiodCertDuration(stack: string, run: CommandRunner = runCommand): Promise<ExpectedDuration> {
     const key = `${projectName}:istiodCertDuration`;
-    const result = await run("pulumi", ["config", "get", key, "--stack", stack]);
-    const value = result.stdout.trim();
-    if (result.code === 0 && value !== "") return { value, source: `stack ${stack} config ${key}` };
-    return { value: configKeys.istiodCertDuration.default, source: `project default (${key} not set on ${stack})` };
+    const args = ["config", "get", key, "--stack", stack];
+    const command = `pulumi ${args.join(" ")}`;
+    const result = await run("pulumi", args);
+    if (result.code !== 0) return { problem: `${command} failed (exit ${result.code}): ${result.stderr.trim() || "(no stderr)"}` };
+    // Environment diagnostics, when any, follow the value after a blank line.
+    const value = result.stdout.split("\n")[0].trim();
+    if (!isDuration(value)) return { problem: `${command} printed ${JSON.stringify(value)}, not a duration such as 720h` };
+    return { value, source: `stack ${stack} config ${key}` };
 }

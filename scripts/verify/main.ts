@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { configKeys } from "../../config/keys";
 import { helpText, parseArgs, UsageError, VerifyOptions } from "./args";
 import { CheckContext, defaultCheckSettings, runChecks, systemClock } from "./checks";
-import { loadIstiodCertDuration, loadStackOutputs, MeshTarget, parseStackOutputs } from "./inputs";
+import { ExpectedDuration, loadIstiodCertDuration, loadStackOutputs, MeshTarget, parseStackOutputs } from "./inputs";
 import { KubeMeshAccess } from "./kubeMeshAccess";
 import { MeshAccess } from "./meshAccess";
 import { aggregate, exitCodeOf, renderJson, renderTable } from "./report";
@@ -44,11 +44,13 @@ async function main(argv: string[]): Promise<number> {
     const target = options.stack
         ? await loadStackOutputs(options.stack)
         : parseStackOutputs(JSON.parse(readFileSync(options.outputsFile!, "utf8")));
-    const istiodCertDuration = options.istiodCertDuration
+    const istiodCertDuration: ExpectedDuration = options.istiodCertDuration
         ? { value: options.istiodCertDuration, source: "--istiod-cert-duration" }
-        : options.stack
-          ? await loadIstiodCertDuration(options.stack)
-          : { value: configKeys.istiodCertDuration.default, source: "project default (no stack given)" };
+        : !options.checks.includes("rotation")
+          ? { problem: "not read: the rotation check is not selected" }
+          : options.stack
+            ? await loadIstiodCertDuration(options.stack)
+            : { value: configKeys.istiodCertDuration.default, source: "project default (no stack given; --istiod-cert-duration overrides)" };
     const context: CheckContext = {
         target,
         access: clusterAccess(options, target),
