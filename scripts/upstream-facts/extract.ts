@@ -293,7 +293,7 @@ function samplesOf(spec: FactsSetSpec, version: string, files: SourceFile[]): Re
     for (const [name, { upstreamPath }] of Object.entries(spec.samples)) {
         // The upstream tree (`samples/helloworld/helloworld.yaml`) or a flat copy (`samples/helloworld.yaml`).
         const matches = files.filter((f) => {
-            const shown = f.shownAs.split(sep).join("/");
+            const shown = `/${f.shownAs.split(sep).join("/")}`;
             return (shown.endsWith(`/${upstreamPath}`) || shown.endsWith(`/samples/${name}`)) && namesVersion(shown, version);
         });
         if (matches.length === 0) return undefined;
