@@ -3,7 +3,8 @@
  *
  * Stack config may override each of these (see `config/` and `Pulumi.yaml`); nothing else in
  * the program names a version. The values are the latest stable releases at design time and the
- * versions whose chart values and CRD schemas the tests check against (`../shared/upstream/`).
+ * versions whose chart values and CRD schemas the tests check against (`upstream-facts/`; after a
+ * change here, refresh them with `npm run facts:refresh`, see the README).
  */
 export const defaultVersions = {
     /** Istio `base`, `istiod` and `gateway` charts (and the proxy image they select). */

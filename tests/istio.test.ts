@@ -1,6 +1,4 @@
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { meshNetworks, IstioValuesInput } from "../components/istio/values";
@@ -12,11 +10,10 @@ import { defaultVersions, chartRepositories } from "../versions";
 import { clusterCa } from "./harness/mocks";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram } from "./harness/program";
 import {
+    chartDefaults,
     KubernetesObject,
     meshConfigProblems,
     unknownHelmValuePaths,
-    upstreamFolders,
-    upstreamRoot,
     validateGatewayValues,
     validateKubernetesObject,
 } from "./harness/schemas";
@@ -69,9 +66,7 @@ function ingressNodePortOf(c: Case): number {
     return (c.projectConfig.ingressHttpNodePort as number | undefined) ?? (configKeys.ingressHttpNodePort.default as number);
 }
 
-const gatewayChartDefaults = (
-    parse(readFileSync(join(upstreamRoot, upstreamFolders.istio, "charts/gateway/values.yaml"), "utf8")) as Values
-)._internal_defaults_do_not_set as Values;
+const gatewayChartDefaults = chartDefaults("istio-gateway") as Values;
 
 /**
  * Where Istio 1.30 puts `istio-proxy`: with ENABLE_NATIVE_SIDECARS=true the `sidecar` template

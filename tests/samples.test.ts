@@ -1,22 +1,15 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseAllDocuments } from "yaml";
 import { loadMeshConfig } from "../config/load";
 import { deployMesh } from "../mesh";
 import { DeclaredResource, ProgramRun, runProgram } from "./harness/program";
-import { upstreamFolders, upstreamRoot, validateKubernetesObject } from "./harness/schemas";
+import { validateKubernetesObject } from "./harness/schemas";
+import { upstreamSample } from "./harness/upstreamFacts";
 import { projectConfigOf, StackName, stackNames, withThirdDomain } from "./harness/stacks";
 
 const program = () => deployMesh(loadMeshConfig());
 type Run = ProgramRun<ReturnType<typeof program>>;
 
-/** Upstream sample manifests at the pinned Istio release: where expected names, ports and images come from. */
-function upstreamSample(file: string): Record<string, any>[] { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return parseAllDocuments(readFileSync(join(upstreamRoot, upstreamFolders.istio, "samples", file), "utf8"))
-        .map((document) => document.toJSON())
-        .filter((object) => object !== null);
-}
+// Upstream sample manifests at the pinned Istio release (upstream-facts/): where expected names, ports and images come from.
 const upstreamHelloworld = upstreamSample("helloworld.yaml");
 const upstreamBookinfo = upstreamSample("bookinfo.yaml");
 const upstreamCurl = upstreamSample("curl.yaml");

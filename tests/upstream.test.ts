@@ -1,31 +1,65 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
 import { loadMeshConfig } from "../config/load";
 import { deployMesh } from "../mesh";
 import { defaultVersions } from "../versions";
+import { factsFiles, factsFolderName, factsProblems, factsSets, requiredFiles } from "../scripts/upstream-facts/layout";
 import { runProgram } from "./harness/program";
-import { upstreamFolders, upstreamRoot } from "./harness/schemas";
+import { factsManifest } from "./harness/upstreamFacts";
 import { stackNames } from "./harness/stacks";
 
-/** The upstream data the tests validate against must be the data of the charts installed. */
-describe("pinned versions and the upstream data", () => {
-    it("the SPIRE chart data is the pinned chart's", () => {
-        const chart = parse(readFileSync(join(upstreamRoot, upstreamFolders.spire, "spire", "Chart.yaml"), "utf8")) as { version: string };
-        expect(chart.version).toBe(defaultVersions.spireChart);
+describe("upstream facts for the pinned versions", () => {
+    it("upstream-facts/ holds complete facts for every version versions.ts pins", () => {
+        expect(factsProblems(defaultVersions)).toEqual([]);
     });
 
-    it.each(stackNames)("%s installs every chart at the version its upstream data describes", async (stack) => {
+    it("a pinned version without facts is a problem that names the refresh command", () => {
+        const problems = factsProblems({ ...defaultVersions, certManager: "v0.0.0-unextracted" });
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toContain("cert-manager-v0.0.0-unextracted is missing");
+        expect(problems[0]).toContain("npm run facts:refresh");
+    });
+
+    it("an incomplete facts folder, or one extracted for another version, is a problem", () => {
+        const root = mkdtempSync(join(tmpdir(), "facts-test-"));
+        try {
+            for (const spec of factsSets) {
+                const folder = join(root, factsFolderName(spec, defaultVersions[spec.pin]));
+                mkdirSync(folder);
+                for (const file of requiredFiles(spec)) writeFileSync(join(folder, file), "{}");
+                const manifest = { pin: spec.pin, version: spec.pin === "istio" ? "1.0.0" : defaultVersions[spec.pin], charts: {} };
+                writeFileSync(join(folder, factsFiles.manifest), JSON.stringify(manifest));
+            }
+            const certManager = factsSets.find((s) => s.pin === "certManager")!;
+            rmSync(join(root, factsFolderName(certManager, defaultVersions.certManager), factsFiles.crds));
+            const problems = factsProblems(defaultVersions, root);
+            expect(problems).toHaveLength(2);
+            expect(problems.find((p) => p.includes("istio"))).toMatch(/holds istio 1\.0\.0; run `npm run facts:refresh/);
+            expect(problems.find((p) => p.includes("cert-manager"))).toMatch(/lacks crds\.json; run `npm run facts:refresh/);
+        } finally {
+            rmSync(root, { recursive: true, force: true });
+        }
+    });
+});
+
+/** The upstream facts the tests validate against must be the facts of the charts installed. */
+describe("pinned versions and the upstream facts", () => {
+    it("the SPIRE chart facts are the pinned chart's", () => {
+        expect(factsManifest("spireChart").charts.spire).toBe(defaultVersions.spireChart);
+    });
+
+    it.each(stackNames)("%s installs every chart at the version its upstream facts describe", async (stack) => {
         const run = await runProgram(() => deployMesh(loadMeshConfig()), { stack });
         const releases = run.ofType("kubernetes:helm.sh/v3:Release");
-        // Folder names carry the version of the data inside (istio-<v>, spire-chart-<v>, ...).
+        // Each facts manifest records the version its facts were extracted for.
         const dataVersion: Record<string, string> = {
-            base: upstreamFolders.istio.replace("istio-", ""),
-            istiod: upstreamFolders.istio.replace("istio-", ""),
-            gateway: upstreamFolders.istio.replace("istio-", ""),
-            spire: upstreamFolders.spire.replace("spire-chart-", ""),
-            "spire-crds": upstreamFolders.spireCrds.replace("spire-crds-", ""),
+            base: factsManifest("istio").version,
+            istiod: factsManifest("istio").version,
+            gateway: factsManifest("istio").version,
+            spire: factsManifest("spireChart").version,
+            "spire-crds": factsManifest("spireCrdsChart").version,
         };
         expect(releases.length).toBeGreaterThan(0);
         for (const release of releases) {
@@ -35,7 +69,7 @@ describe("pinned versions and the upstream data", () => {
         const certManagers = run.ofType("kubernetes-cert-manager:index:CertManager");
         expect(certManagers).toHaveLength(2);
         for (const certManager of certManagers) {
-            expect(certManager.inputs.helmOptions.version).toBe(upstreamFolders.certManager.replace("cert-manager-", ""));
+            expect(certManager.inputs.helmOptions.version).toBe(factsManifest("certManager").version);
         }
     });
 });

@@ -1,35 +1,17 @@
 import Ajv, { ValidateFunction } from "ajv";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { parse, parseAllDocuments } from "yaml";
 import { defaultVersions } from "../../versions";
+import { factsProblems, ValueTypes, ValuesFacts } from "../../scripts/upstream-facts/layout";
 import { DeclaredResource, ProgramRun } from "./program";
 import { projectRoot } from "./stacks";
+import { chartValuesFacts, chartValuesSchema, crdFactsOfAllPins } from "./upstreamFacts";
 
-/** `../shared/upstream/` beside the project: upstream data at the pinned versions (read-only). */
-export const upstreamRoot = join(projectRoot, "..", "shared", "upstream");
-
-/**
- * Folders of upstream data for the versions `versions.ts` pins. Derived from the pins, so a
- * version bump without the matching upstream data fails here instead of validating the new
- * charts against the old ones.
- */
-export const upstreamFolders = {
-    istio: `istio-${defaultVersions.istio}`,
-    spire: `spire-chart-${defaultVersions.spireChart}`,
-    spireCrds: `spire-crds-${defaultVersions.spireCrdsChart}`,
-    certManager: `cert-manager-${defaultVersions.certManager}`,
-} as const;
-for (const folder of Object.values(upstreamFolders)) {
-    if (!existsSync(join(upstreamRoot, folder))) {
-        throw new Error(`no upstream data for the pinned version: ${join(upstreamRoot, folder)} is missing`);
-    }
-}
-const { istio: istioData, spire: spireData, spireCrds: spireCrdsData, certManager: certManagerData } = upstreamFolders;
-
-function readYaml(path: string): unknown {
-    return parse(readFileSync(join(upstreamRoot, path), "utf8"));
-}
+// The upstream facts (upstream-facts/ in the repository) must describe the versions versions.ts
+// pins: a version bump without refreshed facts fails here, naming the command, instead of
+// validating the new charts against the old ones.
+const missingFacts = factsProblems(defaultVersions);
+if (missingFacts.length > 0) throw new Error(`no upstream facts for the pinned versions:\n${missingFacts.join("\n")}`);
 
 // ---------------------------------------------------------------------------------------------
 // Kubernetes objects
@@ -43,23 +25,6 @@ export interface KubernetesObject {
     [key: string]: unknown;
 }
 
-/** CRD files under `../shared/upstream/` whose schemas validate custom resources. */
-const crdFiles = [
-    `${istioData}/crd-all.gen.yaml`,
-    `${spireCrdsData}/spire.spiffe.io_clusterfederatedtrustdomains.yaml`,
-    `${spireCrdsData}/spire.spiffe.io_clusterspiffeids.yaml`,
-    `${spireCrdsData}/spire.spiffe.io_clusterstaticentries.yaml`,
-];
-
-interface CrdDocument {
-    kind?: string;
-    spec?: {
-        group: string;
-        names: { kind: string };
-        versions: { name: string; schema?: { openAPIV3Schema?: object } }[];
-    };
-}
-
 let crdValidators: Map<string, ValidateFunction> | undefined;
 
 /** Validators keyed `group/version/Kind`, built from the upstream CRDs' `openAPIV3Schema`. */
@@ -69,32 +34,35 @@ function crdValidatorsByKind(): Map<string, ValidateFunction> {
     // int32; the checks that matter here are types, required fields, enums and unknown fields.
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
     crdValidators = new Map();
-    for (const file of crdFiles) {
-        const documents = parseAllDocuments(readFileSync(join(upstreamRoot, file), "utf8"));
-        for (const document of documents) {
-            const crd = document.toJSON() as CrdDocument | null;
-            if (crd?.kind !== "CustomResourceDefinition" || !crd.spec) continue;
-            for (const version of crd.spec.versions) {
-                const schema = version.schema?.openAPIV3Schema;
-                if (!schema) continue;
-                // apiVersion, kind and metadata are the API server's to check; any other
-                // top-level field (a misspelt `spec`) is pruned by it, so it fails here.
-                const closedSchema = closeObjects(schema) as { properties?: Record<string, object> };
-                const closed = {
-                    ...closedSchema,
-                    properties: {
-                        apiVersion: { type: "string" },
-                        kind: { type: "string" },
-                        metadata: { type: "object" },
-                        ...closedSchema.properties,
-                    },
-                    additionalProperties: false,
-                };
-                crdValidators.set(`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`, ajv.compile(closed));
-            }
+    for (const crd of crdFactsOfAllPins()) {
+        for (const { versions, openAPIV3Schema } of crd.schemas) {
+            // apiVersion, kind and metadata are the API server's to check; any other
+            // top-level field (a misspelt `spec`) is pruned by it, so it fails here.
+            const closedSchema = closeObjects(openAPIV3Schema) as { properties?: Record<string, object> };
+            const closed = {
+                ...closedSchema,
+                properties: {
+                    apiVersion: { type: "string" },
+                    kind: { type: "string" },
+                    metadata: { type: "object" },
+                    ...closedSchema.properties,
+                },
+                additionalProperties: false,
+            };
+            const validate = ajv.compile(closed);
+            for (const version of versions) crdValidators.set(`${crd.group}/${version}/${crd.kind}`, validate);
         }
     }
     return crdValidators;
+}
+
+/**
+ * API group suffixes (`istio.io`, `spiffe.io`, `cert-manager.io`) whose kinds the facts carry
+ * schemas for: an object of such a group without a schema in the facts is a kind the program
+ * started emitting without its schema being extracted, so it is a problem rather than unchecked.
+ */
+function factsGroupSuffixes(): Set<string> {
+    return new Set(crdFactsOfAllPins().map((crd) => crd.group.split(".").slice(-2).join(".")));
 }
 
 /**
@@ -198,7 +166,7 @@ function modelClass(apiVersion: string, kind: string): ModelClass | undefined {
 
 /**
  * Problems of one object against the real schemas: kubernetes-models for core, cert-manager and
- * Istio kinds, the upstream CRDs for Istio and SPIRE kinds. Empty when valid; an object that no
+ * Istio kinds, the upstream CRDs (from upstream-facts/) for Istio, SPIRE and cert-manager kinds. Empty when valid; an object that no
  * schema covers is itself a problem, so nothing slips through unchecked.
  */
 export function validateKubernetesObject(object: KubernetesObject): string[] {
@@ -218,6 +186,11 @@ export function validateKubernetesObject(object: KubernetesObject): string[] {
         }
     }
     const crd = crdValidatorsByKind().get(`${group}/${version}/${object.kind}`);
+    if (!crd && [...factsGroupSuffixes()].some((suffix) => group === suffix || group.endsWith(`.${suffix}`))) {
+        problems.push(
+            `${object.apiVersion} ${kind}: no structural schema in upstream-facts; add the kind to factsSets (scripts/upstream-facts/layout.ts) and run npm run facts:refresh`,
+        );
+    }
     if (crd) {
         checked = true;
         const valid: boolean = crd(object as unknown);
@@ -256,22 +229,14 @@ export function kubernetesObjectsOf<T>(run: ProgramRun<T>): { resource: Declared
 
 export type ChartName = "istio-base" | "istiod" | "istio-gateway" | "spire" | "spire-crds" | "cert-manager";
 
-/** Where each chart's `values.yaml` lives, and the prefix user values are merged under. */
-const chartValues: Record<ChartName, { file: string; root?: string }> = {
-    "istio-base": { file: `${istioData}/charts/base/values.yaml`, root: "_internal_defaults_do_not_set" },
-    istiod: { file: `${istioData}/charts/istiod/values.yaml`, root: "_internal_defaults_do_not_set" },
-    "istio-gateway": { file: `${istioData}/charts/gateway/values.yaml`, root: "_internal_defaults_do_not_set" },
-    spire: { file: `${spireData}/spire/values.yaml` },
-    // spire-crds ships no values file here; its only value is `annotations` (a free-form map).
-    "spire-crds": { file: "" },
-    "cert-manager": { file: `${certManagerData}/values.yaml` },
-};
-
-/** Umbrella-chart prefixes that route into a subchart's own values file. */
-const spireSubcharts: Record<string, string> = {
-    "spire-server": `${spireData}/spire-server/values.yaml`,
-    "spire-agent": `${spireData}/spire-agent/values.yaml`,
-    "spiffe-csi-driver": `${spireData}/spiffe-csi-driver/values.yaml`,
+/** Which pinned release and chart holds each chart's values facts, and the prefix user values are merged under. */
+const chartValues: Record<ChartName, { pin: "istio" | "spireChart" | "spireCrdsChart" | "certManager"; chart: string; root?: string }> = {
+    "istio-base": { pin: "istio", chart: "base", root: "_internal_defaults_do_not_set" },
+    istiod: { pin: "istio", chart: "istiod", root: "_internal_defaults_do_not_set" },
+    "istio-gateway": { pin: "istio", chart: "gateway", root: "_internal_defaults_do_not_set" },
+    spire: { pin: "spireChart", chart: "spire" },
+    "spire-crds": { pin: "spireCrdsChart", chart: "spire-crds" },
+    "cert-manager": { pin: "certManager", chart: "cert-manager" },
 };
 
 /**
@@ -298,10 +263,18 @@ export const freeFormValues: Record<ChartName, Record<string, string>> = {
     "cert-manager": {},
 };
 
-const valuesCache = new Map<string, unknown>();
-function valuesFile(file: string): unknown {
-    if (!valuesCache.has(file)) valuesCache.set(file, readYaml(file));
-    return valuesCache.get(file);
+const valuesCache = new Map<ChartName, ValuesFacts>();
+function valuesFacts(chart: ChartName): ValuesFacts {
+    if (!valuesCache.has(chart)) valuesCache.set(chart, chartValuesFacts(chartValues[chart].pin, chartValues[chart].chart));
+    return valuesCache.get(chart)!;
+}
+
+/** Default values of a chart that a test reads (kept in the facts by `keptDefaults`), below its root. */
+export function chartDefaults(chart: ChartName): Record<string, unknown> {
+    const { defaults } = valuesFacts(chart);
+    const root = chartValues[chart].root;
+    if (!defaults) throw new Error(`${chart}: the facts keep no defaults; add them to keptDefaults and refresh`);
+    return (root ? defaults[root] : defaults) as Record<string, unknown>;
 }
 
 function lookup(tree: unknown, segments: string[]): { found: boolean; value?: unknown } {
@@ -329,17 +302,16 @@ function declared(chart: ChartName, segments: string[]): boolean {
     for (let length = segments.length; length > 0; length--) {
         if (open.includes(segments.slice(0, length).join("."))) return true;
     }
-    const { file, root } = chartValues[chart];
-    if (file === "") return false;
-    const candidates: { tree: unknown; path: string[] }[] = [];
-    if (chart === "spire" && spireSubcharts[segments[0]]) {
-        candidates.push({ tree: valuesFile(spireSubcharts[segments[0]]), path: segments.slice(1) });
-    }
-    const tree = valuesFile(file);
-    candidates.push({ tree: root ? (tree as Record<string, unknown>)[root] : tree, path: segments });
+    const { root } = chartValues[chart];
+    const facts = valuesFacts(chart);
+    const candidates: { tree: ValueTypes | undefined; path: string[] }[] = [];
+    const subchart = facts.subcharts?.[segments[0]];
+    if (subchart) candidates.push({ tree: facts.subchartTypes?.[subchart], path: segments.slice(1) });
+    const tree = facts.types;
+    candidates.push({ tree: root ? (tree[root] as ValueTypes) : tree, path: segments });
     // istiod copies `pilot.*` to the top level; a user may set either form.
     if (chart === "istiod" && segments[0] !== "pilot") {
-        candidates.push({ tree: (tree as Record<string, unknown>)[root!], path: ["pilot", ...segments] });
+        candidates.push({ tree: tree[root!] as ValueTypes, path: ["pilot", ...segments] });
     }
     for (const { tree: candidateTree, path } of candidates) {
         // Walk down; a declared empty map (`{}`) or a list accepts whatever is set below it.
@@ -347,8 +319,7 @@ function declared(chart: ChartName, segments: string[]): boolean {
             const { found, value } = lookup(candidateTree, path.slice(0, length));
             if (!found) continue;
             if (length === path.length) return true;
-            const isOpen =
-                value !== null && typeof value === "object" && (Array.isArray(value) || Object.keys(value).length === 0);
+            const isOpen = value === "array" || (value !== null && typeof value === "object" && Object.keys(value).length === 0);
             return isOpen;
         }
     }
@@ -366,12 +337,11 @@ const valuesSchemas = new Map<string, ValidateFunction>();
 
 /** Problems of chart values against a chart's own values.schema.json (gateway, cert-manager). */
 export function validateChartValuesSchema(chart: "istio-gateway" | "cert-manager", values: unknown): string[] {
-    const file = chart === "istio-gateway" ? `${istioData}/charts/gateway/values.schema.json` : `${certManagerData}/values.schema.json`;
-    let validate = valuesSchemas.get(file);
+    let validate = valuesSchemas.get(chart);
     if (!validate) {
-        const schema = JSON.parse(readFileSync(join(upstreamRoot, file), "utf8"));
+        const schema = chartValuesSchema(chartValues[chart].pin, chartValues[chart].chart);
         validate = new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema);
-        valuesSchemas.set(file, validate);
+        valuesSchemas.set(chart, validate);
     }
     if (validate(values)) return [];
     return (validate.errors ?? []).map((e) => `${e.instancePath || "/"}: ${e.message} ${JSON.stringify(e.params)}`);
