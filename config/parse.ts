@@ -36,8 +36,12 @@ const gcpLocationPattern = /^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/;
 const gcpMachineTypePattern = /^[a-z0-9]+-[a-z0-9-]+$/;
 const semverPattern = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
 const vSemverPattern = /^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
-/** An image reference that names a tag or a digest (never implicitly `latest`). */
-const pinnedImagePattern = /^[a-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
+/**
+ * An image reference that names a tag, a sha256 digest or both (`name:tag@sha256:<hex>`, the form
+ * kind's own default takes); never implicitly `latest`.
+ */
+const pinnedImagePattern =
+    /^[a-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(?:@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/;
 const cidrPattern = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 const releaseChannels = ["RAPID", "REGULAR", "STABLE", "EXTENDED"];
 const nodePortRange = { min: 30000, max: 32767 };
@@ -158,7 +162,7 @@ function parseVersions(c: Checker, raw: RawConfig): Versions {
                 "kindNodeImage",
                 raw.kindNodeImage,
                 pinnedImagePattern,
-                "must be an image reference with a registry path and an explicit tag or sha256 digest, such as kindest/node:v1.35.0",
+                "must be an image reference with a registry path and an explicit tag, sha256 digest or both, such as kindest/node:v1.35.0 or kindest/node:v1.35.0@sha256:<64 hex digits>",
                 defaultVersions.kindNodeImage,
             ) ?? "",
     };
@@ -208,7 +212,7 @@ function parseKind(c: Checker, path: string, value: unknown, defaultImage: strin
         `${path}.nodeImage`,
         kind.nodeImage,
         pinnedImagePattern,
-        "must be an image reference with an explicit tag or sha256 digest, such as kindest/node:v1.35.0",
+        "must be an image reference with an explicit tag, sha256 digest or both, such as kindest/node:v1.35.0 or kindest/node:v1.35.0@sha256:<64 hex digits>",
         defaultImage,
     );
     const context =

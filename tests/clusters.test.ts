@@ -9,6 +9,12 @@ import { projectConfigOf, stackNames, withThirdDomain } from "./harness/stacks";
 
 const program = () => deployMesh(loadMeshConfig());
 
+/**
+ * The node image kind v0.31.0 creates clusters with by default (kind's
+ * pkg/apis/config/defaults/image.go at v0.31.0): the program pins the same tag and digest.
+ */
+const kindV031DefaultImage = "kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f";
+
 describe("kind stack", () => {
     it("creates one kind cluster and one provider per domain, deleting the cluster on destroy", async () => {
         const run = await runProgramOnce(program, { stack: "cluster-kind" });
@@ -16,10 +22,10 @@ describe("kind stack", () => {
         expect(commands.map((c) => c.name).sort()).toEqual(["cluster-1-kind", "cluster-2-kind"]);
         for (const name of ["cluster-1", "cluster-2"]) {
             const create = run.one("command:local:Command", `${name}-kind`).inputs;
-            expect(create.create).toContain(`kind create cluster --name '${name}' --image 'kindest/node:v1.35.0'`);
+            expect(create.create).toContain(`kind create cluster --name '${name}' --image '${kindV031DefaultImage}'`);
             expect(create.delete).toBe(`kind delete cluster --name '${name}' 1>&2`);
             // A new node image replaces the cluster; kind cannot create a second of the same name.
-            expect(create.triggers).toEqual(["kindest/node:v1.35.0"]);
+            expect(create.triggers).toEqual([kindV031DefaultImage]);
             expect(run.one("command:local:Command", `${name}-kind`).deleteBeforeReplace).toBe(true);
             // kind prints to stderr only: nothing secret is streamed into Pulumi's log.
             expect(create.create).toMatch(/1>&2$/);
