@@ -131,7 +131,8 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
                 // Identity of the cluster for Pulumi: the endpoint or CA rotating changes the
                 // kubeconfig text, which must not replace every object in the cluster.
                 clusterIdentifier: this.cluster.id,
-                deleteUnreachable: true,
+                // No deleteUnreachable: an expired login or a missing auth plugin would make a
+                // refresh drop every object of a live cluster from state (README, "Unreachable clusters").
             },
             { parent: this },
         );

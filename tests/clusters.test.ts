@@ -1,8 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { loadMeshConfig } from "../config/load";
 import { deployMesh } from "../mesh";
-import { DeclaredResource, isSecretOutput, resolve, runProgramOnce } from "./harness/program";
+import { DeclaredResource, isSecretOutput, resolve, runProgram, runProgramOnce } from "./harness/program";
 import { expectedDeletedWith } from "./harness/lifecycle";
 import { clusterCa } from "./harness/mocks";
 import { projectConfigOf, stackNames, withThirdDomain } from "./harness/stacks";
@@ -22,10 +26,12 @@ describe("kind stack", () => {
         expect(commands.map((c) => c.name).sort()).toEqual(["cluster-1-kind", "cluster-2-kind"]);
         for (const name of ["cluster-1", "cluster-2"]) {
             const create = run.one("command:local:Command", `${name}-kind`).inputs;
-            expect(create.create).toContain(`kind create cluster --name '${name}' --image '${kindV031DefaultImage}'`);
+            expect(create.create).toContain(`name='${name}'`);
+            expect(create.create).toContain(`kind create cluster --name "$name" --image '${kindV031DefaultImage}'`);
             expect(create.delete).toBe(`kind delete cluster --name '${name}' 1>&2`);
-            // A new node image replaces the cluster; kind cannot create a second of the same name.
-            expect(create.triggers).toEqual([kindV031DefaultImage]);
+            // A new node image or kind config replaces the cluster (only a new cluster applies
+            // them); kind cannot create a second of the same name while the old one exists.
+            expect(create.triggers).toEqual([kindV031DefaultImage, create.stdin]);
             expect(run.one("command:local:Command", `${name}-kind`).deleteBeforeReplace).toBe(true);
             // kind prints to stderr only: nothing secret is streamed into Pulumi's log.
             expect(create.create).toMatch(/1>&2$/);
@@ -258,5 +264,162 @@ describe("wiring inside each cluster", () => {
             expect(certManager.deletedWith).toBe(expectedDeletedWith(run, stack, cluster, certManager));
             expect(certManager.deletedWith).not.toBe("");
         }
+    });
+});
+
+describe("unreachable clusters", () => {
+    /** Runs with PULUMI_K8S_DELETE_UNREACHABLE as given (undefined: unset), restoring it afterwards. */
+    async function providersWith(stack: "cluster-kind" | "cluster-gke", value: string | undefined): Promise<DeclaredResource[]> {
+        const saved = process.env.PULUMI_K8S_DELETE_UNREACHABLE;
+        if (value === undefined) delete process.env.PULUMI_K8S_DELETE_UNREACHABLE;
+        else process.env.PULUMI_K8S_DELETE_UNREACHABLE = value;
+        try {
+            return (await runProgram(program, { stack })).ofType("pulumi:providers:kubernetes");
+        } finally {
+            if (saved === undefined) delete process.env.PULUMI_K8S_DELETE_UNREACHABLE;
+            else process.env.PULUMI_K8S_DELETE_UNREACHABLE = saved;
+        }
+    }
+
+    it.each(stackNames)("%s: a refresh against an unreachable cluster fails instead of dropping its objects from state", async (stack) => {
+        const providers = await providersWith(stack, undefined);
+        expect(providers).toHaveLength(2);
+        for (const provider of providers) expect(provider.inputs, provider.name).not.toHaveProperty("deleteUnreachable");
+    });
+
+    it.each(stackNames)("%s: PULUMI_K8S_DELETE_UNREACHABLE=true still reaches the providers for a cluster that is really gone", async (stack) => {
+        const providers = await providersWith(stack, "true");
+        expect(providers).toHaveLength(2);
+        for (const provider of providers) expect(provider.inputs.deleteUnreachable, provider.name).toBe("true");
+    });
+});
+
+describe("kind cluster lifecycle, run against a stand-in kind", () => {
+    const scratch = mkdtempSync(join(tmpdir(), "kind-lifecycle-"));
+    afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+    // Records every call; lists the clusters named in $STUB_CLUSTERS; `create cluster` writes a
+    // kubeconfig where kind would (--kubeconfig, else $KUBECONFIG, else ~/.kube/config) and keeps
+    // the config it read on stdin.
+    const stubKind = [
+        "#!/bin/sh",
+        'printf \'%s\\n\' "$*" >> "$STUB_LOG"',
+        'case "$1 $2" in',
+        '"get clusters")',
+        '  if [ -n "${STUB_LIST_FAILS:-}" ]; then echo "Cannot connect to the Docker daemon" >&2; exit 1; fi',
+        '  cat "$STUB_CLUSTERS" ;;',
+        '"create cluster")',
+        '  out=""',
+        '  while [ $# -gt 0 ]; do if [ "$1" = --kubeconfig ]; then out="$2"; fi; shift; done',
+        '  if [ -z "$out" ]; then out="${KUBECONFIG:-$HOME/.kube/config}"; fi',
+        '  mkdir -p "$(dirname "$out")"',
+        '  echo "client-key-data: secret" > "$out"',
+        '  printf \'%s\\n\' "$out" >> "$STUB_KUBECONFIGS"',
+        '  cat > "$STUB_STDIN" ;;',
+        "esac",
+    ].join("\n");
+
+    interface ScriptRun {
+        status: number | null;
+        stderr: string;
+        /** Arguments of every kind call, in order. */
+        calls: string[];
+        /** Where kind was told to write kubeconfigs. */
+        kubeconfigPaths: string[];
+        stdinSeenByCreate: string | undefined;
+        home: string;
+        tmp: string;
+    }
+
+    let runs = 0;
+    function runScript(script: string, options: { existing: string[]; stdin?: string; listFails?: boolean }): ScriptRun {
+        const dir = join(scratch, `run-${runs++}`);
+        const [bin, home, tmp] = ["bin", "home", "tmp"].map((sub) => join(dir, sub));
+        for (const sub of [bin, home, tmp]) mkdirSync(sub, { recursive: true });
+        writeFileSync(join(bin, "kind"), stubKind);
+        chmodSync(join(bin, "kind"), 0o755);
+        writeFileSync(join(dir, "clusters"), options.existing.map((name) => `${name}\n`).join(""));
+        const files = { log: join(dir, "log"), kubeconfigs: join(dir, "kubeconfigs"), stdin: join(dir, "stdin") };
+        const result = spawnSync("/bin/sh", ["-c", script], {
+            input: options.stdin ?? "",
+            encoding: "utf8",
+            // A clean environment: no KUBECONFIG of the developer's, HOME and TMPDIR of the run's own.
+            env: {
+                PATH: `${bin}:${process.env.PATH ?? "/usr/bin:/bin"}`,
+                HOME: home,
+                TMPDIR: tmp,
+                STUB_LOG: files.log,
+                STUB_CLUSTERS: join(dir, "clusters"),
+                STUB_KUBECONFIGS: files.kubeconfigs,
+                STUB_STDIN: files.stdin,
+                ...(options.listFails ? { STUB_LIST_FAILS: "1" } : {}),
+            },
+        });
+        const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
+        return {
+            status: result.status,
+            stderr: result.stderr,
+            calls: lines(files.log),
+            kubeconfigPaths: lines(files.kubeconfigs),
+            stdinSeenByCreate: existsSync(files.stdin) ? readFileSync(files.stdin, "utf8") : undefined,
+            home,
+            tmp,
+        };
+    }
+
+    async function lifecycleOf(name: string) {
+        const run = await runProgramOnce(program, { stack: "cluster-kind" });
+        return run.one("command:local:Command", `${name}-kind`).inputs as Record<string, string>;
+    }
+
+    it("creates a missing cluster from the declared image and config, writing its kubeconfig to a temporary file it removes", async () => {
+        const lifecycle = await lifecycleOf("cluster-1");
+        const result = runScript(lifecycle.create, { existing: ["cluster-2"], stdin: lifecycle.stdin });
+        expect(result.status, result.stderr).toBe(0);
+        const creates = result.calls.filter((call) => call.startsWith("create cluster"));
+        expect(creates).toHaveLength(1);
+        expect(creates[0]).toMatch(new RegExp(`^create cluster --name cluster-1 --image ${kindV031DefaultImage.replace(/[.]/g, "\\.")} --config - --kubeconfig \\S+ --wait 5m$`));
+        expect(result.stdinSeenByCreate).toBe(lifecycle.stdin);
+        // Not the user's kubeconfig: the file kind wrote was a temporary one, and it is gone.
+        expect(result.kubeconfigPaths).toHaveLength(1);
+        expect(result.kubeconfigPaths[0].startsWith(result.tmp)).toBe(true);
+        expect(existsSync(result.kubeconfigPaths[0])).toBe(false);
+        expect(existsSync(join(result.home, ".kube"))).toBe(false);
+        expect(readdirSync(result.tmp)).toEqual([]);
+    });
+
+    it("leaves an existing cluster alone on create, telling exact names apart", async () => {
+        const lifecycle = await lifecycleOf("cluster-1");
+        const existing = runScript(lifecycle.create, { existing: ["cluster-10", "cluster-1"], stdin: lifecycle.stdin });
+        expect(existing.status, existing.stderr).toBe(0);
+        expect(existing.calls).toEqual(["get clusters"]);
+        expect(existing.stderr).toMatch(/cluster-1 already exists/);
+        // A cluster whose name only starts the same is another cluster: cluster-1 is still created.
+        const similar = runScript(lifecycle.create, { existing: ["cluster-10"], stdin: lifecycle.stdin });
+        expect(similar.status, similar.stderr).toBe(0);
+        expect(similar.calls.filter((call) => call.startsWith("create cluster"))).toHaveLength(1);
+    });
+
+    it("stops without creating when kind cannot list clusters", async () => {
+        const lifecycle = await lifecycleOf("cluster-1");
+        for (const script of [lifecycle.create, lifecycle.update]) {
+            const result = runScript(script, { existing: [], stdin: lifecycle.stdin, listFails: true });
+            expect(result.status).not.toBe(0);
+            expect(result.calls).toEqual(["get clusters"]);
+        }
+    });
+
+    it("has an update of its own, which never creates or deletes a cluster", async () => {
+        const lifecycle = await lifecycleOf("cluster-2");
+        // pulumi-command runs `create` on an update when `update` is unset.
+        expect(typeof lifecycle.update).toBe("string");
+        const live = runScript(lifecycle.update, { existing: ["cluster-1", "cluster-2"], stdin: lifecycle.stdin });
+        expect(live.status, live.stderr).toBe(0);
+        expect(live.calls).toEqual(["get clusters"]);
+        // A cluster deleted behind Pulumi's back: the update fails and points at the recovery.
+        const gone = runScript(lifecycle.update, { existing: ["cluster-1"], stdin: lifecycle.stdin });
+        expect(gone.status).not.toBe(0);
+        expect(gone.calls).toEqual(["get clusters"]);
+        expect(gone.stderr).toMatch(/cluster-2 no longer exists.*README/);
     });
 });
