@@ -127,6 +127,9 @@ describe("gke stack", () => {
             const kubeconfig = parse(String(provider.inputs.kubeconfig));
             expect(kubeconfig.users[0].user.exec.command).toBe("gke-gcloud-auth-plugin");
             expect(kubeconfig.users[0].user.exec.apiVersion).toBe("client.authentication.k8s.io/v1beta1");
+            // The application-default credentials, which the gcp provider uses too, not the
+            // plugin's default of gcloud's logged-in user.
+            expect(kubeconfig.users[0].user.exec.args).toEqual(["--use_application_default_credentials"]);
         }
     });
 
