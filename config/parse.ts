@@ -46,7 +46,9 @@ const cidrPattern = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$|^[0-9a-fA-F:]+\
 const releaseChannels = ["RAPID", "REGULAR", "STABLE", "EXTENDED"];
 const nodePortRange = { min: 30000, max: 32767 };
 
-const defaultGke = { machineType: "e2-standard-4", nodeCount: 3 };
+const defaultGke = { machineType: "e2-standard-4", nodeCount: 3, diskSizeGb: 50, diskType: "pd-balanced" } as const;
+/** Boot disk types GKE nodes take (hyperdisk-balanced for machine series without persistent disks). */
+const gkeDiskTypes = ["pd-balanced", "pd-standard", "pd-ssd", "hyperdisk-balanced"] as const;
 
 /** Explains why a string is not a SPIFFE trust domain name, or returns undefined when it is one. */
 export function trustDomainProblem(value: string): string | undefined {
@@ -173,7 +175,7 @@ function parseGke(c: Checker, path: string, value: unknown): GkeDomainSettings |
         return c.fail(path, value, "is required on platform gke: an object with project and location");
     }
     if (typeof value !== "object" || Array.isArray(value)) {
-        return c.fail(path, value, "must be an object with project, location, machineType and nodeCount");
+        return c.fail(path, value, "must be an object with project, location, machineType, nodeCount, diskSizeGb and diskType");
     }
     const gke = value as Record<string, unknown>;
     const project = c.matching(
@@ -196,10 +198,20 @@ function parseGke(c: Checker, path: string, value: unknown): GkeDomainSettings |
         defaultGke.machineType,
     );
     const nodeCount = c.integer(`${path}.nodeCount`, gke.nodeCount, defaultGke.nodeCount, 1, 100);
-    if (project === undefined || location === undefined || machineType === undefined || nodeCount === undefined) {
+    // GKE refuses boot disks under 10 GB; 64 TB is a persistent disk's ceiling.
+    const diskSizeGb = c.integer(`${path}.diskSizeGb`, gke.diskSizeGb, defaultGke.diskSizeGb, 10, 65536);
+    const diskType = c.oneOf(`${path}.diskType`, gke.diskType, gkeDiskTypes, defaultGke.diskType);
+    if (
+        project === undefined ||
+        location === undefined ||
+        machineType === undefined ||
+        nodeCount === undefined ||
+        diskSizeGb === undefined ||
+        diskType === undefined
+    ) {
         return undefined;
     }
-    return { project, location, machineType, nodeCount };
+    return { project, location, machineType, nodeCount, diskSizeGb, diskType };
 }
 
 function parseKind(c: Checker, path: string, value: unknown, defaultImage: string): KindDomainSettings | undefined {

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { nodeServiceAccountId } from "../components/gkeCluster";
 import { loadMeshConfig } from "../config/load";
 import { deployMesh } from "../mesh";
 import { DeclaredResource, isSecretOutput, resolve, runProgram, runProgramOnce } from "./harness/program";
@@ -424,5 +425,84 @@ describe("kind cluster lifecycle, run against a stand-in kind", () => {
         expect(gone.status).not.toBe(0);
         expect(gone.calls).toEqual(["get clusters"]);
         expect(gone.stderr).toMatch(/cluster-2 no longer exists.*README/);
+    });
+});
+
+describe("GKE nodes", () => {
+    it("run every node, the default pool's too, as the node account on a modest balanced disk", async () => {
+        const run = await runProgramOnce(program, { stack: "cluster-gke" });
+        for (const cluster of run.ofType("gcp:container/cluster:Cluster")) {
+            const name = cluster.inputs.name as string;
+            const account = run.one("gcp:serviceaccount/account:Account", `${name}-nodes`);
+            const email = `${account.inputs.accountId}@multi-mesh-demo.iam.gserviceaccount.com`;
+            const pool = run.one("gcp:container/nodePool:NodePool", `${name}-nodes`);
+            for (const nodeConfig of [cluster.inputs.nodeConfig, pool.inputs.nodeConfig]) {
+                expect(nodeConfig).toMatchObject({
+                    serviceAccount: email,
+                    diskSizeGb: 50,
+                    diskType: "pd-balanced",
+                    machineType: "e2-standard-4",
+                    workloadMetadataConfig: { mode: "GKE_METADATA" },
+                    shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+                });
+            }
+            // The default pool is gone once the cluster exists, and a change of the cluster's
+            // nodeConfig would replace the cluster: ignored after create.
+            expect(cluster.ignoreChanges).toEqual(["nodeConfig"]);
+            expect(pool.ignoreChanges).toEqual([]);
+        }
+    });
+
+    it("follows each domain's disk settings", async () => {
+        const config = projectConfigOf("cluster-gke");
+        const domains = (config.domains as Record<string, Record<string, unknown>>[]).map((d) => structuredClone(d));
+        domains[1].gke = { ...domains[1].gke, diskSizeGb: 200, diskType: "pd-ssd" };
+        const run = await runProgram(program, { stack: "cluster-gke", projectConfig: { ...config, domains } });
+        const disk = (resource: DeclaredResource) => [resource.inputs.nodeConfig.diskSizeGb, resource.inputs.nodeConfig.diskType];
+        expect(disk(run.one("gcp:container/nodePool:NodePool", "cluster-1-nodes"))).toEqual([50, "pd-balanced"]);
+        expect(disk(run.one("gcp:container/nodePool:NodePool", "cluster-2-nodes"))).toEqual([200, "pd-ssd"]);
+        expect(disk(run.one("gcp:container/cluster:Cluster", "cluster-2"))).toEqual([200, "pd-ssd"]);
+    });
+
+    it("gives two long, similar domain names two valid node accounts", async () => {
+        const config = projectConfigOf("cluster-gke");
+        // 39 characters each, equal in their first 30, which end in '-'.
+        const names = ["trust-domain-alpha-production-cluster-1", "trust-domain-alpha-production-cluster-2"];
+        const domains = (config.domains as Record<string, unknown>[]).map((d, index) => ({ ...d, name: names[index] }));
+        const run = await runProgram(program, { stack: "cluster-gke", projectConfig: { ...config, domains } });
+        const ids = run.ofType("gcp:serviceaccount/account:Account").map((a) => a.inputs.accountId as string);
+        expect(ids).toHaveLength(2);
+        expect(new Set(ids).size).toBe(2);
+        for (const id of ids) {
+            // GCP's rule for a service-account ID.
+            expect(id).toMatch(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/);
+        }
+        for (const name of names) {
+            const pool = run.one("gcp:container/nodePool:NodePool", `${name}-nodes`);
+            const account = run.one("gcp:serviceaccount/account:Account", `${name}-nodes`);
+            expect(pool.inputs.nodeConfig.serviceAccount).toBe(`${account.inputs.accountId}@multi-mesh-demo.iam.gserviceaccount.com`);
+        }
+    });
+
+    it.each([
+        ["a", "readable"],
+        ["cluster-1", "readable"],
+        ["abcdefghijklmnopqrstuvwx", "readable"], // 24 characters: "-nodes" still fits in 30
+        ["abcdefghijklmnopqrstuvwxy", "hashed"],
+        ["abcdefghijklmnopqrstu-wxyz-0123", "hashed"], // the cut lands just after a '-'
+        ["a-------------------------------------z", "hashed"],
+        ["z123456789012345678901234567890123456789", "hashed"], // 40 characters, the longest name allowed
+    ])("node account ID for %s is valid (%s)", (name, form) => {
+        const id = nodeServiceAccountId(name);
+        expect(id).toMatch(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/);
+        if (form === "readable") expect(id).toBe(`${name}-nodes`);
+        else {
+            // Readable still: it starts with as much of the name as fits.
+            const prefix = id.slice(0, id.lastIndexOf("-"));
+            expect(prefix.length).toBeGreaterThan(0);
+            expect(name.startsWith(prefix)).toBe(true);
+            // The whole name decides the ID: changing only its last character changes it.
+            expect(nodeServiceAccountId(`${name.slice(0, -1)}${name.endsWith("z") ? "y" : "z"}`)).not.toBe(id);
+        }
     });
 });

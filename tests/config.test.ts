@@ -322,3 +322,29 @@ describe("kind node images pinned by digest", () => {
         expect(parseMeshConfig(kind()).versions.kindNodeImage).toBe(defaultVersions.kindNodeImage);
     });
 });
+
+describe("GKE node disks", () => {
+    it("default to a modest balanced persistent disk", () => {
+        for (const domain of parseMeshConfig(gke()).domains) {
+            expect(domain.gke).toMatchObject({ diskSizeGb: 50, diskType: "pd-balanced" });
+        }
+    });
+
+    it("are configurable per domain", () => {
+        const domains = domainsOf(gke());
+        domains[1].gke = { ...(domains[1].gke as Domain), diskSizeGb: "100", diskType: "pd-standard" };
+        const mesh = parseMeshConfig({ ...gke(), domains });
+        expect(mesh.domains[0].gke).toMatchObject({ diskSizeGb: 50, diskType: "pd-balanced" });
+        expect(mesh.domains[1].gke).toMatchObject({ diskSizeGb: 100, diskType: "pd-standard" });
+    });
+
+    it.each([
+        ["diskSizeGb", 5, "must be a whole number from 10 to 65536"],
+        ["diskSizeGb", 20.5, "must be a whole number from 10 to 65536"],
+        ["diskType", "ssd", 'must be one of "pd-balanced", "pd-standard", "pd-ssd", "hyperdisk-balanced"'],
+    ])("reject %s = %j", (field, value, allowed) => {
+        const domains = domainsOf(gke());
+        domains[0].gke = { ...(domains[0].gke as Domain), [field]: value };
+        expect(problemsOf({ ...gke(), domains })).toEqual([`domains[0].gke.${field} = ${JSON.stringify(value)}: ${allowed}`]);
+    });
+});
