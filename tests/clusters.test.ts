@@ -319,7 +319,8 @@ describe("kind cluster lifecycle, run against a stand-in kind", () => {
         '  mkdir -p "$(dirname "$out")"',
         '  echo "client-key-data: secret" > "$out"',
         '  printf \'%s\\n\' "$out" >> "$STUB_KUBECONFIGS"',
-        '  cat > "$STUB_STDIN" ;;',
+        '  cat > "$STUB_STDIN"',
+        '  if [ -n "${STUB_CREATE_FAILS:-}" ]; then echo "failed to create cluster" >&2; exit 1; fi ;;',
         "esac",
     ].join("\n");
 
@@ -336,7 +337,10 @@ describe("kind cluster lifecycle, run against a stand-in kind", () => {
     }
 
     let runs = 0;
-    function runScript(script: string, options: { existing: string[]; stdin?: string; listFails?: boolean }): ScriptRun {
+    function runScript(
+        script: string,
+        options: { existing: string[]; stdin?: string; listFails?: boolean; createFails?: boolean },
+    ): ScriptRun {
         const dir = join(scratch, `run-${runs++}`);
         const [bin, home, tmp] = ["bin", "home", "tmp"].map((sub) => join(dir, sub));
         for (const sub of [bin, home, tmp]) mkdirSync(sub, { recursive: true });
@@ -357,6 +361,7 @@ describe("kind cluster lifecycle, run against a stand-in kind", () => {
                 STUB_KUBECONFIGS: files.kubeconfigs,
                 STUB_STDIN: files.stdin,
                 ...(options.listFails ? { STUB_LIST_FAILS: "1" } : {}),
+                ...(options.createFails ? { STUB_CREATE_FAILS: "1" } : {}),
             },
         });
         const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
@@ -402,6 +407,14 @@ describe("kind cluster lifecycle, run against a stand-in kind", () => {
         const similar = runScript(lifecycle.create, { existing: ["cluster-10"], stdin: lifecycle.stdin });
         expect(similar.status, similar.stderr).toBe(0);
         expect(similar.calls.filter((call) => call.startsWith("create cluster"))).toHaveLength(1);
+    });
+
+    it("fails when kind create fails, still removing the temporary kubeconfig", async () => {
+        const lifecycle = await lifecycleOf("cluster-1");
+        const result = runScript(lifecycle.create, { existing: [], stdin: lifecycle.stdin, createFails: true });
+        expect(result.status).not.toBe(0);
+        expect(result.kubeconfigPaths).toHaveLength(1);
+        expect(readdirSync(result.tmp)).toEqual([]);
     });
 
     it("stops without creating when kind cannot list clusters", async () => {
