@@ -15,8 +15,12 @@ export const defaultVersions = {
     spireCrdsChart: "0.6.0",
     /** Jetstack cert-manager chart. */
     certManager: "v1.21.1",
-    /** kind node image; matches the Kubernetes minor that Istio 1.30 supports. */
-    kindNodeImage: "kindest/node:v1.35.0",
+    /**
+     * kind node image; matches the Kubernetes minor that Istio 1.30 supports. Pinned by digest, the
+     * one kind v0.31.0 itself defaults to: a tag alone can be re-pushed, and an image built for
+     * another kind release may not boot with this one.
+     */
+    kindNodeImage: "kindest/node:v1.35.0@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f",
 } as const;
 
 export type Versions = { -readonly [K in keyof typeof defaultVersions]: string };

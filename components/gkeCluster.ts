@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as gcp from "@pulumi/gcp";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -8,7 +9,7 @@ import { MeshCluster } from "./meshCluster";
 export interface GkeClusterArgs {
     /** Cluster name; the domain's name, so that GKE, Istio and the outputs agree. */
     clusterName: string;
-    /** Project, location, machine type and node count of this domain. */
+    /** Project, location, machine shape, node count and boot disk of this domain. */
     settings: GkeDomainSettings;
     /** GKE release channel; a channel keeps control plane and nodes on supported, patched versions. */
     releaseChannel: pulumi.Input<string>;
@@ -33,6 +34,19 @@ export const nodeServiceAccountRoles = [
 ] as const;
 
 /**
+ * The node service account's ID: `<cluster>-nodes` where that fits GCP's limit (6 to 30 characters,
+ * a letter first, no `-` last); otherwise the cluster name cut short, without trailing `-`, plus a
+ * hash of the whole name, so that two long names that share their start get two accounts.
+ */
+export function nodeServiceAccountId(clusterName: string): string {
+    const readable = `${clusterName}-nodes`;
+    if (readable.length <= 30) return readable;
+    const hash = createHash("sha256").update(clusterName).digest("hex").slice(0, 8);
+    const prefix = clusterName.slice(0, 30 - hash.length - 1).replace(/-+$/, "");
+    return `${prefix}-${hash}`;
+}
+
+/**
  * A GKE Standard cluster for one trust domain. Standard, not Autopilot: the SPIRE agent and the
  * SPIFFE CSI driver need privileged pods and hostPath volumes.
  */
@@ -50,14 +64,14 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
 
     constructor(name: string, args: GkeClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("spire-istio-mesh:index:GkeCluster", name, {}, opts);
-        const { project, location, machineType, nodeCount } = args.settings;
+        const { project, location, machineType, nodeCount, diskSizeGb, diskType } = args.settings;
         this.clusterName = args.clusterName;
 
         this.nodeServiceAccount = new gcp.serviceaccount.Account(
             `${name}-nodes`,
             {
                 project,
-                accountId: `${args.clusterName}-nodes`.slice(0, 30),
+                accountId: nodeServiceAccountId(args.clusterName),
                 displayName: `GKE nodes of ${args.clusterName}`,
             },
             { parent: this },
@@ -71,6 +85,19 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
                 ),
         );
 
+        // Every node, including the default pool's one that lives only while the cluster is
+        // created: the dedicated account instead of the Compute Engine default (which a project
+        // may have disabled or deleted), and a boot disk sized on purpose.
+        const nodeConfig = {
+            machineType,
+            diskSizeGb,
+            diskType,
+            serviceAccount: this.nodeServiceAccount.email,
+            oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
+            shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
+            workloadMetadataConfig: { mode: "GKE_METADATA" },
+        };
+
         this.cluster = new gcp.container.Cluster(
             name,
             {
@@ -81,6 +108,7 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
                 // created as small as allowed and removed; nodes come from `nodePool` below.
                 removeDefaultNodePool: true,
                 initialNodeCount: 1,
+                nodeConfig,
                 releaseChannel: { channel: args.releaseChannel },
                 deletionProtection: args.deletionProtection,
                 networkingMode: "VPC_NATIVE",
@@ -91,7 +119,13 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
                 masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
                 resourceLabels: { "managed-by": "pulumi", "spiffe-trust-domain-cluster": args.clusterName },
             },
-            { parent: this, protect: args.deletionProtection },
+            {
+                parent: this,
+                protect: args.deletionProtection,
+                // nodeConfig describes only the default pool, gone once the cluster exists, and
+                // the provider replaces the whole cluster on any change of it: ignored after create.
+                ignoreChanges: ["nodeConfig"],
+            },
         );
 
         this.nodePool = new gcp.container.NodePool(
@@ -102,14 +136,7 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
                 cluster: this.cluster.name,
                 nodeCount,
                 management: { autoRepair: true, autoUpgrade: true },
-                nodeConfig: {
-                    machineType,
-                    serviceAccount: this.nodeServiceAccount.email,
-                    oauthScopes: ["https://www.googleapis.com/auth/cloud-platform"],
-                    shieldedInstanceConfig: { enableSecureBoot: true, enableIntegrityMonitoring: true },
-                    workloadMetadataConfig: { mode: "GKE_METADATA" },
-                    labels: { cluster: args.clusterName },
-                },
+                nodeConfig: { ...nodeConfig, labels: { cluster: args.clusterName } },
             },
             { parent: this, dependsOn: roleBindings, protect: args.deletionProtection },
         );
@@ -131,7 +158,8 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
                 // Identity of the cluster for Pulumi: the endpoint or CA rotating changes the
                 // kubeconfig text, which must not replace every object in the cluster.
                 clusterIdentifier: this.cluster.id,
-                deleteUnreachable: true,
+                // No deleteUnreachable: an expired login or a missing auth plugin would make a
+                // refresh drop every object of a live cluster from state (README, "Unreachable clusters").
             },
             { parent: this },
         );

@@ -35,6 +35,57 @@ function quote(value: string): string {
 }
 
 /**
+ * Opening of a script about one kind cluster: strict shell, the cluster's name in `$name`, and
+ * `$exists` true when kind lists it. The list is read before any test so that kind failing (Docker
+ * stopped) stops the script instead of reading as "no such cluster".
+ */
+function kindScriptPrologue(kindName: string): string[] {
+    return [
+        "set -eu",
+        `name=${quote(kindName)}`,
+        'clusters="$(kind get clusters)"',
+        `if printf '%s\\n' "$clusters" | grep -qxF -- "$name"; then exists=true; else exists=false; fi`,
+    ];
+}
+
+/**
+ * `kind create cluster`, unless the cluster already exists (a create retried after an interrupted
+ * `pulumi up`, or a stack whose state lost the command). kind writes the new cluster's kubeconfig
+ * to a file of its own that is removed afterwards, not into the user's ~/.kube/config: the program
+ * reads it with `kind get kubeconfig`. kind reports on stderr; stdout stays empty, so no
+ * credential is ever streamed into Pulumi's log.
+ */
+export function kindCreateScript(kindName: string, nodeImage: string): string {
+    return [
+        ...kindScriptPrologue(kindName),
+        'if [ "$exists" = true ]; then',
+        '  echo "kind cluster $name already exists; keeping it" >&2',
+        "  exit 0",
+        "fi",
+        'kubeconfig_dir="$(mktemp -d)"',
+        `trap 'rm -rf "$kubeconfig_dir"' EXIT`,
+        `kind create cluster --name "$name" --image ${quote(nodeImage)} --config - --kubeconfig "$kubeconfig_dir/config" --wait 5m 1>&2`,
+    ].join("\n");
+}
+
+/**
+ * What runs when an input other than the triggers changes (the create or delete text, say, after
+ * an upgrade of this program): nothing on a live cluster. Fails when the cluster is gone, since
+ * the objects Pulumi holds in state went with it (README, "A kind cluster deleted outside Pulumi").
+ */
+export function kindUpdateScript(kindName: string): string {
+    return [
+        ...kindScriptPrologue(kindName),
+        'if [ "$exists" = true ]; then',
+        '  echo "kind cluster $name exists; nothing to change in it" >&2',
+        "  exit 0",
+        "fi",
+        'echo "kind cluster $name no longer exists; see the README on a kind cluster deleted outside Pulumi" >&2',
+        "exit 1",
+    ].join("\n");
+}
+
+/**
  * A local kind cluster for one trust domain: created on `pulumi up`, deleted on `pulumi destroy`,
  * or an existing kind cluster named by its kubeconfig context (then nothing is created or deleted).
  */
@@ -60,18 +111,20 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
         const kindName = quote(this.kindName);
 
         if (existingContext === undefined) {
+            const clusterConfig = kindClusterConfig();
             this.lifecycle = new command.local.Command(
                 `${name}-kind`,
                 {
-                    // kind reports progress on stderr; stdout stays empty, so no credential is
-                    // ever streamed into Pulumi's log.
-                    create: `kind create cluster --name ${kindName} --image ${quote(args.settings.nodeImage)} --config - --wait 5m 1>&2`,
+                    create: kindCreateScript(this.kindName, args.settings.nodeImage),
+                    update: kindUpdateScript(this.kindName),
+                    // kind deletes a cluster that is already gone without complaint.
                     delete: `kind delete cluster --name ${kindName} 1>&2`,
-                    stdin: kindClusterConfig(),
-                    triggers: [args.settings.nodeImage],
+                    stdin: clusterConfig,
+                    // What only a new cluster can apply: a changed image or kind config replaces
+                    // the cluster, every other change is an update.
+                    triggers: [args.settings.nodeImage, clusterConfig],
                 },
-                // A new node image replaces the cluster; kind cannot create a second cluster of
-                // the same name while the old one exists.
+                // kind cannot create a second cluster of the same name while the old one exists.
                 { parent: this, deleteBeforeReplace: true },
             );
         } else {
@@ -118,7 +171,8 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
                 // A replaced cluster (new ID) is a new cluster: every object in it is replaced too,
                 // instead of Pulumi believing the objects of the old one still exist.
                 clusterIdentifier: this.lifecycle ? pulumi.interpolate`kind-${this.kindName}-${this.lifecycle.id}` : `kind-${this.kindName}`,
-                deleteUnreachable: true,
+                // No deleteUnreachable: with Docker stopped, a refresh would drop every object
+                // of the cluster from state (README, "Unreachable clusters").
             },
             { parent: this },
         );

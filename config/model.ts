@@ -24,6 +24,13 @@ export interface GkeDomainSettings {
     machineType: string;
     /** Nodes in the pool (per zone for a regional cluster). */
     nodeCount: number;
+    /**
+     * Boot disk size of each node in GB. Explicit because GKE's default (100 GB) on every node of
+     * two clusters in one region exceeds the SSD quota a new project starts with.
+     */
+    diskSizeGb: number;
+    /** Boot disk type of each node: pd-balanced (SSD-backed, counts against the SSD quota), pd-standard, pd-ssd... */
+    diskType: string;
 }
 
 /** kind settings of one domain's cluster. */

@@ -53,15 +53,21 @@ const gcpLocationPattern = /^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/;
 const gcpMachineTypePattern = /^[a-z0-9]+-[a-z0-9-]+$/;
 const semverPattern = /^[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
 const vSemverPattern = /^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$/;
-/** An image reference that names a tag or a digest (never implicitly `latest`). */
-const pinnedImagePattern = /^[a-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|@sha256:[a-f0-9]{64})$/;
+/**
+ * An image reference that names a tag, a sha256 digest or both (`name:tag@sha256:<hex>`, the form
+ * kind's own default takes); never implicitly `latest`.
+ */
+const pinnedImagePattern =
+    /^[a-z0-9.-]+(?::[0-9]+)?(?:\/[a-z0-9._-]+)+(?::[A-Za-z0-9_][A-Za-z0-9._-]{0,127}(?:@sha256:[a-f0-9]{64})?|@sha256:[a-f0-9]{64})$/;
 const httpsUrlPattern = /^https:\/\/[^\s/]+(\/[^\s]*)?$/;
 const hostPattern = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
 const cidrPattern = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 const releaseChannels = ["RAPID", "REGULAR", "STABLE", "EXTENDED"];
 const nodePortRange = { min: 30000, max: 32767 };
 
-const defaultGke = { machineType: "e2-standard-4", nodeCount: 3 };
+const defaultGke = { machineType: "e2-standard-4", nodeCount: 3, diskSizeGb: 50, diskType: "pd-balanced" } as const;
+/** Boot disk types GKE nodes take (hyperdisk-balanced for machine series without persistent disks). */
+const gkeDiskTypes = ["pd-balanced", "pd-standard", "pd-ssd", "hyperdisk-balanced"] as const;
 
 /** Explains why a string is not a SPIFFE trust domain name, or returns undefined when it is one. */
 export function trustDomainProblem(value: string): string | undefined {
@@ -177,7 +183,7 @@ function parseVersions(c: Checker, raw: RawConfig): Versions {
                 "kindNodeImage",
                 raw.kindNodeImage,
                 pinnedImagePattern,
-                "must be an image reference with a registry path and an explicit tag or sha256 digest, such as kindest/node:v1.35.0",
+                "must be an image reference with a registry path and an explicit tag, sha256 digest or both, such as kindest/node:v1.35.0 or kindest/node:v1.35.0@sha256:<64 hex digits>",
                 defaultVersions.kindNodeImage,
             ) ?? "",
     };
@@ -188,7 +194,7 @@ function parseGke(c: Checker, path: string, value: unknown): GkeDomainSettings |
         return c.fail(path, value, "is required on platform gke: an object with project and location");
     }
     if (typeof value !== "object" || Array.isArray(value)) {
-        return c.fail(path, value, "must be an object with project, location, machineType and nodeCount");
+        return c.fail(path, value, "must be an object with project, location, machineType, nodeCount, diskSizeGb and diskType");
     }
     const gke = value as Record<string, unknown>;
     const project = c.matching(
@@ -211,10 +217,20 @@ function parseGke(c: Checker, path: string, value: unknown): GkeDomainSettings |
         defaultGke.machineType,
     );
     const nodeCount = c.integer(`${path}.nodeCount`, gke.nodeCount, defaultGke.nodeCount, 1, 100);
-    if (project === undefined || location === undefined || machineType === undefined || nodeCount === undefined) {
+    // GKE refuses boot disks under 10 GB; 64 TB is a persistent disk's ceiling.
+    const diskSizeGb = c.integer(`${path}.diskSizeGb`, gke.diskSizeGb, defaultGke.diskSizeGb, 10, 65536);
+    const diskType = c.oneOf(`${path}.diskType`, gke.diskType, gkeDiskTypes, defaultGke.diskType);
+    if (
+        project === undefined ||
+        location === undefined ||
+        machineType === undefined ||
+        nodeCount === undefined ||
+        diskSizeGb === undefined ||
+        diskType === undefined
+    ) {
         return undefined;
     }
-    return { project, location, machineType, nodeCount };
+    return { project, location, machineType, nodeCount, diskSizeGb, diskType };
 }
 
 function parseKind(c: Checker, path: string, value: unknown, defaultImage: string): KindDomainSettings | undefined {
@@ -227,7 +243,7 @@ function parseKind(c: Checker, path: string, value: unknown, defaultImage: strin
         `${path}.nodeImage`,
         kind.nodeImage,
         pinnedImagePattern,
-        "must be an image reference with an explicit tag or sha256 digest, such as kindest/node:v1.35.0",
+        "must be an image reference with an explicit tag, sha256 digest or both, such as kindest/node:v1.35.0 or kindest/node:v1.35.0@sha256:<64 hex digits>",
         defaultImage,
     );
     const context =

@@ -15,8 +15,10 @@ function singleContextKubeconfig(name: string, cluster: object, user: object): s
 
 /**
  * Kubeconfig for a GKE cluster that authenticates through `gke-gcloud-auth-plugin`, as gcloud
- * itself writes since Kubernetes 1.26 removed in-tree GCP auth. Holds no credential, yet stays a
- * Pulumi secret: it names the endpoint and carries the cluster CA.
+ * itself writes since Kubernetes 1.26 removed in-tree GCP auth, but with the application-default
+ * credentials: the identity the gcp provider creates the cluster with, instead of whatever user
+ * `gcloud auth login` last selected. Holds no credential, yet stays a Pulumi secret: it names the
+ * endpoint and carries the cluster CA.
  */
 export function gkeKubeconfig(args: { name: string; endpoint: string; clusterCaCertificate: string }): string {
     return singleContextKubeconfig(
@@ -26,6 +28,7 @@ export function gkeKubeconfig(args: { name: string; endpoint: string; clusterCaC
             exec: {
                 apiVersion: "client.authentication.k8s.io/v1beta1",
                 command: "gke-gcloud-auth-plugin",
+                args: ["--use_application_default_credentials"],
                 installHint: "Install gke-gcloud-auth-plugin: gcloud components install gke-gcloud-auth-plugin",
                 provideClusterInfo: true,
             },

@@ -282,3 +282,70 @@ describe("bad config is rejected with the key, the value and what is allowed", (
         expect(accepted.run.resources.length).toBeGreaterThan(0);
     });
 });
+
+describe("kind node images pinned by digest", () => {
+    const digest = "452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f";
+
+    it.each([
+        `kindest/node:v1.35.0@sha256:${digest}`,
+        `kindest/node@sha256:${digest}`,
+        "kindest/node:v1.35.0",
+        `registry.example.com:5000/mirror/kindest/node:v1.35.0@sha256:${digest}`,
+    ])("accepts %s as kindNodeImage and as a domain's nodeImage", (image) => {
+        expect(parseMeshConfig({ ...kind(), kindNodeImage: image }).versions.kindNodeImage).toBe(image);
+        const domains = domainsOf(kind());
+        domains[1].kind = { nodeImage: image };
+        expect(parseMeshConfig({ ...kind(), domains }).domains[1].kind?.nodeImage).toBe(image);
+    });
+
+    it.each([
+        ["a short digest", `kindest/node:v1.35.0@sha256:${digest.slice(1)}`],
+        ["a long digest", `kindest/node:v1.35.0@sha256:${digest}0`],
+        ["an uppercase digest", `kindest/node:v1.35.0@sha256:${digest.toUpperCase()}`],
+        ["another algorithm", `kindest/node:v1.35.0@md5:${digest.slice(0, 32)}`],
+        ["an empty tag before the digest", `kindest/node:@sha256:${digest}`],
+        ["trailing text", `kindest/node:v1.35.0@sha256:${digest} latest`],
+        ["two digests", `kindest/node:v1.35.0@sha256:${digest}@sha256:${digest}`],
+        ["no tag or digest", "kindest/node"],
+    ])("rejects %s", (_, image) => {
+        expect(problemsOf({ ...kind(), kindNodeImage: image })).toEqual([
+            expect.stringMatching(/^kindNodeImage = .*: must be an image reference .*tag, sha256 digest or both/),
+        ]);
+        const domains = domainsOf(kind());
+        domains[0].kind = { nodeImage: image };
+        expect(problemsOf({ ...kind(), domains })).toEqual([
+            expect.stringMatching(/^domains\[0\]\.kind\.nodeImage = .*: must be an image reference .*tag, sha256 digest or both/),
+        ]);
+    });
+
+    it("pins the default by tag and digest, so the default itself passes the check", () => {
+        expect(defaultVersions.kindNodeImage).toMatch(/^kindest\/node:v\d+\.\d+\.\d+@sha256:[a-f0-9]{64}$/);
+        expect(parseMeshConfig(kind()).versions.kindNodeImage).toBe(defaultVersions.kindNodeImage);
+    });
+});
+
+describe("GKE node disks", () => {
+    it("default to a modest balanced persistent disk", () => {
+        for (const domain of parseMeshConfig(gke()).domains) {
+            expect(domain.gke).toMatchObject({ diskSizeGb: 50, diskType: "pd-balanced" });
+        }
+    });
+
+    it("are configurable per domain", () => {
+        const domains = domainsOf(gke());
+        domains[1].gke = { ...(domains[1].gke as Domain), diskSizeGb: "100", diskType: "pd-standard" };
+        const mesh = parseMeshConfig({ ...gke(), domains });
+        expect(mesh.domains[0].gke).toMatchObject({ diskSizeGb: 50, diskType: "pd-balanced" });
+        expect(mesh.domains[1].gke).toMatchObject({ diskSizeGb: 100, diskType: "pd-standard" });
+    });
+
+    it.each([
+        ["diskSizeGb", 5, "must be a whole number from 10 to 65536"],
+        ["diskSizeGb", 20.5, "must be a whole number from 10 to 65536"],
+        ["diskType", "ssd", 'must be one of "pd-balanced", "pd-standard", "pd-ssd", "hyperdisk-balanced"'],
+    ])("reject %s = %j", (field, value, allowed) => {
+        const domains = domainsOf(gke());
+        domains[0].gke = { ...(domains[0].gke as Domain), [field]: value };
+        expect(problemsOf({ ...gke(), domains })).toEqual([`domains[0].gke.${field} = ${JSON.stringify(value)}: ${allowed}`]);
+    });
+});

@@ -35,6 +35,8 @@ export interface DeclaredResource {
     additionalSecretOutputs: string[];
     protect: boolean;
     deleteBeforeReplace: boolean;
+    /** Input properties whose changes the engine ignores after create. */
+    ignoreChanges: string[];
     /** The ID the mock provider assigned (set once the registration completes). */
     id: string;
     custom: boolean;
@@ -54,6 +56,7 @@ interface RegisterRequest {
     getAdditionalsecretoutputsList(): string[];
     getProtect(): boolean | undefined;
     getDeletebeforereplace(): boolean;
+    getIgnorechangesList(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -101,6 +104,7 @@ class RecordingMonitor extends MockMonitor {
             additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
             protect: req.getProtect() ?? false,
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            ignoreChanges: req.getIgnorechangesList(),
             id: "",
             custom: req.getCustom(),
             remote: req.getRemote(),
