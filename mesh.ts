@@ -99,7 +99,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 cluster,
                 exposure: mesh.exposure,
                 nodePort: mesh.nodePorts.bundleEndpoint,
-                loadBalancerSourceRanges: mesh.loadBalancerSourceRanges,
+                peerSourceRanges: mesh.peerSourceRanges,
             },
             parent,
         );
@@ -152,6 +152,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 exposure: mesh.exposure,
                 nodePorts: mesh.nodePorts,
                 loadBalancerSourceRanges: mesh.loadBalancerSourceRanges,
+                peerSourceRanges: mesh.peerSourceRanges,
                 istioVersion: mesh.versions.istio,
                 trustReady: [domain.rootCa.istiodCertificate, ...domain.spire.ready],
             },

@@ -477,20 +477,31 @@ describe("Istio configuration choices", () => {
         }
     });
 
-    it("restricts both gateways' load balancers to the configured source ranges, and leaves them open otherwise", async () => {
-        const ranges = ["198.51.100.0/24", "203.0.113.0/24"];
-        const restricted = await runProgram(program, {
+    it("restricts the ingress gateway to the clients' ranges and the east-west gateway to the peers' ranges", async () => {
+        const clients = ["203.0.113.0/24"];
+        const peers = ["198.51.100.0/24", "192.0.2.10/32"];
+        const rangesOf = (run: Run, gateway: string) => {
+            const releases = run.ofType(releaseType).filter((r) => r.inputs.name === gateway);
+            expect(releases).toHaveLength(2);
+            return releases.map((r) => r.inputs.values.service.loadBalancerSourceRanges as string[] | undefined);
+        };
+        const both = await runProgram(program, {
             stack: "cluster-gke",
-            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: ranges },
+            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: clients, peerSourceRanges: peers },
         });
+        expect(rangesOf(both, "istio-ingressgateway")).toEqual([clients, clients]);
+        expect(rangesOf(both, "istio-eastwestgateway")).toEqual([peers, peers]);
+        // Peers' proxies come from their own egress addresses: the clients' ranges alone must
+        // not close the east-west gateway to them.
+        const clientsOnly = await runProgram(program, {
+            stack: "cluster-gke",
+            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: clients },
+        });
+        expect(rangesOf(clientsOnly, "istio-ingressgateway")).toEqual([clients, clients]);
+        expect(rangesOf(clientsOnly, "istio-eastwestgateway")).toEqual([undefined, undefined]);
         const open = await runOf(cases.find((x) => x.label === "cluster-gke")!);
         for (const gateway of ["istio-eastwestgateway", "istio-ingressgateway"]) {
-            const releases = restricted.ofType(releaseType).filter((r) => r.inputs.name === gateway);
-            expect(releases).toHaveLength(2);
-            for (const r of releases) expect(r.inputs.values.service.loadBalancerSourceRanges).toEqual(ranges);
-            const openReleases = open.ofType(releaseType).filter((x) => x.inputs.name === gateway);
-            expect(openReleases).toHaveLength(2);
-            for (const r of openReleases) expect(r.inputs.values.service.loadBalancerSourceRanges).toBeUndefined();
+            expect(rangesOf(open, gateway)).toEqual([undefined, undefined]);
         }
     });
 
@@ -521,6 +532,7 @@ describe("Istio configuration choices", () => {
             exposure: "NodePort",
             nodePorts: { eastWest: 31443, ingressHttp: 30080 },
             loadBalancerSourceRanges: [],
+            peerSourceRanges: [],
         };
         expect(() => meshNetworks(input)).toThrow(/cluster-2 has no node address/);
     });
