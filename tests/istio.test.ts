@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { meshNetworks, IstioValuesInput } from "../components/istio/values";
 import { proxyContainerList, spireInjectionTemplates } from "../components/istio/injectionTemplates";
+import { requireReaderRbac } from "../components/istioRemoteSecrets";
 import { configKeys } from "../config/keys";
 import { loadMeshConfig } from "../config/load";
 import { DeployedMesh, deployMesh } from "../mesh";
@@ -426,6 +427,23 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
         }
     });
 
+    it("declares each remote secret after the peer's istiod release, whose chart binds the reader's ClusterRole", async () => {
+        const run = await runOf(c);
+        for (const holder of domains) {
+            const secrets = inClusterOf(run, secretType, holder.name).filter(
+                (r) => r.inputs.metadata?.labels?.["istio/multiCluster"] === "true",
+            );
+            expect(secrets).toHaveLength(peersOf(holder.name).length);
+            for (const secret of secrets) {
+                const peer = String(secret.inputs.metadata.annotations["networking.istio.io/cluster"]);
+                // istiod chart 1.30.3 templates/reader-clusterrolebinding.yaml binds
+                // istio-reader-service-account; base only creates the account.
+                expect(secret.dependsOn).toContain(istioRelease(run, peer, "istiod").urn);
+                expect(secret.dependsOn).toContain(readerTokenSecret(run, peer).urn);
+            }
+        }
+    });
+
     it("outputs each domain's network and gateway addresses as host:port", async () => {
         const run = await runOf(c);
         const seen: string[] = [];
@@ -520,6 +538,16 @@ describe("Istio configuration choices", () => {
         expect(parse(off["spire-gateway"])).toEqual(parse(on["spire-gateway"]));
         expect(proxyContainerList("gateway", true)).toBe(upstreamProxyList("gateway", "true"));
         expect(proxyContainerList("sidecar", false)).toBe(upstreamProxyList("sidecar", "false"));
+    });
+
+    it("refuses a remote secret for a peer whose istiod release is not deployed", () => {
+        const status = { name: "istiod", namespace: "istio-system", status: "deployed", appVersion: "", chart: "istiod", revision: 1, version: "" };
+        expect(() => requireReaderRbac("cluster-2", status)).not.toThrow();
+        for (const helmStatus of ["failed", "pending-install", "uninstalling"]) {
+            expect(() => requireReaderRbac("cluster-2", { ...status, status: helmStatus })).toThrow(
+                `istiod release istio-system/istiod in cluster-2 is "${helmStatus}", not "deployed"`,
+            );
+        }
     });
 
     it("refuses NodePort exposure when a peer has no node address to point at", () => {
