@@ -523,6 +523,23 @@ describe("Istio configuration choices", () => {
         }
     });
 
+    it("in adopted clusters, deletes istio-system (and the Istio pods in it) before the SPIRE release and its CSI driver", async () => {
+        const config = projectConfigOf("cluster-kind");
+        const domains = (config.domains as DomainEntry[]).map((d) => ({ ...d, kind: { context: `kind-${d.name}` } }));
+        const run = await runProgram(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
+        for (const { name } of domains) {
+            const namespaces = inClusterOf(run, "kubernetes:core/v1:Namespace", name).filter((n) => n.inputs.metadata.name === "istio-system");
+            expect(namespaces).toHaveLength(1);
+            const spire = inClusterOf(run, releaseType, name).filter((r) => r.inputs.chart === "spire");
+            expect(spire).toHaveLength(1);
+            // Deleted on its own (no cluster deletion takes it along), after what depends on it.
+            expect(namespaces[0].deletedWith).toBe("");
+            expect(spire[0].deletedWith).toBe("");
+            // Pulumi deletes dependents first: the namespace, which waits for its pods, goes before SPIRE.
+            expect(namespaces[0].dependsOn).toContain(spire[0].urn);
+        }
+    });
+
     it("previews without failing while cluster, token and Service outputs are unknown", async () => {
         for (const stack of stackNames) {
             const run = await runProgram(program, { stack, preview: true });
