@@ -4,12 +4,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { meshNetworks, IstioValuesInput } from "../components/istio/values";
-import { proxyContainerList, spireInjectionTemplates } from "../components/istio/injectionTemplates";
+import { spireInjectionTemplates } from "../components/istio/injectionTemplates";
 import { requireReaderRbac } from "../components/istioRemoteSecrets";
 import { configKeys } from "../config/keys";
 import { loadMeshConfig } from "../config/load";
 import { DeployedMesh, deployMesh } from "../mesh";
 import { defaultVersions, chartRepositories } from "../versions";
+import { renderGoTemplate } from "./harness/goTemplate";
 import { clusterCa } from "./harness/mocks";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram } from "./harness/program";
 import {
@@ -74,18 +75,59 @@ const gatewayChartDefaults = (
     parse(readFileSync(join(upstreamRoot, upstreamFolders.istio, "charts/gateway/values.yaml"), "utf8")) as Values
 )._internal_defaults_do_not_set as Values;
 
+/** What istiod knows of a pod when it renders the injection templates for it. */
+interface PodView {
+    /** istiod's decision for the pod (ENABLE_NATIVE_SIDECARS, or "auto" per node). */
+    nativeSidecars: boolean;
+    /** The pod's `sidecar.istio.io/nativeSidecar` annotation, if any. */
+    annotation?: string;
+}
+
 /**
- * Where Istio 1.30 puts `istio-proxy`: with ENABLE_NATIVE_SIDECARS=true the `sidecar` template
- * makes it an init container (restartPolicy Always), with false a regular container; the
- * `gateway` template always uses `containers`. "auto" depends on the nodes' kubelets, which a
- * template cannot know, so it counts as undecided.
+ * Where Istio 1.30.3 puts `istio-proxy` for a pod. The `sidecar` template
+ * (istio-discovery files/injection-template.yaml:29) takes the pod's
+ * `sidecar.istio.io/nativeSidecar` annotation, or when it is missing or empty istiod's decision,
+ * and counts anything but "false" as native; native leaves the proxy in the `initContainers` list
+ * opened at :80, otherwise opens `containers` for it (:184-187). The `gateway` template
+ * (files/gateway-injection-template.yaml) has no such condition and always uses `containers`.
  */
-function upstreamProxyList(builtIn: string, nativeSidecarsEnv: string | undefined): "containers" | "initContainers" {
+function upstreamProxyList(builtIn: string, pod: PodView): "containers" | "initContainers" {
     if (builtIn === "gateway") return "containers";
     if (builtIn !== "sidecar") throw new Error(`unknown built-in template ${builtIn}`);
-    if (nativeSidecarsEnv === "true") return "initContainers";
-    if (nativeSidecarsEnv === "false") return "containers";
-    throw new Error(`ENABLE_NATIVE_SIDECARS=${nativeSidecarsEnv}: the proxy's container list is decided per pod`);
+    const decision = pod.annotation || String(pod.nativeSidecars);
+    return decision !== "false" ? "initContainers" : "containers";
+}
+
+/** istiod's possible decisions for a pod under an ENABLE_NATIVE_SIDECARS setting ("auto": either). */
+function nativeDecisions(env: string | undefined): boolean[] {
+    if (env === "true") return [true];
+    if (env === "false") return [false];
+    return [true, false];
+}
+
+/** Every pod istiod may render templates for: each decision, without and with each annotation. */
+function podViews(decisions: boolean[]): PodView[] {
+    return decisions.flatMap((nativeSidecars) => [undefined, "true", "false", ""].map((annotation) => ({ nativeSidecars, annotation })));
+}
+
+/** A template rendered as istiod would for that pod, parsed as the patch it applies. */
+function renderedPatch(template: string, pod: PodView): Values {
+    const annotations = pod.annotation === undefined ? {} : { "sidecar.istio.io/nativeSidecar": pod.annotation };
+    const text = renderGoTemplate(template, { ObjectMeta: { Annotations: annotations }, NativeSidecars: pod.nativeSidecars });
+    return parse(text, { strict: true, uniqueKeys: true }) as Values;
+}
+
+/** The patch puts the SPIRE socket into `istio-proxy` in `list` and adds nothing to the other list. */
+function expectSocketPatch(patch: Values, list: "containers" | "initContainers", label: string): void {
+    const otherList = list === "containers" ? "initContainers" : "containers";
+    expect(Object.keys(patch), label).toEqual(["spec"]);
+    expect(patch.spec[otherList], `${label}: must not add a second istio-proxy`).toBeUndefined();
+    const proxies = ((patch.spec[list] ?? []) as Values[]).filter((container) => container.name === "istio-proxy");
+    expect(proxies, label).toHaveLength(1);
+    expect(proxies[0].volumeMounts, label).toEqual([
+        { name: "workload-socket", mountPath: "/var/run/secrets/workload-spiffe-uds", readOnly: true },
+    ]);
+    expect(patch.spec.volumes, label).toEqual([{ name: "workload-socket", csi: { driver: "csi.spiffe.io", readOnly: true } }]);
 }
 
 // --- Lookups -----------------------------------------------------------------------------------
@@ -125,10 +167,6 @@ function readerTokenSecret(run: Run, cluster: string): DeclaredResource {
     const found = inClusterOf(run, secretType, cluster).filter((r) => r.inputs.type === "kubernetes.io/service-account-token");
     expect(found, `reader token in ${cluster}`).toHaveLength(1);
     return found[0];
-}
-/** Replaces Go template actions (`{{ ... }}`) with a scalar, so the YAML structure can be parsed. */
-function withoutGoTemplateActions(text: string): string {
-    return text.replace(/\{\{-?[\s\S]*?-?\}\}/g, "TEMPLATE_ACTION");
 }
 
 describe.each(cases)("Istio multi-primary ($label)", (c) => {
@@ -238,19 +276,11 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
             ]);
             expect(sidecarList).toEqual(["sidecar", "spire"]);
             const templates = values.sidecarInjectorWebhook.templates as Record<string, string>;
-            for (const list of [sidecarList, gatewayLists[0]]) {
-                const [builtIn, custom] = list;
-                const expectedList = upstreamProxyList(builtIn, nativeEnv);
-                const otherList = expectedList === "containers" ? "initContainers" : "containers";
-                const patch = parse(withoutGoTemplateActions(templates[custom]), { strict: true, uniqueKeys: true }) as Values;
-                expect(Object.keys(patch)).toEqual(["spec"]);
-                expect(patch.spec[otherList], `${custom} must not add a second istio-proxy`).toBeUndefined();
-                const proxies = (patch.spec[expectedList] as Values[]).filter((container) => container.name === "istio-proxy");
-                expect(proxies).toHaveLength(1);
-                expect(proxies[0].volumeMounts).toEqual([
-                    { name: "workload-socket", mountPath: "/var/run/secrets/workload-spiffe-uds", readOnly: true },
-                ]);
-                expect(patch.spec.volumes).toEqual([{ name: "workload-socket", csi: { driver: "csi.spiffe.io", readOnly: true } }]);
+            for (const [builtIn, custom] of [sidecarList, gatewayLists[0]]) {
+                for (const pod of podViews(nativeDecisions(nativeEnv))) {
+                    const label = `${custom} for ${JSON.stringify(pod)}`;
+                    expectSocketPatch(renderedPatch(templates[custom], pod), upstreamProxyList(builtIn, pod), label);
+                }
             }
         }
     });
@@ -475,6 +505,25 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
     });
 });
 
+describe("the Go template subset the injection tests render with", () => {
+    // Expected outputs are what Go's text/template printed for the same templates and data.
+    it.each([
+        ["a  {{- if .X }} yes {{- else }} no {{- end -}}  b", { X: true }, "a yesb"],
+        ["a  {{- if .X }} yes {{- else }} no {{- end -}}  b", { X: "" }, "a nob"],
+        ["{{ $v := .X }}{{ with .M.k }}{{ $v = . }}{{ end }}[{{ $v }}]", { X: "x", M: { k: "set" } }, "[set]"],
+        ['{{ $v := .X }}{{ with index .M "k" }}{{ $v = . }}{{ end }}[{{ $v }}]', { X: "x", M: {} }, "[x]"],
+        ['{{ ne (index .M "k") "false" }}', { M: { k: "false" } }, "false"],
+    ])("renders %j as Go does", (template, data, expected) => {
+        expect(renderGoTemplate(template, data)).toBe(expected);
+    });
+
+    it("refuses what it does not implement instead of rendering it wrong", () => {
+        expect(() => renderGoTemplate("{{ range .L }}x{{ end }}", { L: [1] })).toThrow(/unsupported/);
+        expect(() => renderGoTemplate('{{ .X | default "y" }}', { X: "" })).toThrow(/pipelines/);
+        expect(() => renderGoTemplate("{{ printf .X }}", { X: "" })).toThrow(/unsupported function printf/);
+    });
+});
+
 describe("Istio configuration choices", () => {
     it("follows configured node ports", async () => {
         const projectConfig = { ...projectConfigOf("cluster-kind"), eastWestNodePort: 32001, ingressHttpNodePort: 32002 };
@@ -547,14 +596,15 @@ describe("Istio configuration choices", () => {
         }
     });
 
-    it("moves the sidecar template to containers if native sidecars were off; gateways never move", () => {
-        const off = spireInjectionTemplates(false);
-        const on = spireInjectionTemplates(true);
-        expect(Object.keys(parse(off.spire).spec)).toContain("containers");
-        expect(Object.keys(parse(on.spire).spec)).toContain("initContainers");
-        expect(parse(off["spire-gateway"])).toEqual(parse(on["spire-gateway"]));
-        expect(proxyContainerList("gateway", true)).toBe(upstreamProxyList("gateway", "true"));
-        expect(proxyContainerList("sidecar", false)).toBe(upstreamProxyList("sidecar", "false"));
+    it("patches the container list Istio's own template chose for the pod, whatever istiod decided and the pod asked", () => {
+        const templates = spireInjectionTemplates();
+        for (const pod of podViews([true, false])) {
+            expectSocketPatch(renderedPatch(templates.spire, pod), upstreamProxyList("sidecar", pod), `spire for ${JSON.stringify(pod)}`);
+            expectSocketPatch(renderedPatch(templates["spire-gateway"], pod), upstreamProxyList("gateway", pod), `spire-gateway for ${JSON.stringify(pod)}`);
+        }
+        // Both layouts occur, so neither list is patched unconditionally.
+        const lists = podViews([true, false]).map((pod) => Object.keys(renderedPatch(templates.spire, pod).spec)[0]);
+        expect(new Set(lists)).toEqual(new Set(["containers", "initContainers"]));
     });
 
     it("refuses a remote secret for a peer whose istiod release is not deployed", () => {
