@@ -60,8 +60,19 @@ export function peersOf<T extends { config: DomainConfig }>(domains: T[], domain
 }
 
 /**
+ * A resource that something declared earlier must wait for: a promise handed over once the
+ * resource is declared (Pulumi accepts a promise wherever it takes an input).
+ */
+function later<T>(): { value: Promise<T>; provide: (value: T) => void } {
+    let provide: (value: T) => void = () => undefined;
+    const value = new Promise<T>((resolve) => (provide = resolve));
+    return { value, provide };
+}
+
+/**
  * Declares the whole mesh for a validated config, in phases that follow the data each needs:
- *   1. per domain: the cluster and its labelled `istio-system`;
+ *   1. per domain: the cluster and its labelled `istio-system` (created once phase 3's SPIRE
+ *      release exists, so that destroy removes it, and the Istio pods in it, before SPIRE);
  *   2. per domain: what peers must know before any SPIRE runs (root CA, bundle endpoint);
  *   3. per domain: SPIRE, federated with every peer using phase 2's outputs;
  *   4. per domain: Istio, then the remote secrets each cluster holds for every peer.
@@ -72,8 +83,9 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
     // Phase 1
     const clustered = mesh.domains.map((config) => {
         const cluster = createCluster(mesh, config);
-        const namespace = createIstioNamespace(cluster, config.network, cluster);
-        return { config, cluster, istioNamespace: namespace.metadata.name };
+        const spireRelease = later<pulumi.Resource>();
+        const namespace = createIstioNamespace(cluster, config.network, cluster, spireRelease.value);
+        return { config, cluster, istioNamespace: namespace.metadata.name, provideSpireRelease: spireRelease.provide };
     });
 
     // Phase 2: each root is known before any cluster work, so its bundle is computed here and no
@@ -99,7 +111,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 cluster,
                 exposure: mesh.exposure,
                 nodePort: mesh.nodePorts.bundleEndpoint,
-                loadBalancerSourceRanges: mesh.loadBalancerSourceRanges,
+                peerSourceRanges: mesh.peerSourceRanges,
             },
             parent,
         );
@@ -129,6 +141,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
             },
             { parent: cluster },
         );
+        domain.provideSpireRelease(spire.release);
         return { config, cluster, istioNamespace: domain.istioNamespace, rootCa: domain.rootCa, spire };
     });
 
@@ -152,6 +165,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 exposure: mesh.exposure,
                 nodePorts: mesh.nodePorts,
                 loadBalancerSourceRanges: mesh.loadBalancerSourceRanges,
+                peerSourceRanges: mesh.peerSourceRanges,
                 istioVersion: mesh.versions.istio,
                 trustReady: [domain.rootCa.istiodCertificate, ...domain.spire.ready],
             },

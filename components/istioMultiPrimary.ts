@@ -55,8 +55,13 @@ export interface IstioMultiPrimaryArgs {
     exposure: Exposure;
     /** Fixed node ports of the gateways in NodePort exposure (peers are told them up front). */
     nodePorts: Pick<NodePorts, "eastWest" | "ingressHttp">;
-    /** Who may reach the LoadBalancer Services; empty leaves them open to everyone. */
+    /** Who may reach the ingress gateway's LoadBalancer (clients); empty leaves it open to everyone. */
     loadBalancerSourceRanges: string[];
+    /**
+     * Who may reach the east-west gateway's LoadBalancer: every peer's egress addresses, since
+     * peers' proxies connect from their own clusters; empty leaves it open to everyone.
+     */
+    peerSourceRanges: string[];
     /** Version of the `base`, `istiod` and `gateway` charts (one Istio release for all three). */
     istioVersion: string;
     /**
@@ -119,6 +124,7 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
             exposure: args.exposure,
             nodePorts: args.nodePorts,
             loadBalancerSourceRanges: args.loadBalancerSourceRanges,
+            peerSourceRanges: args.peerSourceRanges,
         };
         // Peers' node addresses are only known once their clusters exist; istiod's values wait for them.
         const istiodInput = pulumi

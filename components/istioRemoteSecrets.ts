@@ -13,6 +13,13 @@ export interface RemoteClusterAccess {
     apiServerUrl: pulumi.Input<string>;
     /** The peer's reader token and API server CA (a Pulumi secret). */
     credentials: pulumi.Input<ReaderCredentials>;
+    /**
+     * Status of the peer's istiod release. That chart, not `base`, binds the reader's ClusterRole
+     * to the reader ServiceAccount; until it is deployed the token authenticates but may read
+     * nothing. Taking the status as a value makes each secret wait for (and, on destroy, go
+     * before) the release.
+     */
+    istiodStatus: pulumi.Input<k8s.types.output.helm.v3.ReleaseStatus>;
 }
 
 export interface IstioRemoteSecretsArgs {
@@ -50,6 +57,19 @@ export function remoteSecretKubeconfig(clusterName: string, apiServerUrl: string
 }
 
 /**
+ * Refuses a peer whose istiod release is not deployed: its reader may not be allowed to read yet,
+ * and a holder's istiod that cannot list the peer's services keeps retrying without saying why.
+ */
+export function requireReaderRbac(clusterName: string, istiodStatus: k8s.types.output.helm.v3.ReleaseStatus): void {
+    // The provider reports Helm's own status; a release whose manifest was applied is "deployed".
+    if (istiodStatus.status !== "deployed") {
+        throw new Error(
+            `istiod release ${istiodStatus.namespace}/${istiodStatus.name} in ${clusterName} is "${istiodStatus.status}", not "deployed": the reader RBAC that remote secrets rely on may be missing`,
+        );
+    }
+}
+
+/**
  * The remote secrets one cluster holds: one per peer, which is what `istioctl create-remote-secret
  * | kubectl apply` would produce, built from the peer's reader token without istioctl.
  */
@@ -60,8 +80,11 @@ export class IstioRemoteSecrets extends pulumi.ComponentResource {
         super("spire-istio-mesh:index:IstioRemoteSecrets", name, {}, opts);
         this.secrets = args.peers.map((peer) => {
             const kubeconfig = pulumi
-                .all([pulumi.output(peer.apiServerUrl), pulumi.output(peer.credentials)])
-                .apply(([url, credentials]) => remoteSecretKubeconfig(peer.clusterName, url, credentials));
+                .all([pulumi.output(peer.apiServerUrl), pulumi.output(peer.credentials), pulumi.output(peer.istiodStatus)])
+                .apply(([url, credentials, istiodStatus]) => {
+                    requireReaderRbac(peer.clusterName, istiodStatus);
+                    return remoteSecretKubeconfig(peer.clusterName, url, credentials);
+                });
             return new k8s.core.v1.Secret(
                 `${args.holder.clusterName}-istio-remote-secret-${peer.clusterName}`,
                 {
@@ -95,6 +118,7 @@ export function connectPrimaries(primaries: IstioMultiPrimary[]): IstioRemoteSec
                             clusterName: peer.cluster.clusterName,
                             apiServerUrl: peer.cluster.apiServerUrl,
                             credentials: peer.readerCredentials,
+                            istiodStatus: peer.istiod.status,
                         })),
                 },
                 { parent: holder },

@@ -59,7 +59,7 @@ export function bundleEndpointAwait(exposure: Exposure): Record<string, string> 
 export function bundleEndpointServiceSpec(args: {
     exposure: Exposure;
     nodePort: number;
-    loadBalancerSourceRanges: string[];
+    peerSourceRanges: string[];
 }): k8s.types.input.core.v1.ServiceSpec {
     const port: k8s.types.input.core.v1.ServicePort = {
         name: "federation",
@@ -73,8 +73,8 @@ export function bundleEndpointServiceSpec(args: {
         type: args.exposure,
         selector: spireServerSelector(spireReleaseName),
         ports: [port],
-        ...(args.exposure === "LoadBalancer" && args.loadBalancerSourceRanges.length > 0
-            ? { loadBalancerSourceRanges: args.loadBalancerSourceRanges }
+        ...(args.exposure === "LoadBalancer" && args.peerSourceRanges.length > 0
+            ? { loadBalancerSourceRanges: args.peerSourceRanges }
             : {}),
     };
 }
@@ -86,8 +86,12 @@ export interface SpireBundleEndpointArgs {
     exposure: Exposure;
     /** Fixed node port in NodePort exposure, so peers know the URL before anything runs. */
     nodePort: number;
-    /** Who may reach a public LoadBalancer; empty means anyone (the endpoint only serves public keys). */
-    loadBalancerSourceRanges: string[];
+    /**
+     * Who may reach a public LoadBalancer: every peer's egress addresses, since peers' SPIRE
+     * servers fetch the bundle from their own clusters; empty means anyone (the endpoint only
+     * serves public keys).
+     */
+    peerSourceRanges: string[];
 }
 
 /**

@@ -74,7 +74,14 @@ export const configKeys = {
     loadBalancerSourceRanges: {
         type: "array",
         items: { type: "string" },
-        description: "CIDRs allowed to reach public LoadBalancers; empty allows everyone.",
+        description: "CIDRs allowed to reach the ingress gateway's LoadBalancer (your clients); empty allows everyone.",
+        default: [],
+    },
+    peerSourceRanges: {
+        type: "array",
+        items: { type: "string" },
+        description:
+            "CIDRs allowed to reach the peer-facing LoadBalancers (east-west gateway, SPIRE bundle endpoint); must include every peer's egress addresses. Empty allows everyone.",
         default: [],
     },
     samplesEnabled: {

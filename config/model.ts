@@ -117,7 +117,13 @@ export interface MeshConfig {
         deletionProtection: boolean;
         releaseChannel: string;
     };
-    /** Source ranges allowed to reach public LoadBalancers; empty means the whole internet. */
+    /** Source ranges allowed to reach the ingress gateway's LoadBalancer; empty means the whole internet. */
     loadBalancerSourceRanges: string[];
+    /**
+     * Source ranges allowed to reach what peers reach (east-west gateway, SPIRE bundle endpoint).
+     * Peers connect from their own egress addresses, not from the clients' networks, so a
+     * list that misses one cuts federation and cross-network traffic. Empty: the whole internet.
+     */
+    peerSourceRanges: string[];
     samplesEnabled: boolean;
 }

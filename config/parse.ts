@@ -457,16 +457,16 @@ function parseDomains(
     return domains;
 }
 
-function parseSourceRanges(c: Checker, raw: unknown): string[] {
-    const value = c.structured("loadBalancerSourceRanges", raw);
+function parseSourceRanges(c: Checker, key: "loadBalancerSourceRanges" | "peerSourceRanges", raw: unknown): string[] {
+    const value = c.structured(key, raw);
     if (value === undefined || value === null) return [];
     if (!Array.isArray(value)) {
-        c.fail("loadBalancerSourceRanges", value, "must be a list of CIDRs such as 203.0.113.0/24");
+        c.fail(key, value, "must be a list of CIDRs such as 203.0.113.0/24");
         return [];
     }
     return value.filter((cidr: unknown, index: number) => {
         if (typeof cidr === "string" && cidrPattern.test(cidr)) return true;
-        c.fail(`loadBalancerSourceRanges[${index}]`, cidr, "must be a CIDR such as 203.0.113.0/24");
+        c.fail(`${key}[${index}]`, cidr, "must be a CIDR such as 203.0.113.0/24");
         return false;
     }) as string[];
 }
@@ -535,7 +535,8 @@ export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): Mes
 
     const deletionProtection = c.boolean("gkeDeletionProtection", raw.gkeDeletionProtection, configKeys.gkeDeletionProtection.default);
     const releaseChannel = c.oneOf("gkeReleaseChannel", raw.gkeReleaseChannel, releaseChannels, configKeys.gkeReleaseChannel.default);
-    const loadBalancerSourceRanges = parseSourceRanges(c, raw.loadBalancerSourceRanges);
+    const loadBalancerSourceRanges = parseSourceRanges(c, "loadBalancerSourceRanges", raw.loadBalancerSourceRanges);
+    const peerSourceRanges = parseSourceRanges(c, "peerSourceRanges", raw.peerSourceRanges);
     const samplesEnabled = c.boolean("samplesEnabled", raw.samplesEnabled, configKeys.samplesEnabled.default);
     const domains = parseDomains(c, raw.domains, platform, versions, { ...options, hasSecretKey });
 
@@ -562,6 +563,7 @@ export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): Mes
         },
         gke: { deletionProtection: deletionProtection!, releaseChannel: releaseChannel! },
         loadBalancerSourceRanges,
+        peerSourceRanges,
         samplesEnabled: samplesEnabled!,
     };
 }

@@ -228,10 +228,17 @@ describe("bad config is rejected with the key, the value and what is allowed", (
         ]);
     });
 
-    it("a malformed source range", () => {
+    it("a malformed source range, for clients or for peers", () => {
         expect(problemsOf({ ...gke(), loadBalancerSourceRanges: ["10.0.0.0/8", "everyone"] })).toEqual([
             'loadBalancerSourceRanges[1] = "everyone": must be a CIDR such as 203.0.113.0/24',
         ]);
+        expect(problemsOf({ ...gke(), peerSourceRanges: ["10.0.0.0/8", "10.0.0.0"] })).toEqual([
+            'peerSourceRanges[1] = "10.0.0.0": must be a CIDR such as 203.0.113.0/24',
+        ]);
+        expect(problemsOf({ ...gke(), peerSourceRanges: "10.0.0.0/8" })).toEqual([
+            'peerSourceRanges = "10.0.0.0/8": must be structured YAML (a list or an object), not a plain string',
+        ]);
+        expect(parseMeshConfig({ ...gke(), peerSourceRanges: ["198.51.100.0/24"] }).peerSourceRanges).toEqual(["198.51.100.0/24"]);
     });
 
     it("a supplied root CA whose key is not a secret config key", async () => {

@@ -2,11 +2,13 @@ import { X509Certificate } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { meshNetworks, IstioValuesInput } from "../components/istio/values";
-import { proxyContainerList, spireInjectionTemplates } from "../components/istio/injectionTemplates";
+import { spireInjectionTemplates } from "../components/istio/injectionTemplates";
+import { requireReaderRbac } from "../components/istioRemoteSecrets";
 import { configKeys } from "../config/keys";
 import { loadMeshConfig } from "../config/load";
 import { DeployedMesh, deployMesh } from "../mesh";
 import { defaultVersions, chartRepositories } from "../versions";
+import { renderGoTemplate } from "./harness/goTemplate";
 import { clusterCa } from "./harness/mocks";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram } from "./harness/program";
 import {
@@ -68,18 +70,59 @@ function ingressNodePortOf(c: Case): number {
 
 const gatewayChartDefaults = chartDefaults("istio-gateway") as Values;
 
+/** What istiod knows of a pod when it renders the injection templates for it. */
+interface PodView {
+    /** istiod's decision for the pod (ENABLE_NATIVE_SIDECARS, or "auto" per node). */
+    nativeSidecars: boolean;
+    /** The pod's `sidecar.istio.io/nativeSidecar` annotation, if any. */
+    annotation?: string;
+}
+
 /**
- * Where Istio 1.30 puts `istio-proxy`: with ENABLE_NATIVE_SIDECARS=true the `sidecar` template
- * makes it an init container (restartPolicy Always), with false a regular container; the
- * `gateway` template always uses `containers`. "auto" depends on the nodes' kubelets, which a
- * template cannot know, so it counts as undecided.
+ * Where Istio 1.30.3 puts `istio-proxy` for a pod. The `sidecar` template
+ * (istio-discovery files/injection-template.yaml:29) takes the pod's
+ * `sidecar.istio.io/nativeSidecar` annotation, or when it is missing or empty istiod's decision,
+ * and counts anything but "false" as native; native leaves the proxy in the `initContainers` list
+ * opened at :80, otherwise opens `containers` for it (:184-187). The `gateway` template
+ * (files/gateway-injection-template.yaml) has no such condition and always uses `containers`.
  */
-function upstreamProxyList(builtIn: string, nativeSidecarsEnv: string | undefined): "containers" | "initContainers" {
+function upstreamProxyList(builtIn: string, pod: PodView): "containers" | "initContainers" {
     if (builtIn === "gateway") return "containers";
     if (builtIn !== "sidecar") throw new Error(`unknown built-in template ${builtIn}`);
-    if (nativeSidecarsEnv === "true") return "initContainers";
-    if (nativeSidecarsEnv === "false") return "containers";
-    throw new Error(`ENABLE_NATIVE_SIDECARS=${nativeSidecarsEnv}: the proxy's container list is decided per pod`);
+    const decision = pod.annotation || String(pod.nativeSidecars);
+    return decision !== "false" ? "initContainers" : "containers";
+}
+
+/** istiod's possible decisions for a pod under an ENABLE_NATIVE_SIDECARS setting ("auto": either). */
+function nativeDecisions(env: string | undefined): boolean[] {
+    if (env === "true") return [true];
+    if (env === "false") return [false];
+    return [true, false];
+}
+
+/** Every pod istiod may render templates for: each decision, without and with each annotation. */
+function podViews(decisions: boolean[]): PodView[] {
+    return decisions.flatMap((nativeSidecars) => [undefined, "true", "false", ""].map((annotation) => ({ nativeSidecars, annotation })));
+}
+
+/** A template rendered as istiod would for that pod, parsed as the patch it applies. */
+function renderedPatch(template: string, pod: PodView): Values {
+    const annotations = pod.annotation === undefined ? {} : { "sidecar.istio.io/nativeSidecar": pod.annotation };
+    const text = renderGoTemplate(template, { ObjectMeta: { Annotations: annotations }, NativeSidecars: pod.nativeSidecars });
+    return parse(text, { strict: true, uniqueKeys: true }) as Values;
+}
+
+/** The patch puts the SPIRE socket into `istio-proxy` in `list` and adds nothing to the other list. */
+function expectSocketPatch(patch: Values, list: "containers" | "initContainers", label: string): void {
+    const otherList = list === "containers" ? "initContainers" : "containers";
+    expect(Object.keys(patch), label).toEqual(["spec"]);
+    expect(patch.spec[otherList], `${label}: must not add a second istio-proxy`).toBeUndefined();
+    const proxies = ((patch.spec[list] ?? []) as Values[]).filter((container) => container.name === "istio-proxy");
+    expect(proxies, label).toHaveLength(1);
+    expect(proxies[0].volumeMounts, label).toEqual([
+        { name: "workload-socket", mountPath: "/var/run/secrets/workload-spiffe-uds", readOnly: true },
+    ]);
+    expect(patch.spec.volumes, label).toEqual([{ name: "workload-socket", csi: { driver: "csi.spiffe.io", readOnly: true } }]);
 }
 
 // --- Lookups -----------------------------------------------------------------------------------
@@ -119,10 +162,6 @@ function readerTokenSecret(run: Run, cluster: string): DeclaredResource {
     const found = inClusterOf(run, secretType, cluster).filter((r) => r.inputs.type === "kubernetes.io/service-account-token");
     expect(found, `reader token in ${cluster}`).toHaveLength(1);
     return found[0];
-}
-/** Replaces Go template actions (`{{ ... }}`) with a scalar, so the YAML structure can be parsed. */
-function withoutGoTemplateActions(text: string): string {
-    return text.replace(/\{\{-?[\s\S]*?-?\}\}/g, "TEMPLATE_ACTION");
 }
 
 describe.each(cases)("Istio multi-primary ($label)", (c) => {
@@ -232,19 +271,11 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
             ]);
             expect(sidecarList).toEqual(["sidecar", "spire"]);
             const templates = values.sidecarInjectorWebhook.templates as Record<string, string>;
-            for (const list of [sidecarList, gatewayLists[0]]) {
-                const [builtIn, custom] = list;
-                const expectedList = upstreamProxyList(builtIn, nativeEnv);
-                const otherList = expectedList === "containers" ? "initContainers" : "containers";
-                const patch = parse(withoutGoTemplateActions(templates[custom]), { strict: true, uniqueKeys: true }) as Values;
-                expect(Object.keys(patch)).toEqual(["spec"]);
-                expect(patch.spec[otherList], `${custom} must not add a second istio-proxy`).toBeUndefined();
-                const proxies = (patch.spec[expectedList] as Values[]).filter((container) => container.name === "istio-proxy");
-                expect(proxies).toHaveLength(1);
-                expect(proxies[0].volumeMounts).toEqual([
-                    { name: "workload-socket", mountPath: "/var/run/secrets/workload-spiffe-uds", readOnly: true },
-                ]);
-                expect(patch.spec.volumes).toEqual([{ name: "workload-socket", csi: { driver: "csi.spiffe.io", readOnly: true } }]);
+            for (const [builtIn, custom] of [sidecarList, gatewayLists[0]]) {
+                for (const pod of podViews(nativeDecisions(nativeEnv))) {
+                    const label = `${custom} for ${JSON.stringify(pod)}`;
+                    expectSocketPatch(renderedPatch(templates[custom], pod), upstreamProxyList(builtIn, pod), label);
+                }
             }
         }
     });
@@ -421,6 +452,23 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
         }
     });
 
+    it("declares each remote secret after the peer's istiod release, whose chart binds the reader's ClusterRole", async () => {
+        const run = await runOf(c);
+        for (const holder of domains) {
+            const secrets = inClusterOf(run, secretType, holder.name).filter(
+                (r) => r.inputs.metadata?.labels?.["istio/multiCluster"] === "true",
+            );
+            expect(secrets).toHaveLength(peersOf(holder.name).length);
+            for (const secret of secrets) {
+                const peer = String(secret.inputs.metadata.annotations["networking.istio.io/cluster"]);
+                // istiod chart 1.30.3 templates/reader-clusterrolebinding.yaml binds
+                // istio-reader-service-account; base only creates the account.
+                expect(secret.dependsOn).toContain(istioRelease(run, peer, "istiod").urn);
+                expect(secret.dependsOn).toContain(readerTokenSecret(run, peer).urn);
+            }
+        }
+    });
+
     it("outputs each domain's network and gateway addresses as host:port", async () => {
         const run = await runOf(c);
         const seen: string[] = [];
@@ -452,6 +500,25 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
     });
 });
 
+describe("the Go template subset the injection tests render with", () => {
+    // Expected outputs are what Go's text/template printed for the same templates and data.
+    it.each([
+        ["a  {{- if .X }} yes {{- else }} no {{- end -}}  b", { X: true }, "a yesb"],
+        ["a  {{- if .X }} yes {{- else }} no {{- end -}}  b", { X: "" }, "a nob"],
+        ["{{ $v := .X }}{{ with .M.k }}{{ $v = . }}{{ end }}[{{ $v }}]", { X: "x", M: { k: "set" } }, "[set]"],
+        ['{{ $v := .X }}{{ with index .M "k" }}{{ $v = . }}{{ end }}[{{ $v }}]', { X: "x", M: {} }, "[x]"],
+        ['{{ ne (index .M "k") "false" }}', { M: { k: "false" } }, "false"],
+    ])("renders %j as Go does", (template, data, expected) => {
+        expect(renderGoTemplate(template, data)).toBe(expected);
+    });
+
+    it("refuses what it does not implement instead of rendering it wrong", () => {
+        expect(() => renderGoTemplate("{{ range .L }}x{{ end }}", { L: [1] })).toThrow(/unsupported/);
+        expect(() => renderGoTemplate('{{ .X | default "y" }}', { X: "" })).toThrow(/pipelines/);
+        expect(() => renderGoTemplate("{{ printf .X }}", { X: "" })).toThrow(/unsupported function printf/);
+    });
+});
+
 describe("Istio configuration choices", () => {
     it("follows configured node ports", async () => {
         const projectConfig = { ...projectConfigOf("cluster-kind"), eastWestNodePort: 32001, ingressHttpNodePort: 32002 };
@@ -472,20 +539,48 @@ describe("Istio configuration choices", () => {
         }
     });
 
-    it("restricts both gateways' load balancers to the configured source ranges, and leaves them open otherwise", async () => {
-        const ranges = ["198.51.100.0/24", "203.0.113.0/24"];
-        const restricted = await runProgram(program, {
+    it("restricts the ingress gateway to the clients' ranges and the east-west gateway to the peers' ranges", async () => {
+        const clients = ["203.0.113.0/24"];
+        const peers = ["198.51.100.0/24", "192.0.2.10/32"];
+        const rangesOf = (run: Run, gateway: string) => {
+            const releases = run.ofType(releaseType).filter((r) => r.inputs.name === gateway);
+            expect(releases).toHaveLength(2);
+            return releases.map((r) => r.inputs.values.service.loadBalancerSourceRanges as string[] | undefined);
+        };
+        const both = await runProgram(program, {
             stack: "cluster-gke",
-            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: ranges },
+            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: clients, peerSourceRanges: peers },
         });
+        expect(rangesOf(both, "istio-ingressgateway")).toEqual([clients, clients]);
+        expect(rangesOf(both, "istio-eastwestgateway")).toEqual([peers, peers]);
+        // Peers' proxies come from their own egress addresses: the clients' ranges alone must
+        // not close the east-west gateway to them.
+        const clientsOnly = await runProgram(program, {
+            stack: "cluster-gke",
+            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: clients },
+        });
+        expect(rangesOf(clientsOnly, "istio-ingressgateway")).toEqual([clients, clients]);
+        expect(rangesOf(clientsOnly, "istio-eastwestgateway")).toEqual([undefined, undefined]);
         const open = await runOf(cases.find((x) => x.label === "cluster-gke")!);
         for (const gateway of ["istio-eastwestgateway", "istio-ingressgateway"]) {
-            const releases = restricted.ofType(releaseType).filter((r) => r.inputs.name === gateway);
-            expect(releases).toHaveLength(2);
-            for (const r of releases) expect(r.inputs.values.service.loadBalancerSourceRanges).toEqual(ranges);
-            const openReleases = open.ofType(releaseType).filter((x) => x.inputs.name === gateway);
-            expect(openReleases).toHaveLength(2);
-            for (const r of openReleases) expect(r.inputs.values.service.loadBalancerSourceRanges).toBeUndefined();
+            expect(rangesOf(open, gateway)).toEqual([undefined, undefined]);
+        }
+    });
+
+    it("in adopted clusters, deletes istio-system (and the Istio pods in it) before the SPIRE release and its CSI driver", async () => {
+        const config = projectConfigOf("cluster-kind");
+        const domains = (config.domains as DomainEntry[]).map((d) => ({ ...d, kind: { context: `kind-${d.name}` } }));
+        const run = await runProgram(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
+        for (const { name } of domains) {
+            const namespaces = inClusterOf(run, "kubernetes:core/v1:Namespace", name).filter((n) => n.inputs.metadata.name === "istio-system");
+            expect(namespaces).toHaveLength(1);
+            const spire = inClusterOf(run, releaseType, name).filter((r) => r.inputs.chart === "spire");
+            expect(spire).toHaveLength(1);
+            // Deleted on its own (no cluster deletion takes it along), after what depends on it.
+            expect(namespaces[0].deletedWith).toBe("");
+            expect(spire[0].deletedWith).toBe("");
+            // Pulumi deletes dependents first: the namespace, which waits for its pods, goes before SPIRE.
+            expect(namespaces[0].dependsOn).toContain(spire[0].urn);
         }
     });
 
@@ -496,14 +591,25 @@ describe("Istio configuration choices", () => {
         }
     });
 
-    it("moves the sidecar template to containers if native sidecars were off; gateways never move", () => {
-        const off = spireInjectionTemplates(false);
-        const on = spireInjectionTemplates(true);
-        expect(Object.keys(parse(off.spire).spec)).toContain("containers");
-        expect(Object.keys(parse(on.spire).spec)).toContain("initContainers");
-        expect(parse(off["spire-gateway"])).toEqual(parse(on["spire-gateway"]));
-        expect(proxyContainerList("gateway", true)).toBe(upstreamProxyList("gateway", "true"));
-        expect(proxyContainerList("sidecar", false)).toBe(upstreamProxyList("sidecar", "false"));
+    it("patches the container list Istio's own template chose for the pod, whatever istiod decided and the pod asked", () => {
+        const templates = spireInjectionTemplates();
+        for (const pod of podViews([true, false])) {
+            expectSocketPatch(renderedPatch(templates.spire, pod), upstreamProxyList("sidecar", pod), `spire for ${JSON.stringify(pod)}`);
+            expectSocketPatch(renderedPatch(templates["spire-gateway"], pod), upstreamProxyList("gateway", pod), `spire-gateway for ${JSON.stringify(pod)}`);
+        }
+        // Both layouts occur, so neither list is patched unconditionally.
+        const lists = podViews([true, false]).map((pod) => Object.keys(renderedPatch(templates.spire, pod).spec)[0]);
+        expect(new Set(lists)).toEqual(new Set(["containers", "initContainers"]));
+    });
+
+    it("refuses a remote secret for a peer whose istiod release is not deployed", () => {
+        const status = { name: "istiod", namespace: "istio-system", status: "deployed", appVersion: "", chart: "istiod", revision: 1, version: "" };
+        expect(() => requireReaderRbac("cluster-2", status)).not.toThrow();
+        for (const helmStatus of ["failed", "pending-install", "uninstalling"]) {
+            expect(() => requireReaderRbac("cluster-2", { ...status, status: helmStatus })).toThrow(
+                `istiod release istio-system/istiod in cluster-2 is "${helmStatus}", not "deployed"`,
+            );
+        }
     });
 
     it("refuses NodePort exposure when a peer has no node address to point at", () => {
@@ -516,6 +622,7 @@ describe("Istio configuration choices", () => {
             exposure: "NodePort",
             nodePorts: { eastWest: 31443, ingressHttp: 30080 },
             loadBalancerSourceRanges: [],
+            peerSourceRanges: [],
         };
         expect(() => meshNetworks(input)).toThrow(/cluster-2 has no node address/);
     });

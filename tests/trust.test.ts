@@ -393,7 +393,7 @@ describe("config changes", () => {
         for (const cert of run.ofType("tls:index/selfSignedCert:SelfSignedCert")) expect(cert.inputs.validityPeriodHours).toBe(43800);
     });
 
-    it("uses the configured node port and LoadBalancer source ranges", async () => {
+    it("uses the configured node port, and restricts the bundle endpoint to the peers' ranges, not the clients'", async () => {
         const kind = await runProgram(program, {
             stack: "cluster-kind",
             projectConfig: { ...projectConfigOf("cluster-kind"), bundleEndpointNodePort: 31843 },
@@ -402,13 +402,23 @@ describe("config changes", () => {
             const address = await resolve(domain.cluster.nodeAddress!);
             expect(await resolve(domain.spire.bundleEndpointUrl)).toBe(`https://${address}:31843`);
         }
+        // Peers' SPIRE servers fetch the bundle from their own egress addresses: the clients'
+        // ranges (ingress only) must not close the endpoint to them.
+        const peerRanges = ["192.0.2.0/24", "198.51.100.7/32"];
         const gke = await runProgram(program, {
             stack: "cluster-gke",
-            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: ["192.0.2.0/24"] },
+            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: ["203.0.113.0/24"], peerSourceRanges: peerRanges },
         });
         const services = trustResources(gke).filter((r) => r.type === "kubernetes:core/v1:Service");
         expect(services).toHaveLength(2);
-        for (const service of services) expect(service.inputs.spec.loadBalancerSourceRanges).toEqual(["192.0.2.0/24"]);
+        for (const service of services) expect(service.inputs.spec.loadBalancerSourceRanges).toEqual(peerRanges);
+        const clientsOnly = await runProgram(program, {
+            stack: "cluster-gke",
+            projectConfig: { ...projectConfigOf("cluster-gke"), loadBalancerSourceRanges: ["203.0.113.0/24"] },
+        });
+        const open = trustResources(clientsOnly).filter((r) => r.type === "kubernetes:core/v1:Service");
+        expect(open).toHaveLength(2);
+        for (const service of open) expect(service.inputs.spec.loadBalancerSourceRanges).toBeUndefined();
     });
 
     it("previews without known addresses or certificates", async () => {

@@ -3,11 +3,10 @@ import { stringify } from "yaml";
 /**
  * Whether istiod injects `istio-proxy` as a Kubernetes native sidecar (an init container with
  * `restartPolicy: Always`). Istio 1.30 defaults to "auto", which decides per pod from the kubelet
- * versions of *all* nodes, so one old node silently flips the layout and the `spire` template
- * would then patch a container that does not exist. Pinning it makes the layout a fact the
- * template can rely on. kind 1.35 and current GKE channels run kubelets that support native
- * sidecars. A pod may still override this with `sidecar.istio.io/nativeSidecar`; such a pod
- * also needs its own template.
+ * versions of the nodes, so pods of one mesh could differ with the nodes they meet. Pinning keeps
+ * one layout for every pod; kind 1.35 and current GKE channels run kubelets that support native
+ * sidecars. A pod can still ask for the other layout with `sidecar.istio.io/nativeSidecar`, which
+ * the `spire` template follows (see `spireSidecarTemplateText`).
  */
 export const nativeSidecars = true;
 
@@ -34,23 +33,8 @@ export const spiffeCsiDriver = "csi.spiffe.io";
 
 export type PodContainerList = "containers" | "initContainers";
 
-/**
- * Where the built-in template puts `istio-proxy`: the `sidecar` template moves it into
- * `initContainers` when native sidecars are on; the `gateway` template always keeps it in
- * `containers` (a gateway pod has no application container to start before).
- */
-export function proxyContainerList(template: "sidecar" | "gateway", native: boolean = nativeSidecars): PodContainerList {
-    return template === "sidecar" && native ? "initContainers" : "containers";
-}
-
-/**
- * A template that istiod applies as a strategic-merge patch after the built-in one: the volume
- * merges by name, so the CSI source replaces the built-in emptyDir, and the mount merges by
- * mountPath into the built-in mount of `istio-proxy`. The container list must be the one that
- * already holds `istio-proxy`; the other list would gain a second, image-less `istio-proxy`.
- * No Go template expressions: the layout is fixed by `nativeSidecars`, not decided per pod.
- */
-export function spireInjectionTemplate(list: PodContainerList): string {
+/** The `istio-proxy` patch and the CSI volume, with the container list left to the caller. */
+function socketPatch(list: string): string {
     return stringify({
         spec: {
             [list]: [
@@ -65,10 +49,45 @@ export function spireInjectionTemplate(list: PodContainerList): string {
     });
 }
 
+/**
+ * The `spire` template, which istiod applies as a strategic-merge patch after the built-in
+ * `sidecar` one: the volume merges by name, so the CSI source replaces the built-in emptyDir,
+ * and the mount merges by mountPath into the built-in mount of `istio-proxy`. It must patch the
+ * list that already holds `istio-proxy`; the other list would gain a second, image-less
+ * `istio-proxy` and the pod would be refused.
+ *
+ * The built-in `sidecar` template (istiod chart, files/injection-template.yaml) puts the proxy in
+ * `initContainers` when the pod is native, and in `containers` otherwise: native unless the pod's
+ * `sidecar.istio.io/nativeSidecar` annotation is "false", and without that annotation (or with
+ * it empty) as istiod decided for the pod (`.NativeSidecars`). This template takes the same
+ * decision from the same data, so it follows every pod, whatever istiod's setting.
+ */
+export function spireSidecarTemplateText(): string {
+    const listKey = "__ISTIO_PROXY_LIST__";
+    const decide = [
+        "{{- $native := .NativeSidecars }}",
+        '{{- with index .ObjectMeta.Annotations "sidecar.istio.io/nativeSidecar" }}{{ $native = ne . "false" }}{{ end }}',
+    ];
+    const chooseList = ["{{- if $native }}", "  initContainers:", "{{- else }}", "  containers:", "{{- end }}"];
+    const patch = socketPatch(listKey);
+    const keyLine = `  ${listKey}:`;
+    if (!patch.split("\n").includes(keyLine)) throw new Error("spire template: the container list key is not where expected");
+    return [...decide, ...patch.split("\n").flatMap((line) => (line === keyLine ? chooseList : [line]))].join("\n");
+}
+
+/**
+ * The `spire-gateway` template: the built-in `gateway` template keeps `istio-proxy` in
+ * `containers` in every case (a gateway pod has no application to start before), so this
+ * patches `containers`, with the same merge as `spire`.
+ */
+export function spireGatewayTemplateText(): string {
+    return socketPatch("containers" satisfies PodContainerList);
+}
+
 /** The two SPIRE templates for istiod's `sidecarInjectorWebhook.templates`, keyed by name. */
-export function spireInjectionTemplates(native: boolean = nativeSidecars): Record<string, string> {
+export function spireInjectionTemplates(): Record<string, string> {
     return {
-        [spireSidecarTemplate]: spireInjectionTemplate(proxyContainerList("sidecar", native)),
-        [spireGatewayTemplate]: spireInjectionTemplate(proxyContainerList("gateway", native)),
+        [spireSidecarTemplate]: spireSidecarTemplateText(),
+        [spireGatewayTemplate]: spireGatewayTemplateText(),
     };
 }

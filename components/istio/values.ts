@@ -54,8 +54,10 @@ export interface IstioValuesInput {
     peers: IstioPeer[];
     exposure: Exposure;
     nodePorts: Pick<NodePorts, "eastWest" | "ingressHttp">;
-    /** Source ranges of the LoadBalancer Services; empty leaves them open. */
+    /** Source ranges of the ingress gateway's LoadBalancer (clients); empty leaves it open. */
     loadBalancerSourceRanges: string[];
+    /** Source ranges of the east-west gateway's LoadBalancer: peers' egress addresses; empty leaves it open. */
+    peerSourceRanges: string[];
 }
 
 /** One network of `global.meshNetworks` (the MeshNetworks `Network` message). */
@@ -195,7 +197,8 @@ export function eastWestGatewayValues(input: IstioValuesInput): GatewayValues {
         return {
             networkGateway: input.network,
             podAnnotations: gatewayPodAnnotations(),
-            service: loadBalancerService(input.loadBalancerSourceRanges),
+            // Peers' proxies connect here from their own clusters, not from the clients' networks.
+            service: loadBalancerService(input.peerSourceRanges),
         };
     }
     // `networkGateway` renders its own port list without node ports, so NodePort mode sets what

@@ -1,7 +1,8 @@
 import { ResourcePolicyDefinition, toResourcePolicy } from "../lib/definition";
-import { isKind, isReleaseOf, objectLabel, releaseLabel, releaseValues } from "../lib/kubernetes";
+import { isKind, isReleaseOf, labelsOf, objectLabel, releaseLabel, releaseValues } from "../lib/kubernetes";
 import { PlainResource } from "../lib/resource";
 import { at, entriesAt, isUnknown, itemsAt } from "../lib/values";
+import { bundleEndpointLabel } from "./bundleEndpointService";
 
 /** Annotations that make a cloud load balancer internal (GKE current and legacy spellings). */
 export const internalLoadBalancerAnnotations: Readonly<Record<string, string>> = {
@@ -17,24 +18,38 @@ function hasSourceRanges(ranges: unknown): boolean {
     return isUnknown(ranges) || itemsAt(ranges, []).length > 0;
 }
 
-const advice =
-    "set loadBalancerSourceRanges (config loadBalancerSourceRanges) to the peer clusters' and clients' CIDRs, or make it internal";
+/**
+ * Peers, not clients, connect to the bundle endpoint (peers' SPIRE servers) and to a network
+ * gateway (peers' proxies), from their own egress addresses. Ranges meant for clients would shut
+ * them out, so these take the program's separate `peerSourceRanges`.
+ */
+const advice = {
+    clients: "set loadBalancerSourceRanges (config loadBalancerSourceRanges) to the CIDRs of its clients, or make it internal",
+    peers: "set loadBalancerSourceRanges (config peerSourceRanges) to every peer cluster's egress addresses, or make it internal",
+};
 
 export function loadBalancerProblems(resource: PlainResource): string[] {
     if (isKind(resource, "", "Service")) {
         if (at(resource.props, ["spec", "type"]) !== "LoadBalancer") return [];
         if (isInternal(entriesAt(resource.props, ["metadata", "annotations"]))) return [];
         if (hasSourceRanges(at(resource.props, ["spec", "loadBalancerSourceRanges"]))) return [];
-        return [`${objectLabel(resource)} is a public LoadBalancer open to every address; ${advice}.`];
+        const peerFacing = labelsOf(resource)[bundleEndpointLabel.key] === bundleEndpointLabel.value;
+        return [`${objectLabel(resource)} is a public LoadBalancer open to every address; ${peerFacing ? advice.peers : advice.clients}.`];
     }
     if (isReleaseOf(resource, "gateway")) {
         // The Istio gateway chart creates a LoadBalancer Service unless told otherwise.
-        const service = at(releaseValues(resource), ["service"]);
+        const values = releaseValues(resource);
+        const service = at(values, ["service"]);
         const type = at(service, ["type"]) ?? "LoadBalancer";
         if (type !== "LoadBalancer") return [];
         if (isInternal(entriesAt(service, ["annotations"]))) return [];
         if (hasSourceRanges(at(service, ["loadBalancerSourceRanges"]))) return [];
-        return [`${releaseLabel(resource)} creates a public LoadBalancer open to every address; ${advice} (values service.loadBalancerSourceRanges).`];
+        // `networkGateway` makes the release the network's east-west gateway, which peers reach.
+        const networkGateway = at(values, ["networkGateway"]);
+        const peerFacing = isUnknown(networkGateway) || (typeof networkGateway === "string" && networkGateway !== "");
+        return [
+            `${releaseLabel(resource)} creates a public LoadBalancer open to every address; ${peerFacing ? advice.peers : advice.clients} (values service.loadBalancerSourceRanges).`,
+        ];
     }
     return [];
 }
@@ -43,7 +58,7 @@ export const definition: ResourcePolicyDefinition = {
     scope: "resource",
     name: "load-balancer-source-ranges",
     description:
-        "A public LoadBalancer (a Service of type LoadBalancer, or an Istio gateway release whose Service defaults to one) restricts its clients with loadBalancerSourceRanges (advisory).",
+        "A public LoadBalancer (a Service of type LoadBalancer, or an Istio gateway release whose Service defaults to one) restricts who reaches it with loadBalancerSourceRanges: clients for the ingress, every peer's egress addresses for the bundle endpoint and east-west gateway (advisory).",
     enforcementLevel: "advisory",
     config: {},
     validate: (resource) => loadBalancerProblems(resource),
