@@ -300,7 +300,7 @@ function parseDomains(
             return;
         }
         const raw = entry as Record<string, unknown>;
-        const known = ["name", "trustDomain", "network", "gke", "kind", "rootCa"];
+        const known = ["name", "trustDomain", "network", "gke", "kind", "rootCa", "rootCaGeneration"];
         for (const key of Object.keys(raw)) {
             if (!known.includes(key)) c.fail(`${path}.${key}`, raw[key], `is not a domain setting; allowed: ${known.join(", ")}`);
         }
@@ -325,7 +325,14 @@ function parseDomains(
         const gke = platform === "gke" ? parseGke(c, `${path}.gke`, raw.gke) : undefined;
         const kind = platform === "kind" ? parseKind(c, `${path}.kind`, raw.kind, versions.kindNodeImage) : undefined;
         const rootCa = raw.rootCa === undefined ? undefined : parseRootCa(c, `${path}.rootCa`, raw.rootCa, hasSecretKey);
-        if (name === undefined || trustDomainText === undefined || trustDomainIssue !== undefined || network === undefined) {
+        const rootCaGeneration = c.integer(`${path}.rootCaGeneration`, raw.rootCaGeneration, 1, 1, 1000000);
+        if (
+            name === undefined ||
+            trustDomainText === undefined ||
+            trustDomainIssue !== undefined ||
+            network === undefined ||
+            rootCaGeneration === undefined
+        ) {
             return;
         }
         domains.push({
@@ -335,6 +342,7 @@ function parseDomains(
             ...(gke ? { gke } : {}),
             ...(kind ? { kind } : {}),
             ...(rootCa ? { rootCa } : {}),
+            rootCaGeneration,
         });
     });
     if (domains.length === value.length) {
