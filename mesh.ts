@@ -93,18 +93,6 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
     const trusted = clustered.map((domain) => {
         const { config, cluster } = domain;
         const parent = { parent: cluster };
-        const rootCa = new CertManagerRootCA(
-            config.name,
-            {
-                cluster,
-                trustDomain: config.trustDomain,
-                istioNamespace: domain.istioNamespace,
-                certificates: mesh.certificates,
-                certManagerVersion: mesh.versions.certManager,
-                suppliedRoot: suppliedRootCaOf(config),
-            },
-            parent,
-        );
         const bundleEndpoint = new SpireBundleEndpoint(
             config.name,
             {
@@ -112,6 +100,20 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 exposure: mesh.exposure,
                 nodePort: mesh.nodePorts.bundleEndpoint,
                 peerSourceRanges: mesh.peerSourceRanges,
+            },
+            parent,
+        );
+        const rootCa = new CertManagerRootCA(
+            config.name,
+            {
+                cluster,
+                trustDomain: config.trustDomain,
+                istioNamespace: domain.istioNamespace,
+                spireNamespace: bundleEndpoint.namespace,
+                certificates: mesh.certificates,
+                rootCaGeneration: config.rootCaGeneration,
+                certManagerVersion: mesh.versions.certManager,
+                suppliedRoot: suppliedRootCaOf(config),
             },
             parent,
         );
@@ -131,7 +133,7 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 meshId: mesh.meshId,
                 versions: mesh.versions,
                 endpoint: domain.bundleEndpoint,
-                issuerName: domain.rootCa.issuerName,
+                issuerName: domain.rootCa.spireIssuerName,
                 trustBundle: domain.trustBundle,
                 peers: peersOf(trusted, domain).map((peer) => ({
                     trustDomain: peer.config.trustDomain,

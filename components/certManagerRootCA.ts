@@ -6,10 +6,12 @@ import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto"
 import { durationHours } from "../config/durations";
 import { requireSecretConfig } from "../config/load";
 import { CertificateSettings, DomainConfig } from "../config/model";
+import { firstInstallTimeoutSeconds } from "../lib/helm";
+import { rootCaSecretLabel } from "../lib/rootCa";
 import { chartRepositories } from "../versions";
 import { inCluster, MeshCluster } from "./meshCluster";
 
-/** Namespace of cert-manager; also its cluster resource namespace, where ClusterIssuers read Secrets. */
+/** Namespace of cert-manager. It holds no root: ClusterIssuers, which read Secrets here, are not used. */
 export const certManagerNamespaceName = "cert-manager";
 /** Secret (in `istio-system`) that istiod reads as its plug-in CA. */
 export const istiodCaSecretName = "cacerts";
@@ -85,8 +87,88 @@ export function istiodCertificateSpec(args: {
         // A fresh key on every renewal, so a rotated intermediate never reuses the old key.
         privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
         secretName: istiodCaSecretName,
-        issuerRef: { name: args.issuerName, kind: "ClusterIssuer", group: "cert-manager.io" },
+        // A namespaced Issuer: only editors of istio-system can request certificates from it.
+        issuerRef: { name: args.issuerName, kind: "Issuer", group: "cert-manager.io" },
     };
+}
+
+/**
+ * What fixes a domain's root for one generation, as recorded in the stack's state when that
+ * generation was first deployed: the settings a generated root was issued with, or the
+ * fingerprint of a supplied one.
+ */
+export type RootCaRecord =
+    | { source: "generated"; validityHours: number; commonName: string }
+    | { source: "supplied"; certificateSha256: string };
+
+/** The record for this run's config. */
+export function rootCaRecordOf(args: { trustDomain: string; certificates: CertificateSettings; suppliedCertificatePem?: string }): RootCaRecord {
+    if (args.suppliedCertificatePem !== undefined) {
+        return { source: "supplied", certificateSha256: new X509Certificate(args.suppliedCertificatePem).fingerprint256 };
+    }
+    return { source: "generated", validityHours: durationHours(args.certificates.rootCaValidity), commonName: rootCommonName(args.trustDomain) };
+}
+
+function rootCommonName(trustDomain: string): string {
+    return `${trustDomain} root CA`;
+}
+
+/** How this run's root config compares with the record of the deployed generation. */
+export type RootCaDrift =
+    | { kind: "none" }
+    /** The config changed a generated root's settings; the root stays as it is. */
+    | { kind: "ignored"; message: string }
+    /** The config would swap the root itself (a new supplied root, or generated <-> supplied). */
+    | { kind: "refused"; message: string };
+
+/**
+ * Decides what a config change of a domain's root means. A changed root breaks istiod (it refuses
+ * a second root) and never reaches existing federation relationships, so it only happens through
+ * an explicit `rootCaGeneration` change: anything else is ignored with a warning (a generated
+ * root's settings, which the program holds at the recorded values) or refused (a supplied root's
+ * certificate, which only config carries, so it cannot be held back).
+ */
+export function rootCaDrift(domain: string, generation: number, recorded: RootCaRecord, wanted: RootCaRecord): RootCaDrift {
+    const rotate =
+        `To replace the root deliberately, set domains[].rootCaGeneration of domain ${domain} to ${generation + 1} ` +
+        `and follow "Rotating a domain's root CA" in the README.`;
+    if (recorded.source === "generated" && wanted.source === "generated") {
+        const changed: string[] = [];
+        if (recorded.validityHours !== wanted.validityHours) {
+            changed.push(`rootCaValidity is ${wanted.validityHours}h, but the root was issued for ${recorded.validityHours}h`);
+        }
+        if (recorded.commonName !== wanted.commonName) {
+            changed.push(`the root's subject would be "${wanted.commonName}", but it was issued as "${recorded.commonName}"`);
+        }
+        if (changed.length === 0) return { kind: "none" };
+        return {
+            kind: "ignored",
+            message: `domain ${domain}: ${changed.join("; ")}. The root of generation ${generation} is kept as issued and NOT re-issued. ${rotate}`,
+        };
+    }
+    if (recorded.source === "supplied" && wanted.source === "supplied") {
+        if (recorded.certificateSha256 === wanted.certificateSha256) return { kind: "none" };
+        return {
+            kind: "refused",
+            message:
+                `domain ${domain}: rootCa.certificatePem changed (SHA-256 ${recorded.certificateSha256} was deployed as generation ` +
+                `${generation}, config now holds ${wanted.certificateSha256}). A silent root change breaks istiod and federation. ` +
+                `Restore the deployed root in config, or: ${rotate}`,
+        };
+    }
+    return {
+        kind: "refused",
+        message:
+            `domain ${domain}: the root of generation ${generation} is ${recorded.source === "generated" ? "generated by the program" : "supplied through config"}, ` +
+            `but config now asks for a ${wanted.source === "generated" ? "generated" : "supplied"} root. A silent root change breaks istiod and federation. ` +
+            `Restore the previous rootCa setting, or: ${rotate}`,
+    };
+}
+
+/** A namespaced CA Issuer and the copy of the root Secret it signs with, in one namespace. */
+interface NamespacedRootIssuer {
+    secret: k8s.core.v1.Secret;
+    issuer: k8s.apiextensions.CustomResource;
 }
 
 export interface CertManagerRootCAArgs {
@@ -96,8 +178,21 @@ export interface CertManagerRootCAArgs {
     trustDomain: string;
     /** Name of `istio-system` as an output of its Namespace, so `cacerts` is only written once it exists. */
     istioNamespace: pulumi.Input<string>;
-    /** Lifetimes of the generated root and of istiod's `cacerts`; a change is a plain `pulumi up`. */
+    /**
+     * Name of the SPIRE server's namespace (an output of its Namespace): SPIRE's upstream authority
+     * requests its intermediate from an Issuer there, in the namespace the chart's Role covers.
+     */
+    spireNamespace: pulumi.Input<string>;
+    /**
+     * Lifetimes of the generated root and of istiod's `cacerts`. A `cacerts` change is a plain
+     * `pulumi up`; a root's lifetime only takes effect with the next `rootCaGeneration`.
+     */
     certificates: CertificateSettings;
+    /**
+     * Generation of the domain's root: the only thing that replaces it. Changing it replaces a
+     * generated root's key and certificate and accepts a changed supplied root.
+     */
+    rootCaGeneration: number;
     /** cert-manager chart version (config may override versions.ts). */
     certManagerVersion: string;
     /** A root supplied through config; the program generates one (ECDSA P-256) when undefined. */
@@ -105,13 +200,18 @@ export interface CertManagerRootCAArgs {
 }
 
 /**
- * One domain's root of trust in cert-manager: cert-manager itself, the domain's root CA held in a
- * `kubernetes.io/tls` Secret, a CA ClusterIssuer backed by it (SPIRE's UpstreamAuthority signs its
- * intermediate with it), and istiod's `cacerts` intermediate issued from it.
+ * One domain's root of trust in cert-manager: cert-manager itself, the domain's root CA, and a
+ * namespaced CA Issuer (backed by a copy of the root in a `kubernetes.io/tls` Secret) in each of
+ * the two namespaces that need one: SPIRE's, whose UpstreamAuthority signs its intermediate with
+ * it, and `istio-system`, where istiod's `cacerts` intermediate is issued.
+ *
+ * No ClusterIssuer carries the root: cert-manager approves every request to a ClusterIssuer, and
+ * its `edit` role (aggregated to every namespace editor) may create Certificates, so any
+ * namespace editor could obtain a CA certificate under the root.
  */
 export class CertManagerRootCA extends pulumi.ComponentResource {
-    /** Name of the CA ClusterIssuer, as an output of the issuer (which was waited for to be Ready). */
-    readonly issuerName: pulumi.Output<string>;
+    /** Name of the CA Issuer in SPIRE's namespace, as an output of the issuer (waited for to be Ready). */
+    readonly spireIssuerName: pulumi.Output<string>;
     /** The domain's root certificate (PEM): the X.509 authority of its SPIFFE bundle. */
     readonly rootCertificatePem: pulumi.Output<string>;
     /** The root's private key (PEM, secret). */
@@ -120,6 +220,8 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
     readonly istiodCertificate: k8s.apiextensions.CustomResource;
     /** The cert-manager installation; cert-manager resources wait for it (webhook answering). */
     readonly certManager: certmanager.CertManager;
+    /** The root's record for its generation, as kept in the stack's state. */
+    readonly rootRecord: pulumi.Output<RootCaRecord>;
 
     constructor(name: string, args: CertManagerRootCAArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("spire-istio-mesh:index:CertManagerRootCA", name, {}, opts);
@@ -144,6 +246,8 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
                     version: args.certManagerVersion,
                     repositoryOpts: { repo: chartRepositories.jetstack },
                     values: values.helmValues,
+                    // Passed on to the component's Release (three images pulled on first install).
+                    timeout: firstInstallTimeoutSeconds,
                 },
             },
             {
@@ -155,69 +259,104 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
             },
         );
 
-        const root = args.suppliedRoot ?? this.generateRoot(name, args);
-        this.rootCertificatePem = pulumi.output(root.certificatePem);
-        this.rootPrivateKeyPem = pulumi.secret(root.privateKeyPem);
+        this.rootRecord = this.recordedRoot(name, args);
+        const root = args.suppliedRoot ?? this.generateRoot(name, args, this.rootRecord);
+        // Root material waits for the record check, so a refused change never reaches a Secret.
+        this.rootCertificatePem = pulumi.all([this.rootRecord, root.certificatePem]).apply(([, pem]) => pem);
+        this.rootPrivateKeyPem = pulumi.secret(pulumi.all([this.rootRecord, root.privateKeyPem]).apply(([, key]) => key));
 
-        const rootSecret = new k8s.core.v1.Secret(
-            `${name}-root-ca`,
-            {
-                metadata: { name: `${name}-root-ca`, namespace: namespace.metadata.name },
-                type: "kubernetes.io/tls",
-                stringData: pulumi.secret({ "tls.crt": this.rootCertificatePem, "tls.key": this.rootPrivateKeyPem }),
-            },
-            inCluster(cluster, this),
-        );
-
-        // CRs need cert-manager's CRDs and a webhook that answers: the component's Release only
-        // completes once its startupapicheck hook succeeded.
-        const afterCertManager = { dependsOn: [this.certManager] };
-        const issuer = new k8s.apiextensions.CustomResource(
-            `${name}-root-ca-issuer`,
-            {
-                apiVersion: "cert-manager.io/v1",
-                kind: "ClusterIssuer",
-                metadata: { name: `${name}-root-ca`, annotations: waitForReady },
-                spec: { ca: { secretName: rootSecret.metadata.name } },
-            },
-            inCluster(cluster, this, afterCertManager),
-        );
-        this.issuerName = issuer.metadata.name;
+        const spire = this.namespacedIssuer(name, "spire", args.spireNamespace, args);
+        const istio = this.namespacedIssuer(name, "istio", args.istioNamespace, args);
+        this.spireIssuerName = spire.issuer.metadata.name;
 
         this.istiodCertificate = new k8s.apiextensions.CustomResource(
             `${name}-istiod-cacerts`,
             {
                 apiVersion: "cert-manager.io/v1",
                 kind: "Certificate",
-                metadata: { name: istiodCaSecretName, namespace: args.istioNamespace, annotations: waitForReady },
+                metadata: { name: istiodCaSecretName, namespace: istio.issuer.metadata.namespace, annotations: waitForReady },
                 spec: istiodCertificateSpec({
                     certificates: args.certificates,
-                    issuerName: this.issuerName,
+                    issuerName: istio.issuer.metadata.name,
                     istioNamespace: args.istioNamespace,
                 }),
             },
-            inCluster(cluster, this, afterCertManager),
+            inCluster(cluster, this, { dependsOn: [this.certManager] }),
         );
 
         this.registerOutputs({
-            issuerName: this.issuerName,
+            spireIssuerName: this.spireIssuerName,
             rootCertificatePem: this.rootCertificatePem,
         });
     }
 
-    /** A root generated by the program: ECDSA P-256, key only ever held as a Pulumi secret. */
-    private generateRoot(name: string, args: CertManagerRootCAArgs): RootCaMaterial {
-        const key = new tls.PrivateKey(`${name}-root-ca`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent: this });
+    /**
+     * The record of the root's current generation, checked against this run's config. The record
+     * lives in a Stash, which keeps the value it was created with until `rootCaGeneration` (its
+     * replacement trigger) changes; a state without a trigger (stacks from before the generation
+     * existed) is not replaced by the first one.
+     */
+    private recordedRoot(name: string, args: CertManagerRootCAArgs): pulumi.Output<RootCaRecord> {
+        const wanted = pulumi
+            .output(args.suppliedRoot?.certificatePem)
+            .apply((pem) => rootCaRecordOf({ trustDomain: args.trustDomain, certificates: args.certificates, suppliedCertificatePem: pem }));
+        const stash = new pulumi.Stash(`${name}-root-ca-record`, { input: wanted }, { parent: this, replacementTrigger: args.rootCaGeneration });
+        return pulumi.all([stash.output, wanted]).apply(([recorded, current]) => {
+            const drift = rootCaDrift(name, args.rootCaGeneration, recorded as RootCaRecord, current);
+            // A RunError stops the program with the message alone, before any Secret takes the root.
+            if (drift.kind === "refused") throw new pulumi.RunError(drift.message);
+            if (drift.kind === "ignored") void pulumi.log.warn(drift.message, this);
+            return recorded as RootCaRecord;
+        });
+    }
+
+    /** A copy of the root Secret and a CA Issuer backed by it, in one namespace. */
+    private namespacedIssuer(name: string, purpose: string, namespace: pulumi.Input<string>, args: CertManagerRootCAArgs): NamespacedRootIssuer {
+        const secret = new k8s.core.v1.Secret(
+            `${name}-root-ca-${purpose}`,
+            {
+                metadata: { name: `${name}-root-ca`, namespace, labels: { [rootCaSecretLabel]: "true" } },
+                type: "kubernetes.io/tls",
+                stringData: pulumi.secret({ "tls.crt": this.rootCertificatePem, "tls.key": this.rootPrivateKeyPem }),
+            },
+            inCluster(args.cluster, this),
+        );
+        // Issuers need cert-manager's CRDs and a webhook that answers: the component's Release
+        // only completes once its startupapicheck hook succeeded.
+        const issuer = new k8s.apiextensions.CustomResource(
+            `${name}-root-ca-issuer-${purpose}`,
+            {
+                apiVersion: "cert-manager.io/v1",
+                kind: "Issuer",
+                metadata: { name: `${name}-root-ca`, namespace: secret.metadata.namespace, annotations: waitForReady },
+                spec: { ca: { secretName: secret.metadata.name } },
+            },
+            inCluster(args.cluster, this, { dependsOn: [this.certManager] }),
+        );
+        return { secret, issuer };
+    }
+
+    /**
+     * A root generated by the program: ECDSA P-256, key only ever held as a Pulumi secret. Its
+     * settings are the recorded ones, and both resources are replaced only by a new generation.
+     */
+    private generateRoot(name: string, args: CertManagerRootCAArgs, record: pulumi.Output<RootCaRecord>): RootCaMaterial {
+        const generation = { parent: this, replacementTrigger: args.rootCaGeneration };
+        const issuedAs = record.apply((recorded) => {
+            if (recorded.source !== "generated") throw new pulumi.RunError(`domain ${name}: the recorded root is not a generated one`);
+            return recorded;
+        });
+        const key = new tls.PrivateKey(`${name}-root-ca`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, generation);
         const certificate = new tls.SelfSignedCert(
             `${name}-root-ca`,
             {
                 privateKeyPem: key.privateKeyPem,
                 isCaCertificate: true,
-                validityPeriodHours: durationHours(args.certificates.rootCaValidity),
+                validityPeriodHours: issuedAs.validityHours,
                 allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
-                subject: { commonName: `${args.trustDomain} root CA` },
+                subject: { commonName: issuedAs.commonName },
             },
-            { parent: this },
+            generation,
         );
         return { certificatePem: certificate.certPem, privateKeyPem: key.privateKeyPem };
     }

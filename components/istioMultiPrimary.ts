@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Exposure, NodePorts } from "../config/model";
+import { firstInstallTimeoutSeconds } from "../lib/helm";
 import { chartRepositories } from "../versions";
 import {
     crossNetworkGatewaySpec,
@@ -139,6 +140,8 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
             version: args.istioVersion,
             namespace: this.namespace,
             repositoryOpts: { repo: chartRepositories.istio },
+            // istiod and the gateways pull their images on first install; base waits for little.
+            timeout: firstInstallTimeoutSeconds,
         });
 
         this.base = new k8s.helm.v3.Release(

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { firstInstallTimeoutSeconds } from "../lib/helm";
 import { defaultRefreshHintSeconds } from "../lib/spiffeBundle";
 import { chartRepositories } from "../versions";
 import { inCluster, MeshCluster } from "./meshCluster";
@@ -60,7 +61,11 @@ export function spireValues(args: {
     trustDomain: string;
     clusterName: string;
     meshId: string;
-    /** The domain's CA ClusterIssuer: SPIRE's CA is an intermediate under the domain root. */
+    /**
+     * The domain's CA Issuer in SPIRE's namespace: SPIRE's CA is an intermediate under the domain
+     * root. The plugin requests it in the release namespace (its `namespace` default), which is
+     * where that Issuer lives and what the chart's Role covers.
+     */
     issuerName: pulumi.Input<string>;
 }): Record<string, unknown> {
     return {
@@ -84,7 +89,7 @@ export function spireValues(args: {
                 certManager: {
                     enabled: true,
                     issuerName: args.issuerName,
-                    issuerKind: "ClusterIssuer",
+                    issuerKind: "Issuer",
                     issuerGroup: "cert-manager.io",
                 },
             },
@@ -147,7 +152,7 @@ export interface SpireFederatedDomainArgs {
     versions: { spireChart: string; spireCrdsChart: string };
     /** This domain's bundle endpoint: the SPIRE namespace and the URL peers are given. */
     endpoint: SpireBundleEndpoint;
-    /** Name of the domain's CA ClusterIssuer (an output of it, so SPIRE starts once it is Ready). */
+    /** Name of the domain's CA Issuer in SPIRE's namespace (an output of it, so SPIRE starts once it is Ready). */
     issuerName: pulumi.Input<string>;
     /** This domain's SPIFFE bundle, computed from its root; published for peers and other stacks. */
     trustBundle: pulumi.Input<string>;
@@ -212,6 +217,8 @@ export class SpireFederatedDomain extends pulumi.ComponentResource {
                 version: args.versions.spireChart,
                 namespace: args.endpoint.namespace,
                 values: spireValues(args),
+                // Server, agent, CSI driver and controller manager images on first install.
+                timeout: firstInstallTimeoutSeconds,
             },
             inCluster(cluster, this, { dependsOn: [crds] }),
         );

@@ -82,6 +82,11 @@ export interface DomainConfig {
     kind?: KindDomainSettings;
     existing?: ExistingDomainSettings;
     rootCa?: SuppliedRootCa;
+    /**
+     * Generation of the domain's root CA (default 1). Only a change of it replaces the root; see
+     * "Rotating a domain's root CA" in the README for what else a new root needs.
+     */
+    rootCaGeneration: number;
 }
 
 /** Node ports used in NodePort exposure; fixed so that peers can be told them before deploy. */

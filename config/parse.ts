@@ -396,7 +396,7 @@ function parseDomains(
             return;
         }
         const raw = entry as Record<string, unknown>;
-        const known = ["name", "trustDomain", "network", "gke", "kind", "existing", "rootCa"];
+        const known = ["name", "trustDomain", "network", "gke", "kind", "existing", "rootCa", "rootCaGeneration"];
         for (const key of Object.keys(raw)) {
             if (!known.includes(key)) c.fail(`${path}.${key}`, raw[key], `is not a domain setting; allowed: ${known.join(", ")}`);
         }
@@ -423,7 +423,14 @@ function parseDomains(
         const existing =
             platform === "existing" ? parseExisting(c, `${path}.existing`, raw.existing, options.readKubeconfigContext) : undefined;
         const rootCa = raw.rootCa === undefined ? undefined : parseRootCa(c, `${path}.rootCa`, raw.rootCa, options.hasSecretKey);
-        if (name === undefined || trustDomainText === undefined || trustDomainIssue !== undefined || network === undefined) {
+        const rootCaGeneration = c.integer(`${path}.rootCaGeneration`, raw.rootCaGeneration, 1, 1, 1000000);
+        if (
+            name === undefined ||
+            trustDomainText === undefined ||
+            trustDomainIssue !== undefined ||
+            network === undefined ||
+            rootCaGeneration === undefined
+        ) {
             return;
         }
         domains.push({
@@ -434,6 +441,7 @@ function parseDomains(
             ...(kind ? { kind } : {}),
             ...(existing ? { existing } : {}),
             ...(rootCa ? { rootCa } : {}),
+            rootCaGeneration,
         });
     });
     if (domains.length === value.length) {

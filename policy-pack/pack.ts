@@ -11,6 +11,7 @@ import * as istioStrictMtls from "./policies/istioStrictMtls";
 import * as istioTrustDomain from "./policies/istioTrustDomain";
 import * as kubernetesExplicitProvider from "./policies/kubernetesExplicitProvider";
 import * as loadBalancerSourceRanges from "./policies/loadBalancerSourceRanges";
+import * as noRootCaClusterIssuer from "./policies/noRootCaClusterIssuer";
 import * as rootCaLifetime from "./policies/rootCaLifetime";
 import * as sensitiveValuesSecret from "./policies/sensitiveValuesSecret";
 import * as spireFederation from "./policies/spireFederation";
@@ -39,6 +40,7 @@ export const policyModules: PolicyModule[] = [
     istioTrustDomain,
     rootCaLifetime,
     istiodCacerts,
+    noRootCaClusterIssuer,
     gkeClusterSecurity,
     gkeDeletionProtection,
     gkePrivateNodes,

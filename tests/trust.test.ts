@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import * as pulumi from "@pulumi/pulumi";
+import { describe, expect, it, vi } from "vitest";
 import { loadMeshConfig } from "../config/load";
 import { configKeys } from "../config/keys";
 import { parseSpiffeBundle } from "../lib/spiffeBundle";
@@ -8,6 +9,7 @@ import { httpsUrl, loadBalancerHost } from "../components/spireBundleEndpoint";
 import { federatedTrustDomainObjectName } from "../components/spireFederatedDomain";
 import { chartRepositories, defaultVersions } from "../versions";
 import { createTestRootCa } from "./harness/certificates";
+import { PriorStash } from "./harness/mocks";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram, RunOptions } from "./harness/program";
 import {
     KubernetesObject,
@@ -17,16 +19,21 @@ import {
     validateKubernetesObject,
 } from "./harness/schemas";
 import { expectedDeletedWith } from "./harness/lifecycle";
+import { evaluatePolicies, fromDeclared } from "../policy-pack/evaluate";
+import { definition as rootIssuerPolicy } from "../policy-pack/policies/noRootCaClusterIssuer";
 import { projectConfigOf, StackName, stackNames, withThirdDomain } from "./harness/stacks";
 
 const program = () => deployMesh(loadMeshConfig());
+/** The label the policy pack recognises root Secrets by; the program must use it. */
+const rootSecretLabelDefault = rootIssuerPolicy.config.rootSecretLabel.default;
 type Run = ProgramRun<ReturnType<typeof program>>;
 
 const release = "kubernetes:helm.sh/v3:Release";
 const customResource = (kind: string) => `kubernetes:${kind.includes("SPIFFE") || kind.includes("Federated") ? "spire.spiffe.io/v1alpha1" : "cert-manager.io/v1"}:${kind}`;
 const cftdType = customResource("ClusterFederatedTrustDomain");
 const spiffeIdType = customResource("ClusterSPIFFEID");
-const issuerType = customResource("ClusterIssuer");
+const issuerType = customResource("Issuer");
+const clusterIssuerType = customResource("ClusterIssuer");
 const certificateType = customResource("Certificate");
 const certManagerType = "kubernetes-cert-manager:index:CertManager";
 const trustComponents = new Set([
@@ -60,14 +67,25 @@ function derOfPem(pem: string): Buffer {
     return Buffer.from(pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, ""), "base64");
 }
 
-/** The domain's root as cert-manager will use it: the Secret its CA ClusterIssuer names. */
-function rootSecretOf(run: Run, domain: string): DeclaredResource {
-    const issuer = onlyOne(inDomain(run.ofType(issuerType), domain), `ClusterIssuer in ${domain}`);
+/** The domain's CA Issuer in a namespace. */
+function issuerIn(run: Run, domain: string, namespace: string): DeclaredResource {
+    return onlyOne(
+        inDomain(run.ofType(issuerType), domain).filter((i) => i.inputs.metadata.namespace === namespace),
+        `Issuer in ${domain}/${namespace}`,
+    );
+}
+
+/**
+ * The domain's root as cert-manager will use it: the Secret the CA Issuer in `namespace` (by
+ * default SPIRE's) names, which a namespaced Issuer reads from its own namespace.
+ */
+function rootSecretOf(run: Run, domain: string, namespace = "spire-server"): DeclaredResource {
+    const issuer = issuerIn(run, domain, namespace);
     return onlyOne(
         inDomain(run.ofType("kubernetes:core/v1:Secret"), domain).filter(
-            (s) => s.inputs.metadata.name === issuer.inputs.spec.ca.secretName,
+            (s) => s.inputs.metadata.name === issuer.inputs.spec.ca.secretName && s.inputs.metadata.namespace === namespace,
         ),
-        `root Secret in ${domain}`,
+        `root Secret in ${domain}/${namespace}`,
     );
 }
 
@@ -118,11 +136,12 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
 
             const values = spire.inputs.values;
             expect(values.global.spire).toMatchObject({ trustDomain, clusterName: name });
-            const issuer = onlyOne(inDomain(run.ofType(issuerType), name), "ClusterIssuer");
+            // The plugin asks in the release namespace (the chart's default), where the Issuer is.
+            const issuer = issuerIn(run, name, spire.inputs.namespace);
             expect(values["spire-server"].upstreamAuthority.certManager).toEqual({
                 enabled: true,
                 issuerName: issuer.inputs.metadata.name,
-                issuerKind: "ClusterIssuer",
+                issuerKind: "Issuer",
                 issuerGroup: "cert-manager.io",
             });
             expect(values["spire-server"].federation).toMatchObject({ enabled: true, bundleEndpoint: { port: 8443 }, tls: { spire: { enabled: true } } });
@@ -183,7 +202,7 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             expect(validateKubernetesObject(object), `${resource.type} ${resource.name}`).toEqual([]);
         }
         const kinds = new Set(objects.map(({ object }) => object.kind));
-        for (const kind of ["ClusterFederatedTrustDomain", "ClusterSPIFFEID", "Certificate", "ClusterIssuer", "Service", "Secret", "Namespace"]) {
+        for (const kind of ["ClusterFederatedTrustDomain", "ClusterSPIFFEID", "Certificate", "Issuer", "Service", "Secret", "Namespace"]) {
             expect(kinds, kind).toContain(kind);
         }
     });
@@ -281,16 +300,12 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
         const run = await runOf(label, options);
         for (const { name, trustDomain } of domains) {
             const certManager = onlyOne(run.ofType(certManagerType).filter((c) => domainOf(c) === name), "CertManager");
-            for (const type of [issuerType, certificateType]) {
-                const resource = onlyOne(inDomain(run.ofType(type), name), type);
-                expect(resource.dependsOn, `${type} in ${name}`).toContain(certManager.urn);
+            for (const resource of [...inDomain(run.ofType(issuerType), name), onlyOne(inDomain(run.ofType(certificateType), name), "Certificate")]) {
+                expect(resource.dependsOn, `${resource.type} ${resource.name}`).toContain(certManager.urn);
                 expect(resource.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Ready");
             }
             const secret = rootSecretOf(run, name);
             expect(secret.inputs.type).toBe("kubernetes.io/tls");
-            // A ClusterIssuer reads its Secret from cert-manager's cluster resource namespace,
-            // which defaults to the namespace cert-manager runs in.
-            expect(secret.inputs.metadata.namespace).toBe(certManager.inputs.helmOptions.namespace);
             const certificate = new X509Certificate(secret.inputs.stringData["tls.crt"]);
             expect(certificate.ca).toBe(true);
             expect(certificate.subject).toBe(`CN=${trustDomain} root CA`);
@@ -315,7 +330,8 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
         const run = await runOf(label, options);
         for (const { name } of domains) {
             const certificate = onlyOne(inDomain(run.ofType(certificateType), name), "Certificate");
-            const issuer = onlyOne(inDomain(run.ofType(issuerType), name), "ClusterIssuer");
+            // A Certificate can only name an Issuer of its own namespace.
+            const issuer = issuerIn(run, name, "istio-system");
             const istioNamespace = inDomain(run.ofType("kubernetes:core/v1:Namespace"), name).find(
                 (n) => n.inputs.metadata.name === "istio-system",
             );
@@ -329,17 +345,79 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
                 renewBefore: configKeys.istiodCertRenewBefore.default,
                 privateKey: { algorithm: "ECDSA", size: 256, rotationPolicy: "Always" },
                 secretName: "cacerts",
-                issuerRef: { name: issuer.inputs.metadata.name, kind: "ClusterIssuer", group: "cert-manager.io" },
+                issuerRef: { name: issuer.inputs.metadata.name, kind: "Issuer", group: "cert-manager.io" },
             });
         }
         expect(configKeys.istiodCertDuration.default).toBe("1440h");
     });
 
+    it("keeps the root behind namespaced CA Issuers where it is used, never a ClusterIssuer", async () => {
+        const run = await runOf(label, options);
+        // cert-manager approves every request to a ClusterIssuer and lets any namespace editor
+        // create Certificates: a CA ClusterIssuer on the root would hand out intermediates.
+        expect(run.ofType(clusterIssuerType)).toEqual([]);
+        for (const { name } of domains) {
+            const spire = onlyOne(inDomain(run.ofType(release), name).filter((r) => r.inputs.chart === "spire"), "spire release");
+            const issuers = inDomain(run.ofType(issuerType), name);
+            expect(issuers.map((i) => i.inputs.metadata.namespace).sort()).toEqual([spire.inputs.namespace, "istio-system"].sort());
+            const rootPem = rootSecretOf(run, name).inputs.stringData["tls.crt"];
+            const rootSecrets = inDomain(run.ofType("kubernetes:core/v1:Secret"), name).filter((s) => s.inputs.stringData?.["tls.crt"] === rootPem);
+            // One copy per Issuer, each in the Issuer's namespace and labelled for the policy pack.
+            expect(rootSecrets.map((s) => s.inputs.metadata.namespace).sort()).toEqual(issuers.map((i) => i.inputs.metadata.namespace).sort());
+            for (const secret of rootSecrets) {
+                expect(secret.inputs.metadata.labels).toEqual({ [rootSecretLabelDefault]: "true" });
+                expect(rootSecretOf(run, name, secret.inputs.metadata.namespace).urn).toBe(secret.urn);
+            }
+        }
+        // The policy that refuses a CA ClusterIssuer on a root finds nothing here...
+        const rootPolicy = { "no-root-ca-cluster-issuer": { enforcementLevel: "mandatory" as const } };
+        const findings = evaluatePolicies(run.resources.map(fromDeclared), rootPolicy).filter((v) => v.policy === "no-root-ca-cluster-issuer");
+        expect(findings).toEqual([]);
+        // ...and would catch the old layout: the root copied to cert-manager's namespace behind a ClusterIssuer.
+        const rootSecret = rootSecretOf(run, domains[0].name);
+        const copied = {
+            ...rootSecret,
+            urn: `${rootSecret.urn}-copy`,
+            inputs: { ...rootSecret.inputs, metadata: { ...rootSecret.inputs.metadata, namespace: "cert-manager" } },
+        };
+        const clusterIssuer = {
+            ...rootSecret,
+            type: clusterIssuerType,
+            urn: `${rootSecret.urn}-cluster-issuer`,
+            inputs: { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: "root" }, spec: { ca: { secretName: rootSecret.inputs.metadata.name } } },
+        };
+        const caught = evaluatePolicies([...run.resources, copied, clusterIssuer].map(fromDeclared), rootPolicy).filter(
+            (v) => v.policy === "no-root-ca-cluster-issuer",
+        );
+        expect(caught.map((v) => v.urn)).toEqual([clusterIssuer.urn]);
+    });
+
+    it("gives every release that pulls images on first install more than the provider's default 300 s", async () => {
+        const run = await runOf(label, options);
+        // pulumi-kubernetes provider/pkg/provider/helm_release.go: defaultTimeoutSeconds = 300.
+        const providerDefault = 300;
+        for (const { name } of domains) {
+            const releases = inDomain(run.ofType(release), name);
+            for (const chart of ["spire", "istiod", "gateway"]) {
+                const ofChart = releases.filter((r) => r.inputs.chart === chart);
+                expect(ofChart.length, chart).toBeGreaterThan(0);
+                for (const r of ofChart) expect(r.inputs.timeout, `${r.name}`).toBeGreaterThan(providerDefault);
+            }
+            const certManager = onlyOne(run.ofType(certManagerType).filter((c) => domainOf(c) === name), "CertManager");
+            expect(certManager.inputs.helmOptions.timeout).toBeGreaterThan(providerDefault);
+            // One setting for all of them.
+            const timeouts = new Set([...releases.map((r) => r.inputs.timeout).filter((t) => t !== undefined), certManager.inputs.helmOptions.timeout]);
+            expect(timeouts.size).toBe(1);
+        }
+    });
+
     it("keeps root keys and kubeconfigs secret", async () => {
         const run = await runOf(label, options);
         for (const { name } of domains) {
-            const secret = rootSecretOf(run, name);
-            expect(secret.secretInputPaths.some((path) => path === "stringData" || path.startsWith("stringData."))).toBe(true);
+            for (const namespace of ["spire-server", "istio-system"]) {
+                const secret = rootSecretOf(run, name, namespace);
+                expect(secret.secretInputPaths.some((path) => path === "stringData" || path.startsWith("stringData.")), namespace).toBe(true);
+            }
             const key = onlyOne(run.ofType("tls:index/privateKey:PrivateKey").filter((k) => k.name === `${name}-root-ca`), "root key");
             expect(key.additionalSecretOutputs).toEqual(expect.arrayContaining(["privateKeyPem", "privateKeyPemPkcs8"]));
         }
@@ -425,6 +503,136 @@ describe("config changes", () => {
         for (const stack of stackNames) {
             const run = await runProgram(program, { stack, preview: true });
             expect(run.ofType(cftdType)).toHaveLength(2);
+        }
+    });
+});
+
+describe("a domain root changes only through rootCaGeneration", () => {
+    const selfSignedType = "tls:index/selfSignedCert:SelfSignedCert";
+    const keyType = "tls:index/privateKey:PrivateKey";
+    const stashType = "pulumi:index:Stash";
+    const baseConfig = projectConfigOf("cluster-kind");
+    type Domain = Record<string, unknown>;
+    const editDomains = (config: Record<string, unknown>, edit: (domain: Domain, index: number) => Domain) => ({
+        ...config,
+        domains: (config.domains as Domain[]).map(edit),
+    });
+
+    /** What a deployment left in the state for the next one: each Stash's recorded value and trigger. */
+    function stateAfter(run: Run): Record<string, PriorStash> {
+        return Object.fromEntries(
+            run.ofType(stashType).map((stash) => [stash.name, { output: stash.inputs.input, replacementTrigger: stash.replacementTrigger }]),
+        );
+    }
+
+    /** Runs an update on top of `prior`, collecting the warnings the program logs. */
+    async function update(projectConfig: Record<string, unknown>, prior: Record<string, PriorStash>, secretConfig?: Record<string, string>) {
+        const warn = vi.spyOn(pulumi.log, "warn").mockResolvedValue();
+        try {
+            const run = await runProgram(program, { stack: "cluster-kind", projectConfig, priorStashes: prior, secretConfig });
+            return { run, warnings: warn.mock.calls.map(([message]) => message) };
+        } finally {
+            warn.mockRestore();
+        }
+    }
+
+    const certOf = (run: Run, domain: string) => run.one(selfSignedType, `${domain}-root-ca`);
+    const keyOf = (run: Run, domain: string) => run.one(keyType, `${domain}-root-ca`);
+    /** The certificate's settings (the mocks make a fresh key on every run, so not its key). */
+    const issuedAs = (run: Run, domain: string) => {
+        // eslint-disable-next-line @typescript-eslint/no-unused-vars
+        const { privateKeyPem, ...settings } = certOf(run, domain).inputs;
+        return settings;
+    };
+
+    it("ties the root key, certificate and record to the domain's generation (1 unless set)", async () => {
+        const run = await runProgram(program, {
+            stack: "cluster-kind",
+            projectConfig: editDomains(baseConfig, (d, i) => (i === 1 ? { ...d, rootCaGeneration: 4 } : d)),
+        });
+        for (const [domain, generation] of [["cluster-1", 1], ["cluster-2", 4]] as const) {
+            expect(keyOf(run, domain).replacementTrigger, domain).toBe(generation);
+            expect(certOf(run, domain).replacementTrigger, domain).toBe(generation);
+            expect(run.one(stashType, `${domain}-root-ca-record`).replacementTrigger, domain).toBe(generation);
+        }
+        // Nothing else is replaced by a generation: the Secrets and Issuers follow the root's value.
+        expect(run.resources.filter((r) => r.replacementTrigger !== undefined).map((r) => r.type).sort()).toEqual(
+            [keyType, keyType, selfSignedType, selfSignedType, stashType, stashType].sort(),
+        );
+    });
+
+    it("keeps a deployed root as issued when rootCaValidity changes, and says so at plan time", async () => {
+        const first = await runProgram(program, { stack: "cluster-kind", projectConfig: baseConfig });
+        const { run, warnings } = await update({ ...baseConfig, rootCaValidity: "43800h" }, stateAfter(first));
+        for (const domain of ["cluster-1", "cluster-2"]) {
+            expect(issuedAs(run, domain)).toEqual(issuedAs(first, domain));
+            expect(certOf(run, domain).replacementTrigger).toBe(certOf(first, domain).replacementTrigger);
+            expect(keyOf(run, domain).replacementTrigger).toBe(keyOf(first, domain).replacementTrigger);
+        }
+        expect(warnings).toHaveLength(2);
+        for (const [index, domain] of ["cluster-1", "cluster-2"].entries()) {
+            expect(warnings[index]).toContain(`domain ${domain}: rootCaValidity is 43800h, but the root was issued for 87600h`);
+            expect(warnings[index]).toContain("NOT re-issued");
+            expect(warnings[index]).toContain("rootCaGeneration of domain");
+            expect(warnings[index]).toContain("to 2");
+        }
+    });
+
+    it("issues a new root with the current settings when a domain's generation is raised", async () => {
+        const first = await runProgram(program, { stack: "cluster-kind", projectConfig: baseConfig });
+        const config = editDomains({ ...baseConfig, rootCaValidity: "43800h" }, (d, i) => (i === 0 ? { ...d, rootCaGeneration: 2 } : d));
+        const { run, warnings } = await update(config, stateAfter(first));
+        // A trigger that differs from the recorded one makes the engine replace key and certificate.
+        expect(keyOf(run, "cluster-1").replacementTrigger).not.toEqual(keyOf(first, "cluster-1").replacementTrigger);
+        expect(certOf(run, "cluster-1").replacementTrigger).not.toEqual(certOf(first, "cluster-1").replacementTrigger);
+        expect(certOf(run, "cluster-1").inputs.validityPeriodHours).toBe(43800);
+        // The other domain keeps its root and is the only one warned about.
+        expect(issuedAs(run, "cluster-2")).toEqual(issuedAs(first, "cluster-2"));
+        expect(warnings).toEqual([expect.stringContaining("domain cluster-2: rootCaValidity is 43800h")]);
+    });
+
+    async function withSuppliedRoot(subject: string, generation?: number) {
+        const root = await createTestRootCa(subject);
+        const config = editDomains(baseConfig, (d, i) =>
+            i === 0
+                ? { ...d, rootCa: { certificatePem: root.certificatePem, privateKeyConfigKey: "cluster1RootKey" }, ...(generation ? { rootCaGeneration: generation } : {}) }
+                : d,
+        );
+        return { root, config, secrets: { cluster1RootKey: root.privateKeyPem } };
+    }
+
+    it("refuses a changed supplied root unless the generation is raised", async () => {
+        const deployed = await withSuppliedRoot("deployed root");
+        const first = await runProgram(program, { stack: "cluster-kind", projectConfig: deployed.config, secretConfig: deployed.secrets });
+        const replacement = await withSuppliedRoot("replacement root");
+        await expect(update(replacement.config, stateAfter(first), replacement.secrets)).rejects.toThrow(
+            /domain cluster-1: rootCa\.certificatePem changed .* generation 1.*rootCaGeneration of domain cluster-1 to 2/s,
+        );
+
+        const rotated = await withSuppliedRoot("replacement root", 2);
+        const { run } = await update(rotated.config, stateAfter(first), rotated.secrets);
+        for (const namespace of ["spire-server", "istio-system"]) {
+            expect(rootSecretOf(run, "cluster-1", namespace).inputs.stringData["tls.crt"]).toBe(rotated.root.certificatePem);
+        }
+    });
+
+    it("refuses to swap a generated root for a supplied one (or back) within a generation", async () => {
+        const generated = await runProgram(program, { stack: "cluster-kind", projectConfig: baseConfig });
+        const supplied = await withSuppliedRoot("supplied later");
+        await expect(update(supplied.config, stateAfter(generated), supplied.secrets)).rejects.toThrow(
+            /domain cluster-1: the root of generation 1 is generated by the program, but config now asks for a supplied root/,
+        );
+        const suppliedFirst = await runProgram(program, { stack: "cluster-kind", projectConfig: supplied.config, secretConfig: supplied.secrets });
+        await expect(update(baseConfig, stateAfter(suppliedFirst))).rejects.toThrow(
+            /domain cluster-1: the root of generation 1 is supplied through config, but config now asks for a generated root/,
+        );
+    });
+
+    it("refuses a generation that is not a whole number from 1, naming the key", async () => {
+        for (const bad of [0, -1, 1.5, "two"]) {
+            await expect(
+                runProgram(program, { stack: "cluster-kind", projectConfig: editDomains(baseConfig, (d, i) => (i === 1 ? { ...d, rootCaGeneration: bad } : d)) }),
+            ).rejects.toThrow(`spire-istio-mesh:domains[1].rootCaGeneration = ${JSON.stringify(bad)}: must be a whole number from 1`);
         }
     });
 });

@@ -120,8 +120,25 @@ function kindKubeconfig(clusterName: string, port: number): string {
  * certificates for TLS resources, endpoints and CAs for clusters, addresses for LoadBalancer
  * Services, tokens for service-account token Secrets, and kind's kubeconfig and node address.
  */
-export function realisticMocks(preview = false): pulumi.runtime.Mocks {
-    const mocks = realisticUpdateMocks();
+/**
+ * The state of an earlier deployment that a run continues from, where the program reads it back:
+ * a Stash's recorded `output` and the replacement trigger it was recorded under.
+ */
+export interface PriorStash {
+    output: unknown;
+    /** Undefined: recorded without a trigger (which the engine never treats as changed). */
+    replacementTrigger?: unknown;
+}
+
+/** What the mocks need to know of the run: the prior stashes and the trigger each registration sent. */
+export interface MockContext {
+    priorStashes?: Record<string, PriorStash>;
+    /** The replacement trigger a resource (by name) was registered with. */
+    replacementTriggerOf?: (name: string) => unknown;
+}
+
+export function realisticMocks(preview = false, context: MockContext = {}): pulumi.runtime.Mocks {
+    const mocks = realisticUpdateMocks(context);
     if (!preview) return mocks;
     return {
         ...mocks,
@@ -129,6 +146,8 @@ export function realisticMocks(preview = false): pulumi.runtime.Mocks {
         // computes: every output the provider would fill in (and the ID) is unknown.
         async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: State }> {
             const computed = await mocks.newResource(args);
+            // The engine's built-in Stash answers a preview with the value it will keep.
+            if (args.type === stashType) return { id: undefined, state: computed.state };
             const inputs = (args.inputs ?? {}) as State;
             const state: State = {};
             for (const [key, value] of Object.entries(computed.state)) {
@@ -139,7 +158,22 @@ export function realisticMocks(preview = false): pulumi.runtime.Mocks {
     };
 }
 
-function realisticUpdateMocks(): pulumi.runtime.Mocks {
+const stashType = "pulumi:index:Stash";
+
+/**
+ * The engine's Stash: `output` is the first value it was given, kept until its replacement
+ * trigger changes (a trigger recorded as absent never counts as changed).
+ */
+function stashState(args: pulumi.runtime.MockResourceArgs, context: MockContext): State {
+    const input = (args.inputs as State).input;
+    const prior = context.priorStashes?.[args.name];
+    if (prior === undefined) return { input, output: input };
+    const trigger = context.replacementTriggerOf?.(args.name);
+    const replaced = prior.replacementTrigger !== undefined && trigger !== undefined && JSON.stringify(prior.replacementTrigger) !== JSON.stringify(trigger);
+    return { input, output: replaced ? input : prior.output };
+}
+
+function realisticUpdateMocks(context: MockContext): pulumi.runtime.Mocks {
     const loadBalancers = new AddressBook("203.0.113.", 10);
     const gkeEndpoints = new AddressBook("198.51.100.", 10);
     const kindNodes = new AddressBook("172.18.0.", 2);
@@ -150,6 +184,8 @@ function realisticUpdateMocks(): pulumi.runtime.Mocks {
             const inputs = (args.inputs ?? {}) as State;
             const id = `${args.name}-id`;
             switch (args.type) {
+                case stashType:
+                    return { id, state: stashState(args, context) };
                 case "tls:index/privateKey:PrivateKey":
                     return { id, state: tlsPrivateKey(inputs) };
                 case "tls:index/selfSignedCert:SelfSignedCert":

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { projectName } from "../../config/keys";
-import { realisticMocks } from "./mocks";
+import { PriorStash, realisticMocks } from "./mocks";
 import { flatten, stackFileConfig, StackName } from "./stacks";
 
 // Internal SDK entry points the harness needs: swapping in a recording monitor and waiting for the
@@ -37,6 +37,8 @@ export interface DeclaredResource {
     deleteBeforeReplace: boolean;
     /** Input properties whose changes the engine ignores after create. */
     ignoreChanges: string[];
+    /** The `replacementTrigger` option as sent (undefined when the resource has none). */
+    replacementTrigger: unknown;
     /** The ID the mock provider assigned (set once the registration completes). */
     id: string;
     custom: boolean;
@@ -57,6 +59,7 @@ interface RegisterRequest {
     getProtect(): boolean | undefined;
     getDeletebeforereplace(): boolean;
     getIgnorechangesList(): string[];
+    getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -105,6 +108,7 @@ class RecordingMonitor extends MockMonitor {
             protect: req.getProtect() ?? false,
             deleteBeforeReplace: req.getDeletebeforereplace(),
             ignoreChanges: req.getIgnorechangesList(),
+            replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
             id: "",
             custom: req.getCustom(),
             remote: req.getRemote(),
@@ -191,6 +195,8 @@ export interface RunOptions {
     secretConfig?: Record<string, string>;
     /** Preview (outputs of new resources unknown) instead of update. */
     preview?: boolean;
+    /** Stashes (by resource name) as an earlier deployment left them in the state. */
+    priorStashes?: Record<string, PriorStash>;
 }
 
 /**
@@ -227,8 +233,12 @@ async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOpt
     process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
 
     const preview = options.preview ?? false;
-    const mocks = realisticMocks(preview);
-    const monitor = new RecordingMonitor(mocks);
+    let monitor: RecordingMonitor | undefined = undefined;
+    const mocks = realisticMocks(preview, {
+        priorStashes: options.priorStashes,
+        replacementTriggerOf: (name) => [...(monitor?.declared ?? [])].reverse().find((r) => r.name === name)?.replacementTrigger,
+    });
+    monitor = new RecordingMonitor(mocks);
     settings.setMockOptions(monitor, projectName, options.stack, preview);
     // What `pulumi.runtime.setMocks` enables, so options such as deletedWith reach the monitor.
     Object.assign(state.getStore(), {
@@ -259,6 +269,12 @@ async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOpt
             })(),
             failure,
         ]);
+    } catch (error) {
+        // The rest of a failed run keeps registering (and failing on the same error); let it
+        // finish while its rejections are still caught here, so none lands in the next run.
+        // Registrations that failed never release the RPC queue, so quiet is the only signal.
+        await untilQuiet(monitor);
+        throw error;
     } finally {
         if (onRejection) process.off("unhandledRejection", onRejection);
     }
@@ -293,6 +309,17 @@ async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOpt
             return chain;
         },
     };
+}
+
+/** Resolves once the monitor has seen no registration for a while (at most a few seconds). */
+async function untilQuiet(monitor: RecordingMonitor): Promise<void> {
+    const tick = () => new Promise((done) => setTimeout(done, 100));
+    let seen = -1;
+    for (let waited = 0; waited < 50 && seen !== monitor.declared.length; waited++) {
+        seen = monitor.declared.length;
+        await tick();
+        await tick();
+    }
 }
 
 /** Resolves an Output's value under mocks. */
