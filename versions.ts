@@ -25,12 +25,18 @@ export const defaultVersions = {
 
 export type Versions = { -readonly [K in keyof typeof defaultVersions]: string };
 
-/** Chart repositories the program installs from; the policy pack allows exactly these. */
+/**
+ * Chart repositories the program installs from unless config names mirrors (`chartRepositories`);
+ * the policy pack allows exactly these by default.
+ */
 export const chartRepositories = {
     istio: "https://istio-release.storage.googleapis.com/charts",
     spiffe: "https://spiffe.github.io/helm-charts-hardened/",
     jetstack: "https://charts.jetstack.io",
 } as const;
+
+/** The repository of each chart source, after config. */
+export type ChartRepositories = { -readonly [K in keyof typeof chartRepositories]: string };
 
 /** Sample workload images (Istio's own samples at the pinned Istio release). */
 export const sampleImages = {

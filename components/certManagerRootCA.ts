@@ -8,7 +8,6 @@ import { requireSecretConfig } from "../config/load";
 import { CertificateSettings, DomainConfig } from "../config/model";
 import { firstInstallTimeoutSeconds } from "../lib/helm";
 import { rootCaSecretLabel } from "../lib/rootCa";
-import { chartRepositories } from "../versions";
 import { inCluster, MeshCluster } from "./meshCluster";
 
 /** Namespace of cert-manager. It holds no root: ClusterIssuers, which read Secrets here, are not used. */
@@ -195,6 +194,8 @@ export interface CertManagerRootCAArgs {
     rootCaGeneration: number;
     /** cert-manager chart version (config may override versions.ts). */
     certManagerVersion: string;
+    /** Repository of the Jetstack cert-manager chart: the public one, or a mirror from config. */
+    chartRepository: string;
     /** A root supplied through config; the program generates one (ECDSA P-256) when undefined. */
     suppliedRoot?: RootCaMaterial;
 }
@@ -244,7 +245,7 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
                     name: "cert-manager",
                     namespace: namespace.metadata.name,
                     version: args.certManagerVersion,
-                    repositoryOpts: { repo: chartRepositories.jetstack },
+                    repositoryOpts: { repo: args.chartRepository },
                     values: values.helmValues,
                     // Passed on to the component's Release (three images pulled on first install).
                     timeout: firstInstallTimeoutSeconds,

@@ -2,7 +2,6 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Exposure, NodePorts } from "../config/model";
 import { firstInstallTimeoutSeconds } from "../lib/helm";
-import { chartRepositories } from "../versions";
 import {
     crossNetworkGatewaySpec,
     crossNetworkPort,
@@ -65,6 +64,8 @@ export interface IstioMultiPrimaryArgs {
     peerSourceRanges: string[];
     /** Version of the `base`, `istiod` and `gateway` charts (one Istio release for all three). */
     istioVersion: string;
+    /** Repository of the Istio charts: the public one, or a mirror from config. */
+    chartRepository: string;
     /**
      * What istiod and the gateways must wait for without consuming a value of it: istiod decides
      * at startup between the plugged `cacerts` CA and a self-signed one, so the cacerts
@@ -139,7 +140,7 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
             chart: chartName,
             version: args.istioVersion,
             namespace: this.namespace,
-            repositoryOpts: { repo: chartRepositories.istio },
+            repositoryOpts: { repo: args.chartRepository },
             // istiod and the gateways pull their images on first install; base waits for little.
             timeout: firstInstallTimeoutSeconds,
         });

@@ -3,7 +3,6 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { firstInstallTimeoutSeconds } from "../lib/helm";
 import { defaultRefreshHintSeconds } from "../lib/spiffeBundle";
-import { chartRepositories } from "../versions";
 import { inCluster, MeshCluster } from "./meshCluster";
 import { bundleEndpointPort, SpireBundleEndpoint, spireClassName, spireReleaseName } from "./spireBundleEndpoint";
 
@@ -150,6 +149,8 @@ export interface SpireFederatedDomainArgs {
     meshId: string;
     /** Chart versions (config may override versions.ts). */
     versions: { spireChart: string; spireCrdsChart: string };
+    /** Repository of the SPIFFE `spire-crds` and `spire` charts: the public one, or a mirror from config. */
+    chartRepository: string;
     /** This domain's bundle endpoint: the SPIRE namespace and the URL peers are given. */
     endpoint: SpireBundleEndpoint;
     /** Name of the domain's CA Issuer in SPIRE's namespace (an output of it, so SPIRE starts once it is Ready). */
@@ -192,7 +193,7 @@ export class SpireFederatedDomain extends pulumi.ComponentResource {
         this.trustBundle = pulumi.output(args.trustBundle);
         this.endpoint = args.endpoint;
         this.bundleEndpointUrl = args.endpoint.url;
-        const chartSource = { repositoryOpts: { repo: chartRepositories.spiffe } };
+        const chartSource = { repositoryOpts: { repo: args.chartRepository } };
 
         const crds = new k8s.helm.v3.Release(
             `${name}-spire-crds`,

@@ -4,7 +4,7 @@
  * so the program applies the same defaults itself.
  */
 export interface ConfigKeySpec {
-    type: "string" | "integer" | "boolean" | "array";
+    type: "string" | "integer" | "boolean" | "array" | "object";
     /** Element type of an array key; the CLI refuses an array declaration without it. */
     items?: { type: "string" | "object" };
     description: string;
@@ -13,7 +13,7 @@ export interface ConfigKeySpec {
      * stack that does not set it, so only keys a stack must choose (`platform`, `domains`) omit it.
      * An empty string means "computed by the program": per platform, or from `versions.ts`.
      */
-    default?: string | number | boolean | string[];
+    default?: string | number | boolean | string[] | Record<string, never>;
 }
 
 export const projectName = "spire-istio-mesh";
@@ -83,6 +83,12 @@ export const configKeys = {
         description:
             "CIDRs allowed to reach the peer-facing LoadBalancers (east-west gateway, SPIRE bundle endpoint); must include every peer's egress addresses. Empty allows everyone.",
         default: [],
+    },
+    chartRepositories: {
+        type: "object",
+        description:
+            "Chart repository URL per source (istio, spiffe, jetstack) instead of the public one, e.g. an air-gapped mirror holding the same charts and versions; unset sources use versions.ts.",
+        default: {},
     },
     samplesEnabled: {
         type: "boolean",

@@ -1,4 +1,4 @@
-import { Versions } from "../versions";
+import { ChartRepositories, Versions } from "../versions";
 
 /**
  * Where the clusters run: created on GKE or kind, or `existing` clusters (any conformant cluster
@@ -116,6 +116,8 @@ export interface MeshConfig {
     exposure: Exposure;
     domains: DomainConfig[];
     versions: Versions;
+    /** Where each chart source is installed from: the public repositories, or mirrors from config. */
+    chartRepositories: ChartRepositories;
     certificates: CertificateSettings;
     nodePorts: NodePorts;
     gke: {

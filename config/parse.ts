@@ -1,5 +1,5 @@
 import { X509Certificate } from "node:crypto";
-import { defaultVersions, Versions } from "../versions";
+import { ChartRepositories, chartRepositories as publicChartRepositories, defaultVersions, Versions } from "../versions";
 import { durationSeconds, isDuration } from "./durations";
 import { ConfigError, ConfigProblem } from "./errors";
 import { ConfigKey, configKeys } from "./keys";
@@ -465,6 +465,30 @@ function parseDomains(
     return domains;
 }
 
+/** A Helm repository URL: Helm's classic repositories are served over http or https. */
+const chartRepositoryPattern = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+
+function parseChartRepositories(c: Checker, raw: unknown): ChartRepositories {
+    const value = c.structured("chartRepositories", raw);
+    const repositories: ChartRepositories = { ...publicChartRepositories };
+    if (value === undefined || value === null || value === "") return repositories;
+    const sources = Object.keys(publicChartRepositories) as (keyof ChartRepositories)[];
+    if (typeof value !== "object" || Array.isArray(value)) {
+        c.fail("chartRepositories", value, `must be an object mapping chart sources (${sources.join(", ")}) to repository URLs`);
+        return repositories;
+    }
+    for (const [source, url] of Object.entries(value as Record<string, unknown>)) {
+        const key = `chartRepositories.${source}`;
+        if (!(sources as string[]).includes(source)) {
+            c.fail(key, url, `is not a chart source; allowed: ${sources.join(", ")}`);
+            continue;
+        }
+        const checked = c.matching(key, url, chartRepositoryPattern, "must be the http:// or https:// URL of a Helm chart repository (the folder holding index.yaml)");
+        if (checked !== undefined) repositories[source as keyof ChartRepositories] = checked;
+    }
+    return repositories;
+}
+
 function parseSourceRanges(c: Checker, key: "loadBalancerSourceRanges" | "peerSourceRanges", raw: unknown): string[] {
     const value = c.structured(key, raw);
     if (value === undefined || value === null) return [];
@@ -546,6 +570,7 @@ export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): Mes
     const loadBalancerSourceRanges = parseSourceRanges(c, "loadBalancerSourceRanges", raw.loadBalancerSourceRanges);
     const peerSourceRanges = parseSourceRanges(c, "peerSourceRanges", raw.peerSourceRanges);
     const samplesEnabled = c.boolean("samplesEnabled", raw.samplesEnabled, configKeys.samplesEnabled.default);
+    const chartRepositories = parseChartRepositories(c, raw.chartRepositories);
     const domains = parseDomains(c, raw.domains, platform, versions, { ...options, hasSecretKey });
 
     if (platform === "gke" && exposure === "NodePort") {
@@ -559,6 +584,7 @@ export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): Mes
         exposure: exposure!,
         domains,
         versions,
+        chartRepositories,
         certificates: {
             rootCaValidity: rootCaValidity!,
             istiodCertDuration: istiodCertDuration!,
