@@ -73,8 +73,8 @@ describe("chart repositories", () => {
             throw new Error("expected a rejection");
         };
         expect(problems({ cilium: "https://helm.cilium.io", istio: "oci://registry.example/istio" })).toEqual([
-            'chartRepositories.cilium = "https://helm.cilium.io": is not a chart source; allowed: istio, spiffe, jetstack',
             'chartRepositories.istio = "oci://registry.example/istio": must be the http:// or https:// URL of a Helm chart repository (the folder holding index.yaml)',
+            'chartRepositories.cilium = "https://helm.cilium.io": is not a chart source; allowed: istio, spiffe, jetstack',
         ]);
         expect(problems(["https://mirror"])).toEqual([
             'chartRepositories = ["https://mirror"]: must be an object mapping chart sources (istio, spiffe, jetstack) to repository URLs',

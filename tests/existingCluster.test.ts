@@ -120,18 +120,29 @@ describe("platform existing: config", () => {
             "domains[0].existing = undefined: is required on platform existing: an object with at least context",
             "domains[1].existing = undefined: is required on platform existing: an object with at least context",
         ]);
-        const problems = problemsOf({
-            ...base,
-            domains: domains((i) =>
-                i === 0
-                    ? { context: "east-ctx", kubeconfig: join(folder, "nope"), nodeAddress: "not an address!" }
-                    : { context: "north", kubeconfig: kubeconfigPath, apiServerUrl: "http://10.2.0.1:6443" },
-            ),
-        });
-        expect(problems).toEqual([
+        expect(
+            problemsOf({
+                ...base,
+                domains: domains((i) =>
+                    i === 0
+                        ? { context: "east-ctx", kubeconfig: kubeconfigPath, nodeAddress: "not an address!" }
+                        : { context: "west-ctx", kubeconfig: kubeconfigPath, apiServerUrl: "http://10.2.0.1:6443" },
+                ),
+            }),
+        ).toEqual([
             "domains[0].existing.nodeAddress = \"not an address!\": must be an IP address or DNS name at which peers reach this cluster's node ports",
-            `domains[0].existing.kubeconfig = ${JSON.stringify(join(folder, "nope"))}: must name a readable kubeconfig holding context "east-ctx": ${join(folder, "nope")} does not exist`,
             "domains[1].existing.apiServerUrl = \"http://10.2.0.1:6443\": must be the https:// URL at which peers' pods reach this cluster's API server",
+        ]);
+        // The file is read once the settings themselves are valid.
+        expect(
+            problemsOf({
+                ...base,
+                domains: domains((i) =>
+                    i === 0 ? { context: "east-ctx", kubeconfig: join(folder, "nope") } : { context: "north", kubeconfig: kubeconfigPath },
+                ),
+            }),
+        ).toEqual([
+            `domains[0].existing.kubeconfig = ${JSON.stringify(join(folder, "nope"))}: must name a readable kubeconfig holding context "east-ctx": ${join(folder, "nope")} does not exist`,
             `domains[1].existing.kubeconfig = ${JSON.stringify(kubeconfigPath)}: must name a readable kubeconfig holding context "north": ${kubeconfigPath} has no context "north" (contexts: east-ctx, west-ctx)`,
         ]);
     });
