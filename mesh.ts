@@ -3,12 +3,14 @@ import { CertManagerRootCA, suppliedRootCaOf } from "./components/certManagerRoo
 import { createCluster } from "./components/clusters";
 import { createIstioNamespace } from "./components/istioNamespace";
 import { IstioMultiPrimary } from "./components/istioMultiPrimary";
-import { connectPrimaries } from "./components/istioRemoteSecrets";
+import { connectPrimaries, readerKubeconfigOf } from "./components/istioRemoteSecrets";
 import { MeshCluster } from "./components/meshCluster";
 import { SampleApps } from "./components/sampleApps";
 import { SpireBundleEndpoint } from "./components/spireBundleEndpoint";
 import { SpireFederatedDomain } from "./components/spireFederatedDomain";
 import { DomainConfig, MeshConfig } from "./config/model";
+import { federationContract, FederationContract } from "./lib/federationContract";
+import { ExternalPeer } from "./lib/peerStacks";
 import { spiffeBundleJson } from "./lib/spiffeBundle";
 
 /** Everything the program built for one trust domain. */
@@ -52,6 +54,10 @@ export interface DeployedMesh {
     outputs: Record<string, DomainOutputs>;
     /** Kubeconfigs keyed by domain name; a Pulumi secret. */
     kubeconfigs: pulumi.Output<Record<string, string>>;
+    /** What peer stacks read of this one (`lib/federationContract.ts`); no credential in it. */
+    federation: pulumi.Output<FederationContract>;
+    /** Reader-only kubeconfig per domain, for peer stacks' istiod; a Pulumi secret. */
+    federationCredentials: pulumi.Output<Record<string, string>>;
 }
 
 /** Every domain but `domain`: the peers it federates and shares a mesh with. */
@@ -79,7 +85,7 @@ function later<T>(): { value: Promise<T>; provide: (value: T) => void } {
  *   5. per domain, unless `samplesEnabled` is false: the seed's sample workloads.
  * Nothing here assumes two domains.
  */
-export function deployMesh(mesh: MeshConfig): DeployedMesh {
+export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []): DeployedMesh {
     // Phase 1
     const clustered = mesh.domains.map((config) => {
         const cluster = createCluster(mesh, config);
@@ -137,11 +143,14 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 endpoint: domain.bundleEndpoint,
                 issuerName: domain.rootCa.spireIssuerName,
                 trustBundle: domain.trustBundle,
-                peers: peersOf(trusted, domain).map((peer) => ({
-                    trustDomain: peer.config.trustDomain,
-                    trustBundle: peer.trustBundle,
-                    bundleEndpointUrl: peer.bundleEndpoint.url,
-                })),
+                peers: [
+                    ...peersOf(trusted, domain).map((peer) => ({
+                        trustDomain: peer.config.trustDomain,
+                        trustBundle: peer.trustBundle,
+                        bundleEndpointUrl: peer.bundleEndpoint.url,
+                    })),
+                    ...peersElsewhere.map(({ trustDomain, trustBundle, bundleEndpointUrl }) => ({ trustDomain, trustBundle, bundleEndpointUrl })),
+                ],
             },
             { parent: cluster },
         );
@@ -160,12 +169,21 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
                 meshId: mesh.meshId,
                 network: config.network,
                 trustDomain: config.trustDomain,
-                peers: peersOf(federated, domain).map((peer) => ({
-                    clusterName: peer.config.name,
-                    network: peer.config.network,
-                    trustDomain: peer.config.trustDomain,
-                    nodeAddress: peer.cluster.nodeAddress,
-                })),
+                peers: [
+                    ...peersOf(federated, domain).map((peer) => ({
+                        clusterName: peer.config.name,
+                        network: peer.config.network,
+                        trustDomain: peer.config.trustDomain,
+                        nodeAddress: peer.cluster.nodeAddress,
+                    })),
+                    ...peersElsewhere.map(({ clusterName, network, trustDomain, exposure, eastWestAddress }) => ({
+                        clusterName,
+                        network,
+                        trustDomain,
+                        exposure,
+                        eastWestAddress,
+                    })),
+                ],
                 exposure: mesh.exposure,
                 nodePorts: mesh.nodePorts,
                 loadBalancerSourceRanges: mesh.loadBalancerSourceRanges,
@@ -178,12 +196,15 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
         );
         return { ...domain, istio };
     });
-    connectPrimaries(domains.map((domain) => domain.istio));
+    connectPrimaries(
+        domains.map((domain) => domain.istio),
+        peersElsewhere.map(({ clusterName, readerKubeconfig }) => ({ clusterName, kubeconfig: readerKubeconfig })),
+    );
 
     // Phase 5: the seed's sample workloads, once Istio serves in each cluster (pods admitted
     // before the injector would run without sidecars; the Istio CRs need their CRDs).
     if (mesh.samplesEnabled) {
-        const trustDomains = domains.map(({ config }) => config.trustDomain);
+        const trustDomains = [...domains.map(({ config }) => config.trustDomain), ...peersElsewhere.map((peer) => peer.trustDomain)];
         domains.forEach(({ config, cluster, istio }, domainIndex) => {
             new SampleApps(
                 config.name,
@@ -214,5 +235,28 @@ export function deployMesh(mesh: MeshConfig): DeployedMesh {
             .all(domains.map(({ cluster }) => cluster.kubeconfig))
             .apply((texts) => Object.fromEntries(texts.map((text, index) => [domains[index].config.name, text]))),
     );
-    return { domains, outputs, kubeconfigs };
+    const federation = pulumi
+        .all(
+            domains.map(({ config, cluster, spire, istio }) =>
+                pulumi.all([spire.trustBundle, spire.bundleEndpointUrl, cluster.apiServerUrl, istio.eastWestAddress]).apply(
+                    ([trustBundle, bundleEndpointUrl, apiServerUrl, eastWestAddress]) => ({
+                        clusterName: config.name,
+                        trustDomain: config.trustDomain,
+                        network: config.network,
+                        trustBundle,
+                        bundleEndpointUrl,
+                        apiServerUrl,
+                        exposure: mesh.exposure,
+                        eastWestAddress,
+                    }),
+                ),
+            ),
+        )
+        .apply((published) => federationContract(mesh.meshId, published));
+    const federationCredentials = pulumi.secret(
+        pulumi
+            .all(domains.map(({ istio }) => readerKubeconfigOf(istio)))
+            .apply((texts) => Object.fromEntries(texts.map((text, index) => [domains[index].config.name, text]))),
+    );
+    return { domains, outputs, kubeconfigs, federation, federationCredentials };
 }

@@ -33,6 +33,10 @@ export interface IstioMultiPrimaryPeer {
      * exposure, where istiod is told the peer gateway's address because it cannot discover it.
      */
     nodeAddress?: pulumi.Input<string>;
+    /** How a peer of another stack exposes its gateways; unset for peers of this stack (the same exposure). */
+    exposure?: Exposure;
+    /** The east-west address (`host:port`) a peer of another stack publishes. */
+    eastWestAddress?: pulumi.Input<string>;
 }
 
 export interface IstioMultiPrimaryArgs {
@@ -122,7 +126,12 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
             clusterName: cluster.clusterName,
             network: args.network,
             trustDomain: args.trustDomain,
-            peers: args.peers.map(({ clusterName, network, trustDomain }) => ({ clusterName, network, trustDomain })),
+            peers: args.peers.map(({ clusterName, network, trustDomain, exposure }) => ({
+                clusterName,
+                network,
+                trustDomain,
+                ...(exposure ? { exposure } : {}),
+            })),
             exposure: args.exposure,
             nodePorts: args.nodePorts,
             loadBalancerSourceRanges: args.loadBalancerSourceRanges,
@@ -130,10 +139,13 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
         };
         // Peers' node addresses are only known once their clusters exist; istiod's values wait for them.
         const istiodInput = pulumi
-            .all(args.peers.map((peer) => pulumi.output(peer.nodeAddress)))
+            .all(args.peers.map((peer) => pulumi.all([pulumi.output(peer.nodeAddress), pulumi.output(peer.eastWestAddress)])))
             .apply((addresses): IstioValuesInput => ({
                 ...localInput,
-                peers: localInput.peers.map((peer, index) => ({ ...peer, nodeAddress: addresses[index] })),
+                peers: localInput.peers.map((peer, index) => {
+                    const [nodeAddress, eastWestAddress] = addresses[index];
+                    return { ...peer, nodeAddress, ...(eastWestAddress ? { eastWestAddress } : {}) };
+                }),
             }));
 
         const chart = (chartName: string) => ({

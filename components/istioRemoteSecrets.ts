@@ -9,17 +9,11 @@ import { inCluster, MeshCluster } from "./meshCluster";
 export interface RemoteClusterAccess {
     /** The peer's Istio cluster ID; istiod registers the peer's services under it. */
     clusterName: string;
-    /** The peer's API server as the holder's pods reach it (not a host-only 127.0.0.1). */
-    apiServerUrl: pulumi.Input<string>;
-    /** The peer's reader token and API server CA (a Pulumi secret). */
-    credentials: pulumi.Input<ReaderCredentials>;
     /**
-     * Status of the peer's istiod release. That chart, not `base`, binds the reader's ClusterRole
-     * to the reader ServiceAccount; until it is deployed the token authenticates but may read
-     * nothing. Taking the status as a value makes each secret wait for (and, on destroy, go
-     * before) the release.
+     * Kubeconfig of the peer's reader service account (a Pulumi secret): built by `readerKubeconfigOf`
+     * for a peer of this stack, or published by a peer stack in its `federationCredentials`.
      */
-    istiodStatus: pulumi.Input<k8s.types.output.helm.v3.ReleaseStatus>;
+    kubeconfig: pulumi.Input<string>;
 }
 
 export interface IstioRemoteSecretsArgs {
@@ -79,12 +73,7 @@ export class IstioRemoteSecrets extends pulumi.ComponentResource {
     constructor(name: string, args: IstioRemoteSecretsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("spire-istio-mesh:index:IstioRemoteSecrets", name, {}, opts);
         this.secrets = args.peers.map((peer) => {
-            const kubeconfig = pulumi
-                .all([pulumi.output(peer.apiServerUrl), pulumi.output(peer.credentials), pulumi.output(peer.istiodStatus)])
-                .apply(([url, credentials, istiodStatus]) => {
-                    requireReaderRbac(peer.clusterName, istiodStatus);
-                    return remoteSecretKubeconfig(peer.clusterName, url, credentials);
-                });
+            const kubeconfig = pulumi.output(peer.kubeconfig);
             return new k8s.core.v1.Secret(
                 `${args.holder.clusterName}-istio-remote-secret-${peer.clusterName}`,
                 {
@@ -100,11 +89,33 @@ export class IstioRemoteSecrets extends pulumi.ComponentResource {
 }
 
 /**
- * The cross-cluster phase: once every primary exists, each cluster gets a remote secret for
- * every other, so every istiod sees every cluster's endpoints. Each secret lives in the holder
- * cluster, through the holder's provider, and goes when the holder's cluster goes.
+ * The kubeconfig a peer's istiod uses to watch `primary`'s cluster: its reader token and API server
+ * CA, at the API server URL peers reach (a Pulumi secret). It takes the status of `primary`'s istiod
+ * release as a value: that chart, not `base`, binds the reader's ClusterRole, so until it is
+ * deployed the token authenticates but may read nothing. Whatever holds the kubeconfig therefore
+ * waits for (and, on destroy, goes before) the release.
  */
-export function connectPrimaries(primaries: IstioMultiPrimary[]): IstioRemoteSecrets[] {
+export function readerKubeconfigOf(primary: IstioMultiPrimary): pulumi.Output<string> {
+    const clusterName = primary.cluster.clusterName;
+    return pulumi.secret(
+        pulumi
+            .all([primary.cluster.apiServerUrl, primary.readerCredentials, primary.istiod.status])
+            .apply(([url, credentials, istiodStatus]) => {
+                requireReaderRbac(clusterName, istiodStatus);
+                return remoteSecretKubeconfig(clusterName, url, credentials);
+            }),
+    );
+}
+
+/**
+ * The cross-cluster phase: once every primary exists, each cluster gets a remote secret for
+ * every other and for every peer domain of another stack, so every istiod sees every cluster's
+ * endpoints. Each secret lives in the holder cluster, through the holder's provider, and goes
+ * when the holder's cluster goes. Secrets for peers of other stacks carry the kubeconfig those
+ * stacks publish; their names are the same as for a peer of this stack, so moving a domain to a
+ * stack of its own renames nothing.
+ */
+export function connectPrimaries(primaries: IstioMultiPrimary[], peersElsewhere: RemoteClusterAccess[] = []): IstioRemoteSecrets[] {
     return primaries.map(
         (holder) =>
             new IstioRemoteSecrets(
@@ -112,14 +123,12 @@ export function connectPrimaries(primaries: IstioMultiPrimary[]): IstioRemoteSec
                 {
                     holder: holder.cluster,
                     namespace: holder.namespace,
-                    peers: primaries
-                        .filter((peer) => peer.cluster.clusterName !== holder.cluster.clusterName)
-                        .map((peer) => ({
-                            clusterName: peer.cluster.clusterName,
-                            apiServerUrl: peer.cluster.apiServerUrl,
-                            credentials: peer.readerCredentials,
-                            istiodStatus: peer.istiod.status,
-                        })),
+                    peers: [
+                        ...primaries
+                            .filter((peer) => peer.cluster.clusterName !== holder.cluster.clusterName)
+                            .map((peer) => ({ clusterName: peer.cluster.clusterName, kubeconfig: readerKubeconfigOf(peer) })),
+                        ...peersElsewhere,
+                    ],
                 },
                 { parent: holder },
             ),

@@ -13,7 +13,7 @@ export interface ConfigKeySpec {
      * stack that does not set it, so only keys a stack must choose (`platform`, `domains`) omit it.
      * An empty string means "computed by the program": per platform, or from `versions.ts`.
      */
-    default?: string | number | boolean | string[] | Record<string, never>;
+    default?: string | number | boolean | string[] | never[] | Record<string, never>;
 }
 
 export const projectName = "spire-istio-mesh";
@@ -89,6 +89,19 @@ export const configKeys = {
         description:
             "Chart repository URL per source (istio, spiffe, jetstack) instead of the public one, e.g. an air-gapped mirror holding the same charts and versions; unset sources use versions.ts.",
         default: {},
+    },
+    peerStacks: {
+        type: "array",
+        items: { type: "object" },
+        description:
+            "Trust domains deployed by other stacks that this stack federates with: a list of {stack: org/project/stack, trustDomains: [...]}; see docs/cross-stack.md.",
+        default: [],
+    },
+    exportAdminKubeconfigs: {
+        type: "boolean",
+        description:
+            "Export each cluster's admin kubeconfig (secret) as the stack output kubeconfigs, for npm run verify; set false on a stack other stacks reference, since a reference can read every output.",
+        default: true,
     },
     samplesEnabled: {
         type: "boolean",

@@ -109,6 +109,17 @@ export interface CertificateSettings {
     istiodCertRenewBefore: string;
 }
 
+/** Another stack whose trust domains this stack federates with (cross-stack federation). */
+export interface PeerStackConfig {
+    /** The peer's stack as a stack reference names it: `org/project/stack`. */
+    stack: string;
+    /**
+     * The peer's trust domains this stack trusts. Listed here, not taken from the peer's outputs,
+     * so that a peer cannot add a domain this stack's owner never approved.
+     */
+    trustDomains: string[];
+}
+
 /** The validated, typed configuration of one stack. */
 export interface MeshConfig {
     meshId: string;
@@ -133,4 +144,8 @@ export interface MeshConfig {
      */
     peerSourceRanges: string[];
     samplesEnabled: boolean;
+    /** Trust domains of other stacks to federate with; empty for a single-stack mesh. */
+    peerStacks: PeerStackConfig[];
+    /** Whether the `kubeconfigs` stack output (admin credentials, secret) is exported. */
+    exportAdminKubeconfigs: boolean;
 }

@@ -70,6 +70,23 @@ function crossKeyProblems(checks: KeyChecks, values: Scalars, domains: DomainCon
         checks.fail("exposure", "NodePort", 'must be "LoadBalancer" on platform gke: GKE nodes are not reachable across clusters on node ports');
     }
 
+    const peerStacks = values.peerStacks ?? [];
+    const stackOwners = new Map<string, number>();
+    const peerTrustDomains = new Map<string, string>();
+    peerStacks.forEach((peer, index) => {
+        const first = stackOwners.get(peer.stack);
+        if (first !== undefined) checks.fail(`peerStacks[${index}].stack`, peer.stack, `must be listed once; peerStacks[${first}] already names it`);
+        else stackOwners.set(peer.stack, index);
+        peer.trustDomains.forEach((trustDomain, position) => {
+            const key = `peerStacks[${index}].trustDomains[${position}]`;
+            const owner = peerTrustDomains.get(trustDomain);
+            if (owner !== undefined) checks.fail(key, trustDomain, `must belong to one peer; ${owner} already lists it`);
+            else peerTrustDomains.set(trustDomain, key);
+            const local = domains?.findIndex((domain) => domain.trustDomain === trustDomain) ?? -1;
+            if (local >= 0) checks.fail(key, trustDomain, `must be another stack's trust domain; domains[${local}] deploys it here`);
+        });
+    });
+
     if (!domains) return;
     for (const field of ["name", "trustDomain", "network"] as const) {
         const seen = new Map<string, number>();
@@ -104,7 +121,13 @@ export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): Mes
         Object.entries(scalarKeySchemas).map(([key, schema]) => [key, checks.check(key, schema, raw[key as ConfigKey])]),
     ) as Scalars;
     const platform = values.platform;
-    const parsedDomains = checks.check("domains", domainsSchema(platform, { ...options, hasSecretKey: options.hasSecretKey ?? (() => false) }), raw.domains);
+    // Unparseable peer stacks still say the stack means to have peers: no second problem about its domain count.
+    const withPeerStacks = values.peerStacks === undefined || values.peerStacks.length > 0;
+    const parsedDomains = checks.check(
+        "domains",
+        domainsSchema(platform, { ...options, hasSecretKey: options.hasSecretKey ?? (() => false) }, withPeerStacks),
+        raw.domains,
+    );
     const exposure: Exposure | undefined = values.exposure ?? (platform === "kind" ? "NodePort" : "LoadBalancer");
     const kindNodeImage = values.kindNodeImage;
     const domains = parsedDomains?.map(
@@ -146,5 +169,7 @@ export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): Mes
         loadBalancerSourceRanges: v.loadBalancerSourceRanges,
         peerSourceRanges: v.peerSourceRanges,
         samplesEnabled: v.samplesEnabled,
+        peerStacks: v.peerStacks,
+        exportAdminKubeconfigs: v.exportAdminKubeconfigs,
     };
 }

@@ -54,6 +54,8 @@ const hostPattern = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*|[
 const cidrPattern = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$|^[0-9a-fA-F:]+\/\d{1,3}$/;
 /** A Helm repository URL: Helm's classic repositories are served over http or https. */
 const chartRepositoryPattern = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
+/** `org/project/stack`: the form Pulumi Cloud requires and the local backend accepts (org `organization`). */
+const stackReferencePattern = /^[A-Za-z0-9][-A-Za-z0-9_.]*\/[A-Za-z0-9][-A-Za-z0-9_.]*\/[A-Za-z0-9][-A-Za-z0-9_.]*$/;
 const kindContextPattern = /^kind-[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const releaseChannels = ["RAPID", "REGULAR", "STABLE", "EXTENDED"] as const;
 /** Boot disk types GKE nodes take (hyperdisk-balanced for machine series without persistent disks). */
@@ -163,6 +165,30 @@ const chartRepositoryUrl = matching(
     "must be the http:// or https:// URL of a Helm chart repository (the folder holding index.yaml)",
 ).optional();
 
+const trustDomainName = required(text()).superRefine((value, context) => {
+    const problem = trustDomainProblem(value);
+    if (problem) context.addIssue({ code: "custom", input: value, message: problem });
+});
+
+const peerStack = settings(
+    {
+        stack: required(
+            matching(
+                stackReferencePattern,
+                "must name the peer's stack as org/project/stack (on the local backend the org is \"organization\")",
+            ),
+        ),
+        trustDomains: z.array(trustDomainName, { error: "must be a list of the peer's trust domains this stack federates with" }).min(
+            1,
+            "must list at least one of the peer's trust domains",
+        ),
+    },
+    {
+        unknownKey: "is not a peer stack setting; allowed: stack, trustDomains",
+        notObject: "must be an object with stack (org/project/stack) and trustDomains",
+    },
+);
+
 /** Every project key but `domains`, whose schema depends on the platform. */
 export const scalarKeySchemas = {
     meshId: withFallback(matching(dnsLabelPattern, "must be lowercase letters, digits and '-', starting with a letter"), configKeys.meshId.default),
@@ -191,6 +217,8 @@ export const scalarKeySchemas = {
         {},
     ).transform((mirrors) => ({ ...publicChartRepositories, ...mirrors })),
     samplesEnabled: withFallback(trueOrFalse, configKeys.samplesEnabled.default),
+    peerStacks: withFallback(structured(z.array(peerStack, { error: "must be a list of peer stacks" })), []),
+    exportAdminKubeconfigs: withFallback(trueOrFalse, configKeys.exportAdminKubeconfigs.default),
     istioVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.istio),
     spireChartVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.spireChart),
     spireCrdsChartVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.spireCrdsChart),
@@ -320,10 +348,7 @@ function domainSchema(platform: Platform | undefined, options: Required<Pick<Par
                     "must be at most 40 characters (GKE's limit on cluster names)",
                 ),
             ),
-            trustDomain: required(text()).superRefine((value, context) => {
-                const problem = trustDomainProblem(value);
-                if (problem) context.addIssue({ code: "custom", input: value, message: problem });
-            }),
+            trustDomain: trustDomainName,
             network: required(matching(networkPattern, "must be an Istio network name: lowercase letters, digits, '-', '.' and '_'")),
             gke: platform === "gke" ? gkeSettings : ignored,
             kind: platform === "kind" ? z.preprocess(blankAsUnset, kindSettings.optional()) : ignored,
@@ -338,7 +363,15 @@ function domainSchema(platform: Platform | undefined, options: Required<Pick<Par
     );
 }
 
-export function domainsSchema(platform: Platform | undefined, options: Required<Pick<ParseOptions, "hasSecretKey">> & ParseOptions) {
+/**
+ * The stack's own domains. Alone, a stack needs two (federation needs a peer); with peer stacks,
+ * one is enough.
+ */
+export function domainsSchema(
+    platform: Platform | undefined,
+    options: Required<Pick<ParseOptions, "hasSecretKey">> & ParseOptions,
+    withPeerStacks: boolean,
+) {
     return structured(
         z
             .array(domainSchema(platform, options), {
@@ -346,11 +379,13 @@ export function domainsSchema(platform: Platform | undefined, options: Required<
                     issue.input === undefined ? "is required: a list of at least two domains (name, trustDomain, network)" : "must be a list of domains",
             })
             .superRefine((domains, context) => {
-                if (domains.length < 2) {
+                if (domains.length < (withPeerStacks ? 1 : 2)) {
                     context.addIssue({
                         code: "custom",
                         input: `${domains.length} domain(s)`,
-                        message: "must list at least two domains: federation needs a peer",
+                        message: withPeerStacks
+                            ? "must list at least one domain"
+                            : "must list at least two domains: federation needs a peer (or name peers in other stacks with peerStacks)",
                     });
                 }
             }),

@@ -88,7 +88,7 @@ describe("the stack files", () => {
 describe("bad config is rejected with the key, the value and what is allowed", () => {
     it("fewer than two domains", () => {
         expect(problemsOf({ ...kind(), domains: domainsOf(kind()).slice(0, 1) })).toEqual([
-            'domains = "1 domain(s)": must list at least two domains: federation needs a peer',
+            'domains = "1 domain(s)": must list at least two domains: federation needs a peer (or name peers in other stacks with peerStacks)',
         ]);
     });
 

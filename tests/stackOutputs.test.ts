@@ -2,18 +2,27 @@ import { X509Certificate } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { parseStackOutputs } from "../scripts/verify/inputs";
 import { isSecretOutput, resolvePlain, runProgram } from "./harness/program";
-import { stackNames } from "./harness/stacks";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { federationContractSchema, federatedDomainSchema } from "../lib/federationContract";
+import { projectConfigOf, StackName, stackNames } from "./harness/stacks";
 
-type IndexModule = typeof import("../index");
+type StackOutputs = Record<string, pulumi.Output<unknown>>;
+
+/** Runs index.ts as the CLI would: its default export is the program; its result, the stack outputs. */
+function runIndex(stack: StackName, projectConfig?: Record<string, unknown>) {
+    return runProgram(async () => {
+        // A fresh module registry, so each run evaluates index.ts again.
+        vi.resetModules();
+        const program = (await import("../index")) as unknown as { default: () => Promise<StackOutputs> };
+        return program.default();
+    }, { stack, projectConfig });
+}
 
 /** The stack outputs index.ts exports are the contract with `npm run verify` and StackReferences. */
 describe.each(stackNames)("%s stack outputs", (stack) => {
     it("publish every domain's trust domain, bundle and endpoint, and kubeconfigs only as a secret", async () => {
-        // index.ts runs when imported: a fresh module registry runs it again for each stack.
-        const run = await runProgram(async () => {
-            vi.resetModules();
-            return (await import("../index")) as IndexModule;
-        }, { stack });
+        const run = await runIndex(stack);
         const exported = run.result;
         expect(await isSecretOutput(exported.kubeconfigs)).toBe(true);
         const document = (await resolvePlain({ domains: exported.domains, kubeconfigs: exported.kubeconfigs })) as {
@@ -41,5 +50,44 @@ describe.each(stackNames)("%s stack outputs", (stack) => {
             expect(domain.roots[0]).toBeInstanceOf(X509Certificate);
         }
         expect(Object.keys(target.kubeconfigs).sort()).toEqual(["cluster-1", "cluster-2"]);
+    });
+
+    it("publish the federation contract in the clear and only reader credentials, as a secret", async () => {
+        const run = await runIndex(stack);
+        const exported = run.result;
+        expect(await isSecretOutput(exported.federation as pulumi.Output<unknown>)).toBe(false);
+        expect(await isSecretOutput(exported.federationCredentials as pulumi.Output<unknown>)).toBe(true);
+        const contract = federationContractSchema.parse(await resolvePlain(exported.federation));
+        expect(contract.meshId).toBe("multi-mesh");
+        expect(Object.keys(contract.domains)).toEqual(["cluster-1", "cluster-2"]);
+        for (const [name, domain] of Object.entries(contract.domains)) {
+            const published = federatedDomainSchema.parse(domain);
+            expect(published.clusterName).toBe(name);
+            expect(published.exposure).toBe(stack === "cluster-kind" ? "NodePort" : "LoadBalancer");
+            expect(JSON.parse(published.trustBundle).keys).toHaveLength(1);
+        }
+        const credentials = (await resolvePlain(exported.federationCredentials)) as Record<string, string>;
+        expect(Object.keys(credentials).sort()).toEqual(["cluster-1", "cluster-2"]);
+        const admin = (await resolvePlain(exported.kubeconfigs)) as Record<string, string>;
+        for (const [name, text] of Object.entries(credentials)) {
+            const kubeconfig = parse(text) as { users: { user: Record<string, unknown> }[]; clusters: { cluster: { server: string } }[] };
+            // A bearer token of the reader service account, nothing else: no client key, no exec plugin.
+            expect(Object.keys(kubeconfig.users[0].user)).toEqual(["token"]);
+            expect(kubeconfig.clusters[0].cluster.server).toBe(federatedDomainSchema.parse(contract.domains[name]).apiServerUrl);
+            expect(text).not.toBe(admin[name]);
+            const payload = JSON.parse(Buffer.from(String(kubeconfig.users[0].user.token).split(".")[1], "base64").toString("utf8"));
+            // The token of that cluster's service-account-token Secret for the reader, and of no other account.
+            const tokenSecrets = run
+                .ofType("kubernetes:core/v1:Secret")
+                .filter((r) => r.inputs.type === "kubernetes.io/service-account-token" && r.name.startsWith(`${name}-`));
+            expect(tokenSecrets).toHaveLength(1);
+            expect(tokenSecrets[0].inputs.metadata.annotations["kubernetes.io/service-account.name"]).toBe("istio-reader-service-account");
+            expect(payload.sub).toBe(tokenSecrets[0].name);
+        }
+    });
+
+    it("leave the admin kubeconfigs out when exportAdminKubeconfigs is false", async () => {
+        const run = await runIndex(stack, { ...projectConfigOf(stack), exportAdminKubeconfigs: false });
+        expect(Object.keys(run.result).sort()).toEqual(["domains", "federation", "federationCredentials"]);
     });
 });

@@ -42,6 +42,23 @@ export interface IstioPeer {
     trustDomain: string;
     /** NodePort exposure only: the address this cluster's pods reach the peer's node ports on. */
     nodeAddress?: string;
+    /**
+     * How the peer exposes its gateways, when it differs from this cluster's: a peer in another
+     * stack chooses its own. Unset for peers of the same stack.
+     */
+    exposure?: Exposure;
+    /**
+     * The peer's east-west gateway as `host:port`, when the peer publishes it (another stack,
+     * whose node ports this stack's config does not set). Used in NodePort exposure.
+     */
+    eastWestAddress?: string;
+}
+
+/** `host:port` (IPv6 hosts in brackets) as the gateway entry of `meshNetworks` wants it. */
+export function splitHostPort(address: string): { address: string; port: number } {
+    const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
+    if (!match) throw new Error(`not a host:port address: ${JSON.stringify(address)}`);
+    return { address: match[1], port: Number(match[2]) };
 }
 
 /** Everything the values of one cluster's Istio depend on. */
@@ -126,21 +143,33 @@ export function meshNetworks(input: IstioValuesInput): Record<string, MeshNetwor
     if (input.exposure === "LoadBalancer") {
         networks[input.network] = { endpoints: [{ fromRegistry: input.clusterName }], gateways: [registryGateway] };
         for (const peer of input.peers) {
-            networks[peer.network] = { endpoints: [{ fromRegistry: peer.clusterName }], gateways: [registryGateway] };
+            networks[peer.network] = { endpoints: [{ fromRegistry: peer.clusterName }], gateways: [peerGateway(input, peer, registryGateway)] };
         }
         return networks;
     }
     networks[input.network] = { endpoints: [{ fromRegistry: input.clusterName }] };
     for (const peer of input.peers) {
-        if (!peer.nodeAddress) {
-            throw new Error(`cluster ${input.clusterName}: peer ${peer.clusterName} has no node address for NodePort exposure`);
-        }
-        networks[peer.network] = {
-            endpoints: [{ fromRegistry: peer.clusterName }],
-            gateways: [{ address: peer.nodeAddress, port: input.nodePorts.eastWest }],
-        };
+        networks[peer.network] = { endpoints: [{ fromRegistry: peer.clusterName }], gateways: [peerGateway(input, peer, registryGateway)] };
     }
     return networks;
+}
+
+/**
+ * How this cluster's istiod reaches one peer network's gateway: through the peer's registry where
+ * the peer has a load balancer (istiod reads its address from the peer's Service), else at the
+ * address the peer publishes or, for a peer of this stack, its node address and the shared port.
+ */
+function peerGateway(
+    input: IstioValuesInput,
+    peer: IstioPeer,
+    registryGateway: { registryServiceName: string; port: number },
+): { address: string; port: number } | { registryServiceName: string; port: number } {
+    if ((peer.exposure ?? input.exposure) === "LoadBalancer") return registryGateway;
+    if (peer.eastWestAddress) return splitHostPort(peer.eastWestAddress);
+    if (!peer.nodeAddress) {
+        throw new Error(`cluster ${input.clusterName}: peer ${peer.clusterName} has no node address for NodePort exposure`);
+    }
+    return { address: peer.nodeAddress, port: input.nodePorts.eastWest };
 }
 
 /** The `istiod` chart of one primary cluster. */

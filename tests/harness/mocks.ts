@@ -130,8 +130,16 @@ export interface PriorStash {
     replacementTrigger?: unknown;
 }
 
+/** Another stack's outputs as the engine hands them to a reference: values, and which are secret. */
+export interface PeerStackState {
+    outputs: Record<string, unknown>;
+    secretOutputNames: string[];
+}
+
 /** What the mocks need to know of the run: the prior stashes and the trigger each registration sent. */
 export interface MockContext {
+    /** Other stacks on the backend, by `org/project/stack`; any other name is an unknown stack. */
+    peerStacks?: Record<string, PeerStackState>;
     priorStashes?: Record<string, PriorStash>;
     /** The replacement trigger a resource (by name) was registered with. */
     replacementTriggerOf?: (name: string) => unknown;
@@ -184,6 +192,13 @@ function realisticUpdateMocks(context: MockContext): pulumi.runtime.Mocks {
             const inputs = (args.inputs ?? {}) as State;
             const id = `${args.name}-id`;
             switch (args.type) {
+                case "pulumi:pulumi:StackReference": {
+                    // The engine's builtin read: the named stack's outputs, or the step fails.
+                    const name = String(args.id ?? inputs.name);
+                    const peer = context.peerStacks?.[name];
+                    if (!peer) throw new Error(`unknown stack "${name}"`);
+                    return { id: name, state: { name, outputs: peer.outputs, secretOutputNames: peer.secretOutputNames } };
+                }
                 case stashType:
                     return { id, state: stashState(args, context) };
                 case "tls:index/privateKey:PrivateKey":
@@ -248,6 +263,13 @@ function realisticUpdateMocks(context: MockContext): pulumi.runtime.Mocks {
             }
         },
         call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+            if (args.token === "pulumi:pulumi:readStackOutputs") {
+                const name = String((args.inputs as State).name);
+                const peer = context.peerStacks?.[name];
+                // The shape of the engine's gRPC error, which the SDK turns into an Error of its details.
+                if (!peer) throw { code: 2, details: `invocation of pulumi:pulumi:readStackOutputs returned an error: unknown stack "${name}"` };
+                return { name, outputs: peer.outputs, secretOutputNames: peer.secretOutputNames };
+            }
             if (args.token === "command:local:run") {
                 const commandText = String((args.inputs as State).command ?? "");
                 const kubeconfigFor = /kind get kubeconfig --name '([^']+)'/.exec(commandText);

@@ -1,14 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MockMonitor } from "@pulumi/pulumi/runtime/mocks";
 import { projectName } from "../../config/keys";
-import { PriorStash, realisticMocks } from "./mocks";
+import { PeerStackState, PriorStash, realisticMocks } from "./mocks";
 import { flatten, stackFileConfig, StackName } from "./stacks";
 
 // Internal SDK entry points the harness needs: swapping in a recording monitor and waiting for the
 // program's RPCs to drain. Both are stable parts of the Node SDK used by its own tests.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings = require("@pulumi/pulumi/runtime/settings") as {
-    setMockOptions(monitor: unknown, project?: string, stack?: string, preview?: boolean): void;
+    setMockOptions(monitor: unknown, project?: string, stack?: string, preview?: boolean, organization?: string): void;
     waitForRPCs(): Promise<void>;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -197,6 +197,8 @@ export interface RunOptions {
     preview?: boolean;
     /** Stashes (by resource name) as an earlier deployment left them in the state. */
     priorStashes?: Record<string, PriorStash>;
+    /** Other stacks on the backend (by `org/project/stack`) that stack references may read. */
+    peerStacks?: Record<string, PeerStackState>;
 }
 
 /**
@@ -236,10 +238,12 @@ async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOpt
     let monitor: RecordingMonitor | undefined = undefined;
     const mocks = realisticMocks(preview, {
         priorStashes: options.priorStashes,
+        peerStacks: options.peerStacks,
         replacementTriggerOf: (name) => [...(monitor?.declared ?? [])].reverse().find((r) => r.name === name)?.replacementTrigger,
     });
     monitor = new RecordingMonitor(mocks);
-    settings.setMockOptions(monitor, projectName, options.stack, preview);
+    // The local file backend's organization: what stack references of that backend name.
+    settings.setMockOptions(monitor, projectName, options.stack, preview, "organization");
     // What `pulumi.runtime.setMocks` enables, so options such as deletedWith reach the monitor.
     Object.assign(state.getStore(), {
         supportsSecrets: true,
