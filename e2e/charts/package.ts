@@ -121,6 +121,30 @@ export function stampIstioValues(text: string, version: string): { text: string;
     return { text: tags, changed };
 }
 
+/** Files of cert-manager's chart folder that its release copies into the packaged chart. */
+const certManagerReleaseFiles = /^(Chart\.yaml|values\.yaml|values\.schema\.json|\.helmignore|templates\/[^/]+\.yaml|templates\/NOTES\.txt|templates\/_helpers\.tpl)$/;
+
+/**
+ * What cert-manager's release does besides the version stamp: it builds the chart from chosen
+ * files only (so `signkey_annotation.txt` and the linter's exceptions stay out), renders README.md
+ * from its template, and adds the Artifact Hub signing-key and prerelease annotations to Chart.yaml.
+ */
+export function certManagerRelease(files: Map<string, Buffer>, dir: string, version: string): Map<string, Buffer> {
+    // Read from the folder: .helmignore hides README.template.md from the packaged files.
+    const text = (name: string): string => {
+        const file = path.join(dir, name);
+        if (!fs.existsSync(file)) throw new Error(`${file} is missing; cert-manager's release needs it`);
+        return fs.readFileSync(file, "utf8");
+    };
+    const released = new Map([...files].filter(([name]) => certManagerReleaseFiles.test(name)));
+    released.set("README.md", Buffer.from(text("README.template.md").replaceAll("{{RELEASE_VERSION}}", version)));
+    const chart = parseDocument(files.get("Chart.yaml")!.toString("utf8"));
+    chart.setIn(["annotations", "artifacthub.io/signKey"], text("signkey_annotation.txt"));
+    chart.setIn(["annotations", "artifacthub.io/prerelease"], String(version.includes("-")));
+    released.set("Chart.yaml", Buffer.from(chart.toString()));
+    return released;
+}
+
 /**
  * The subset of `.helmignore` the sources use: one glob per line matched against the file name
  * (no slash) or the path from the chart's root (with a slash), `*` and `?` not crossing `/`, a
@@ -264,11 +288,12 @@ function withoutDependencies(chartYaml: string, dropped: string[], where: string
 export function packageChart(source: ChartSource, sourcesDir: string, sources = sourceCharts(sourcesDir)): PackagedChart {
     const dir = path.join(sourcesDir, source.folder);
     if (!fs.existsSync(path.join(dir, "Chart.yaml"))) throw new Error(`${dir}: no Chart.yaml; is ${sourcesDir} a chart sources folder for the versions in versions.ts?`);
-    const files = chartFiles(dir);
+    let files = chartFiles(dir);
     files.set("Chart.yaml", Buffer.from(stampChartYaml(files.get("Chart.yaml")!.toString("utf8"), source)));
     if (source.stamp === "istio" && files.has("values.yaml")) {
         files.set("values.yaml", Buffer.from(stampIstioValues(files.get("values.yaml")!.toString("utf8"), source.version).text));
     }
+    if (source.stamp === "cert-manager") files = certManagerRelease(files, dir, source.version);
     const dropped = vendorDependencies(files, source.folder, sources);
     return { source, dropped, files: new Map([...files].map(([file, data]) => [`${source.name}/${file}`, data])) };
 }
