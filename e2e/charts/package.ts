@@ -57,7 +57,10 @@ export interface RepositoryEntry {
  */
 export const packagedAt = new Date("2000-01-01T00:00:00Z");
 
-/** The versions are those of versions.ts: the test bed proves the pinned charts, nothing else. */
+/**
+ * The charts the program installs, at `versions` (versions.ts unless a caller passes others): the
+ * test bed proves the pinned charts, nothing else.
+ */
 export function chartSources(versions: Pick<Versions, "istio" | "spireChart" | "spireCrdsChart" | "certManager"> = defaultVersions): ChartSource[] {
     const istio = (name: string): ChartSource => ({ repository: "istio", name, version: versions.istio, folder: `istio-${versions.istio}/${name}`, stamp: "istio" });
     return [
@@ -160,11 +163,12 @@ export function helmIgnore(text: string): (relativePath: string, isDirectory: bo
                 throw new Error(`.helmignore rule "${line}": negation, character classes and ** are not supported by this packager`);
             }
             const directoryOnly = line.endsWith("/");
-            const glob = line.replace(/\/$/, "").replace(/^\//, "");
+            const body = line.replace(/\/$/, "");
+            const glob = body.replace(/^\//, "");
             const source = glob.replace(/\\(.)|([*?])|([^\\*?]+)/g, (_m, escaped: string, wildcard: string, literal: string) =>
                 escaped !== undefined ? escapeRegExp(escaped) : wildcard === "*" ? "[^/]*" : wildcard === "?" ? "[^/]" : escapeRegExp(literal),
             );
-            return { directoryOnly, wholePath: glob.includes("/"), pattern: new RegExp(`^${source}$`) };
+            return { directoryOnly, wholePath: body.includes("/"), pattern: new RegExp(`^${source}$`) };
         });
     return (relativePath, isDirectory) =>
         rules.some((rule) => (!rule.directoryOnly || isDirectory) && rule.pattern.test(rule.wholePath ? relativePath : path.posix.basename(relativePath)));
@@ -284,7 +288,10 @@ function withoutDependencies(chartYaml: string, dropped: string[], where: string
     return result;
 }
 
-/** A chart's files as its release packages them, under `<name>/`. */
+/**
+ * A chart's files as its release packages them, under `<name>/`. `sources` (from sourceCharts) is
+ * where its `file://../` dependencies are looked up; passed in so that several charts share one scan.
+ */
 export function packageChart(source: ChartSource, sourcesDir: string, sources = sourceCharts(sourcesDir)): PackagedChart {
     const dir = path.join(sourcesDir, source.folder);
     if (!fs.existsSync(path.join(dir, "Chart.yaml"))) throw new Error(`${dir}: no Chart.yaml; is ${sourcesDir} a chart sources folder for the versions in versions.ts?`);
@@ -342,7 +349,10 @@ export function sha256(file: string): string {
     return createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 }
 
-/** Packages every chart into `<outDir>/<repository>/`, replacing what those folders held. */
+/**
+ * Packages `charts` (by default every chart the program installs) from `sourcesDir` into
+ * `<outDir>/<repository>/`, replacing what those folders held, so no stale archive stays listed.
+ */
 export async function packageAll(sourcesDir: string, outDir: string, charts = chartSources()): Promise<RepositoryEntry[]> {
     const sources = sourceCharts(sourcesDir);
     const written: RepositoryEntry[] = [];

@@ -46,7 +46,10 @@ export function fileFor(root: string, requestPath: string): string | undefined {
 
 const contentTypes: Record<string, string> = { ".yaml": "application/x-yaml", ".tgz": "application/gzip" };
 
-/** Answers GET and HEAD with the named file; everything else is 404 or 405. Logs each request. */
+/**
+ * Answers GET and HEAD with the named file under `root`; everything else is 404 or 405. Each request
+ * goes to `log` (stderr by default, so stdout carries only the URLs a caller parses).
+ */
 export function mirrorServer(root: string, log: (line: string) => void = (line) => console.error(line)): http.Server {
     return http.createServer((request, response) => {
         const finish = (status: number, body?: Buffer, type = "text/plain"): void => {
