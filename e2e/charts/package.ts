@@ -354,6 +354,9 @@ export function sha256(file: string): string {
  * `<outDir>/<repository>/`, replacing what those folders held, so no stale archive stays listed.
  */
 export async function packageAll(sourcesDir: string, outDir: string, charts = chartSources()): Promise<RepositoryEntry[]> {
+    if (!fs.existsSync(sourcesDir)) {
+        throw new Error(`chart sources folder ${sourcesDir} does not exist; pass it as the first argument or set E2E_CHART_SOURCES (see e2e/charts/README.md)`);
+    }
     const sources = sourceCharts(sourcesDir);
     const written: RepositoryEntry[] = [];
     const repositories = [...new Set(charts.map((chart) => chart.repository))];
