@@ -60,7 +60,7 @@ const kindContextPattern = /^kind-[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const releaseChannels = ["RAPID", "REGULAR", "STABLE", "EXTENDED"] as const;
 /** Boot disk types GKE nodes take (hyperdisk-balanced for machine series without persistent disks). */
 const gkeDiskTypes = ["pd-balanced", "pd-standard", "pd-ssd", "hyperdisk-balanced"] as const;
-export const nodePortRange = { min: 30000, max: 32767 };
+const nodePortRange = { min: 30000, max: 32767 };
 const defaultGke = { machineType: "e2-standard-4", nodeCount: 3, diskSizeGb: 50, diskType: "pd-balanced" } as const;
 
 /** Explains why a string is not a SPIFFE trust domain name, or returns undefined when it is one. */
@@ -201,7 +201,7 @@ export const scalarKeySchemas = {
     eastWestNodePort: nodePort(configKeys.eastWestNodePort.default),
     ingressHttpNodePort: nodePort(configKeys.ingressHttpNodePort.default),
     gkeDeletionProtection: withFallback(trueOrFalse, configKeys.gkeDeletionProtection.default),
-    gkeReleaseChannel: withFallback(oneOf(releaseChannels), "REGULAR"),
+    gkeReleaseChannel: withFallback(oneOf(releaseChannels), configKeys.gkeReleaseChannel.default as (typeof releaseChannels)[number]),
     loadBalancerSourceRanges: sourceRanges,
     peerSourceRanges: sourceRanges,
     chartRepositories: withFallback(
