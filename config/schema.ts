@@ -82,18 +82,18 @@ export function trustDomainProblem(value: string): string | undefined {
 /** Empty text and null mean "not set", like a key the stack leaves out. */
 const blankAsUnset = (value: unknown): unknown => (value === "" || value === null ? undefined : value);
 
-/** A value that must be present, or takes `fallback` when unset. */
+/** A value that takes `fallback` when unset (empty text and null included). */
 function withFallback<T extends z.ZodType>(schema: T, fallback: z.input<T> & z.output<T>) {
     return z.preprocess(blankAsUnset, schema.default(fallback as never));
 }
 
-/** Required: unset is reported as "is required" (plus `detail`, if given). */
+/** Required: unset (empty text and null included) is reported as "is required". */
 function required<T extends z.ZodType>(schema: T) {
     return z.preprocess(blankAsUnset, schema);
 }
 
-function text(detailWhenMissing = "") {
-    return z.string({ error: (issue) => (issue.input === undefined ? `is required${detailWhenMissing}` : "must be a string") });
+function text() {
+    return z.string({ error: (issue) => (issue.input === undefined ? "is required" : "must be a string") });
 }
 
 const matching = (pattern: RegExp, allowed: string) => text().regex(pattern, allowed);
@@ -138,7 +138,7 @@ function structured<T extends z.ZodType>(schema: T) {
 
 /**
  * An object of known settings; an unknown one is reported by name (a typo would otherwise be
- * ignored). `shapeText` is what a wrong type is told; `missingText` what an absent object is told.
+ * ignored). `notObject` is what a wrong type is told; `missing`, what an absent object is told.
  */
 function settings<T extends z.core.$ZodLooseShape>(shape: T, texts: { unknownKey: string; notObject: string; missing?: string }) {
     return z.strictObject(shape, {
