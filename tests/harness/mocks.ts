@@ -253,7 +253,8 @@ function realisticUpdateMocks(context: MockContext): pulumi.runtime.Mocks {
                         sub: `system:serviceaccount:${metadata.namespace ?? "default"}:${metadata.annotations?.["kubernetes.io/service-account.name"] ?? "default"}`,
                         "mock/resource": args.name,
                     };
-                    const token = `eyJhbGciOiJSUzI1NiJ9.${base64(JSON.stringify(claims))}.signature`;
+                    // JWT segments are base64url without padding (RFC 7515), as the controller writes them.
+                    const token = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.signature`;
                     return {
                         id,
                         state: { ...inputs, data: { token: base64(token), "ca.crt": base64(await clusterCa(clusterOfProvider(args.provider))), namespace: base64("istio-system") } },
