@@ -1,7 +1,6 @@
 import { StackFinding, StackPolicyDefinition, toStackPolicy } from "../lib/definition";
-import { PlainResource } from "../lib/resource";
+import { PlainResource, rootStackType } from "../lib/resource";
 import { at } from "../lib/values";
-import { rootStackType } from "./federationCredentialsReaderOnly";
 
 export interface AdminKubeconfigsNotExportedConfig {
     /** Outputs holding admin credentials. */

@@ -1,10 +1,7 @@
 import { StackFinding, StackPolicyDefinition, toStackPolicy } from "../lib/definition";
 import { readerKubeconfigProblems, ReaderKubeconfigRules } from "../lib/readerKubeconfig";
-import { PlainResource } from "../lib/resource";
+import { PlainResource, rootStackType } from "../lib/resource";
 import { at, isRecord, isUnknown } from "../lib/values";
-
-/** The root resource of every stack; the engine gives stack policies its outputs, the stack outputs. */
-export const rootStackType = "pulumi:pulumi:Stack";
 
 export interface FederationCredentialsReaderOnlyConfig extends ReaderKubeconfigRules {
     /** The stack output peers read credentials from. */

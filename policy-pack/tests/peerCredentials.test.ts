@@ -3,10 +3,10 @@ import { parse, stringify } from "yaml";
 import { tokenKubeconfig } from "../../lib/kubeconfig";
 import { effectiveConfig } from "../lib/definition";
 import { jwtPayload, readerKubeconfigProblems } from "../lib/readerKubeconfig";
-import { fromDeclared, PlainResource } from "../lib/resource";
+import { fromDeclared, PlainResource, rootStackType } from "../lib/resource";
 import { UNKNOWN } from "../lib/values";
 import { adminKubeconfigFindings, definition as adminDefinition } from "../policies/adminKubeconfigsNotExported";
-import { definition as credentialsDefinition, federationCredentialFindings, rootStackType } from "../policies/federationCredentialsReaderOnly";
+import { definition as credentialsDefinition, federationCredentialFindings } from "../policies/federationCredentialsReaderOnly";
 import { definition as remoteSecretDefinition, remoteSecretProblems } from "../policies/istioRemoteSecretReaderOnly";
 import { kubernetesObject, mutate, REMOVE, resource, stack, withValue } from "./fixtures";
 
