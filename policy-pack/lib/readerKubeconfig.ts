@@ -59,7 +59,8 @@ export function readerKubeconfigProblems(kubeconfig: unknown, rules: ReaderKubec
     const token = user["token"];
     if (isUnknown(token)) return problems;
     if (typeof token !== "string" || token.trim() === "") {
-        problems.push(`user ${userName} has no bearer "token"`);
+        // A user with other credentials instead is already reported as such.
+        if (extra.length === 0) problems.push(`user ${userName} has no bearer "token"`);
         return problems;
     }
     const payload = jwtPayload(token);

@@ -32,6 +32,7 @@ const broken: [string, string, string][] = [
     ["a client certificate", changed([...user, "client-certificate-data"], "Y2VydA=="), '"client-certificate-data"'],
     ["a client key", changed([...user, "client-key-data"], "a2V5"), '"client-key-data"'],
     ["an exec plugin", changed([...user, "exec"], { command: "gke-gcloud-auth-plugin", apiVersion: "client.authentication.k8s.io/v1beta1" }), '"exec"'],
+    ["an exec plugin instead of the token", changed(user, { exec: { command: "gke-gcloud-auth-plugin", apiVersion: "client.authentication.k8s.io/v1beta1" } }), '"exec"'],
     ["an auth-provider", changed([...user, "auth-provider"], { name: "gcp" }), '"auth-provider"'],
     ["basic auth", changed(user, { token: readerToken, username: "admin", password: "secret" }), '"username", "password"'],
     ["impersonation", changed([...user, "as"], "system:admin"), '"as"'],
