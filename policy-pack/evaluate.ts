@@ -3,7 +3,7 @@ import { effectiveConfig, PolicyDefinition } from "./lib/definition";
 import { PlainResource } from "./lib/resource";
 import { policyModules } from "./pack";
 
-export { DeclaredResourceLike, fromDeclared, PlainResource } from "./lib/resource";
+export { DeclaredResourceLike, fromDeclared, fromStackOutputs, PlainResource } from "./lib/resource";
 export { PolicyPackConfig } from "@pulumi/policy";
 
 /** One policy violation found by `evaluatePolicies`. */

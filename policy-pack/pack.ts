@@ -1,12 +1,15 @@
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { PolicyDefinition } from "./lib/definition";
+import * as adminKubeconfigsNotExported from "./policies/adminKubeconfigsNotExported";
 import * as bundleEndpointService from "./policies/bundleEndpointService";
 import * as containerImagesPinned from "./policies/containerImagesPinned";
+import * as federationCredentialsReaderOnly from "./policies/federationCredentialsReaderOnly";
 import * as gkeClusterSecurity from "./policies/gkeClusterSecurity";
 import * as gkeDeletionProtection from "./policies/gkeDeletionProtection";
 import * as gkePrivateNodes from "./policies/gkePrivateNodes";
 import * as helmChartsPinned from "./policies/helmChartsPinned";
 import * as istiodCacerts from "./policies/istiodCacerts";
+import * as istioRemoteSecretReaderOnly from "./policies/istioRemoteSecretReaderOnly";
 import * as istioStrictMtls from "./policies/istioStrictMtls";
 import * as istioTrustDomain from "./policies/istioTrustDomain";
 import * as kubernetesExplicitProvider from "./policies/kubernetesExplicitProvider";
@@ -32,6 +35,9 @@ export const policyModules: PolicyModule[] = [
     containerImagesPinned,
     kubernetesExplicitProvider,
     sensitiveValuesSecret,
+    istioRemoteSecretReaderOnly,
+    federationCredentialsReaderOnly,
+    adminKubeconfigsNotExported,
     trustDomainNames,
     trustDomainsUnique,
     spireFederation,

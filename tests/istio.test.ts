@@ -443,11 +443,12 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
                 // The peer's API server CA (from the peer's own token Secret), not the holder's.
                 expect(ca.subject).toBe((await clusterCaCertificate(peer)).subject);
                 expect(ca.subject).not.toBe((await clusterCaCertificate(holder.name)).subject);
-                // The token is the peer's reader token (a JWT naming the peer's token Secret), decoded.
+                // The token is the peer's reader token (a JWT of the reader account, from the peer's token Secret), decoded.
                 const user = kubeconfig.users.find((entry: Values) => entry.name === peer).user;
                 expect(Object.keys(user)).toEqual(["token"]);
                 const payload = JSON.parse(Buffer.from(String(user.token).split(".")[1], "base64").toString("utf8"));
-                expect(payload.sub).toBe(readerTokenSecret(run, peer).name);
+                expect(payload["mock/resource"]).toBe(readerTokenSecret(run, peer).name);
+                expect(payload.sub).toBe("system:serviceaccount:istio-system:istio-reader-service-account");
             }
         }
     });

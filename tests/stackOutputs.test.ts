@@ -82,7 +82,8 @@ describe.each(stackNames)("%s stack outputs", (stack) => {
                 .filter((r) => r.inputs.type === "kubernetes.io/service-account-token" && r.name.startsWith(`${name}-`));
             expect(tokenSecrets).toHaveLength(1);
             expect(tokenSecrets[0].inputs.metadata.annotations["kubernetes.io/service-account.name"]).toBe("istio-reader-service-account");
-            expect(payload.sub).toBe(tokenSecrets[0].name);
+            expect(payload["mock/resource"]).toBe(tokenSecrets[0].name);
+            expect(payload.sub).toBe("system:serviceaccount:istio-system:istio-reader-service-account");
         }
     });
 

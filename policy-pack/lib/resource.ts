@@ -66,3 +66,22 @@ export function fromPolicyResource(resource: ResourceValidationArgs | PolicyReso
         provider: resource.provider?.urn,
     };
 }
+
+/** Type token of the root resource of every stack; its outputs are the stack outputs. */
+export const rootStackType = "pulumi:pulumi:Stack";
+
+/**
+ * The root stack resource as the engine hands it to stack policies once the program registered
+ * its outputs: `outputs` are the stack outputs, resolved (UNKNOWN for what a preview does not know),
+ * and `secretOutputs` the dotted paths of those that are secrets (which only the offline plan knows).
+ */
+export function fromStackOutputs(args: { project: string; stack: string; outputs: Record<string, unknown>; secretOutputs?: readonly string[] }): PlainResource {
+    const name = `${args.project}-${args.stack}`;
+    return fromDeclared({
+        type: rootStackType,
+        name,
+        urn: `urn:pulumi:${args.stack}::${args.project}::${rootStackType}::${name}`,
+        inputs: args.outputs,
+        secretInputPaths: args.secretOutputs,
+    });
+}

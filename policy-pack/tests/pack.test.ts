@@ -32,7 +32,8 @@ describe("the policy pack", () => {
         const pkg = JSON.parse(readFileSync(join(packRoot, "package.json"), "utf8")) as { name: string; version: string; dependencies: Record<string, string> };
         expect(pkg.name).toBe(packName);
         expect(pkg.version).toMatch(/^\d+\.\d+\.\d+$/);
-        expect(pkg.dependencies).toEqual({ "@pulumi/policy": "1.21.0", "@pulumi/pulumi": "3.248.0" });
+        // yaml: kubeconfigs handed to peers are parsed to see which credentials they carry.
+        expect(pkg.dependencies).toEqual({ "@pulumi/policy": "1.21.0", "@pulumi/pulumi": "3.248.0", yaml: "2.9.1" });
     });
 
     it("lists every module under policies/ exactly once", async () => {
@@ -67,7 +68,7 @@ describe("the policy pack", () => {
 
     it("keeps the issue's advisories advisory and everything else enforced", () => {
         const advisory = definitions.filter((definition) => definition.enforcementLevel === "advisory").map((definition) => definition.name);
-        expect(advisory.sort()).toEqual(["gke-deletion-protection", "gke-private-nodes", "load-balancer-source-ranges"]);
+        expect(advisory.sort()).toEqual(["admin-kubeconfigs-not-exported", "gke-deletion-protection", "gke-private-nodes", "load-balancer-source-ranges"]);
     });
 
     it("publishes a config schema whose defaults validate, for every policy with settings", () => {

@@ -2,7 +2,8 @@ import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy"
 import * as analyzer from "@pulumi/pulumi/proto/analyzer_pb";
 import { describe, expect, it } from "vitest";
 import { packName, policyModules } from "../pack";
-import { PlainResource } from "../lib/resource";
+import { tokenKubeconfig } from "../../lib/kubeconfig";
+import { PlainResource, rootStackType } from "../lib/resource";
 import { meshStack, meshWidePeerAuthentication, mutate, providerUrn, resource, spireRelease, domains, without, defaultProviderUrn } from "./fixtures";
 
 // The policy SDK's own request handlers, exactly as its gRPC server registers them: the pack runs
@@ -126,5 +127,40 @@ describe("the pack under @pulumi/policy's own Analyze, AnalyzeStack and Remediat
         ]);
         const already = await invoke<analyzer.RemediateResponse>(handler, analyzeRequest(provider, { kubeconfig: secret(kubeconfig) }));
         expect(already.getRemediationsList()).toEqual([]);
+    });
+
+    describe("peer credentials", () => {
+        const jwt = (sub: string) => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ sub })).toString("base64url")}.c2ln`;
+        const reader = tokenKubeconfig({ name: "cluster-1", server: "https://10.0.0.1", caCertificateBase64: "Y2E=", token: jwt("system:serviceaccount:istio-system:istio-reader-service-account") });
+        const admin = reader.replace(/token: .*/, "client-certificate-data: Y2VydA==\n      client-key-data: a2V5");
+        const root = (federationCredentials: unknown) => resource(rootStackType, "spire-istio-mesh-test", { federationCredentials });
+
+        it("AnalyzeStack reads the root stack's outputs and refuses an admin kubeconfig there, secret or not", async () => {
+            expect(admin).toContain("client-key-data");
+            for (const entry of [admin, secret(admin)]) {
+                expect(await analyzeStack([root({ "cluster-1": entry })])).toEqual([
+                    { policy: "federation-credentials-reader-only", level: "mandatory", urn: root({}).urn, message: expect.stringContaining('"client-certificate-data", "client-key-data"') },
+                ]);
+            }
+        });
+
+        it("AnalyzeStack cannot tell a plain output from a secret one: the SDK unwraps secrets", async () => {
+            expect(await analyzeStack([root({ "cluster-1": secret(reader) })])).toEqual([]);
+            expect(await analyzeStack([root({ "cluster-1": reader })])).toEqual([]);
+            expect(await analyzeStack([root(rpc.unknownValue)])).toEqual([]);
+        });
+
+        it("Analyze refuses a remote secret that hands a peer's istiod an admin kubeconfig", async () => {
+            const remoteSecret = resource(
+                "kubernetes:core/v1:Secret",
+                "cluster-2-istio-remote-secret-cluster-1",
+                { apiVersion: "v1", kind: "Secret", metadata: { name: "istio-remote-secret-cluster-1", labels: { "istio/multiCluster": "true" } }, stringData: secret({ "cluster-1": reader }) },
+                { provider: providerUrn("cluster-2") },
+            );
+            expect(await analyze(remoteSecret)).toEqual([]);
+            expect(await analyze(remoteSecret, { ...remoteSecret.props, stringData: secret({ "cluster-1": admin }) })).toEqual([
+                { policy: "istio-remote-secret-reader-only", level: "mandatory", urn: "", message: expect.stringContaining("at stringData.cluster-1 user cluster-1 has") },
+            ]);
+        });
     });
 });

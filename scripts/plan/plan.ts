@@ -1,10 +1,11 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { evaluatePolicies, fromDeclared, PolicyPackConfig, PolicyViolation } from "../../policy-pack/evaluate";
-import { loadMeshConfig } from "../../config/load";
-import { deployMesh } from "../../mesh";
-import { DeclaredResource, runProgram } from "../../tests/harness/program";
+import * as pulumi from "@pulumi/pulumi";
+import program from "../../index";
+import { evaluatePolicies, fromDeclared, fromStackOutputs, PlainResource, PolicyPackConfig, PolicyViolation } from "../../policy-pack/evaluate";
+import { UNKNOWN } from "../../policy-pack/lib/values";
+import { DeclaredResource, isKnown, isSecretOutput, resolvePlain, runProgram } from "../../tests/harness/program";
 import { StackName } from "../../tests/harness/stacks";
 import { longestDependencyChain } from "./graph";
 
@@ -21,6 +22,8 @@ export interface PlanOptions {
 export interface Plan {
     stack: StackName;
     resources: DeclaredResource[];
+    /** The root stack resource with the stack outputs, as the engine shows it to stack policies. */
+    rootStack: PlainResource;
     /** Resource counts keyed by cluster (by Kubernetes provider), with `cloud` for the rest. */
     perCluster: Record<string, DeclaredResource[]>;
     violations: PolicyViolation[];
@@ -38,17 +41,35 @@ function clusterOf(resource: DeclaredResource): string {
 }
 
 /**
- * Runs the real program under Pulumi's mock runtime (the engine the tests use) with a stack's
- * config, then the policy pack over everything it declared. No Pulumi CLI, credentials or cluster.
+ * The stack outputs as the engine registers them on the root stack resource: each resolved, or
+ * UNKNOWN when a preview does not know it, with the names of those that are secrets.
+ */
+export async function resolveStackOutputs(outputs: Record<string, unknown>): Promise<{ outputs: Record<string, unknown>; secretOutputs: string[] }> {
+    const resolved: Record<string, unknown> = {};
+    const secretOutputs: string[] = [];
+    for (const [name, value] of Object.entries(outputs)) {
+        const output = pulumi.output(value);
+        resolved[name] = (await isKnown(output)) ? await resolvePlain(output) : UNKNOWN;
+        if (await isSecretOutput(output)) secretOutputs.push(name);
+    }
+    return { outputs: resolved, secretOutputs };
+}
+
+/**
+ * Runs the real program (index.ts, as the CLI would) under Pulumi's mock runtime (the engine the
+ * tests use) with a stack's config, then the policy pack over everything it declared and over its
+ * stack outputs. No Pulumi CLI, credentials or cluster.
  */
 export async function planStack(options: PlanOptions): Promise<Plan> {
-    const run = await runProgram(() => deployMesh(loadMeshConfig()), {
+    // The project name is read while the program's runtime is set up, as the engine names the root.
+    const run = await runProgram(async () => ({ project: pulumi.getProject(), outputs: await program() }), {
         stack: options.stack,
         projectConfig: options.projectConfig,
         preview: options.preview,
     });
     const resources = run.resources;
-    const violations = evaluatePolicies(resources.map(fromDeclared), options.policyConfig ?? {});
+    const rootStack = fromStackOutputs({ project: run.result.project, stack: options.stack, ...(await resolveStackOutputs(run.result.outputs)) });
+    const violations = evaluatePolicies([...resources.map(fromDeclared), rootStack], options.policyConfig ?? {});
     const perCluster: Record<string, DeclaredResource[]> = {};
     // A remote component (cert-manager's) is one Helm release on the cluster: a step of its own.
     const steps = resources.filter((r) => r.custom || r.remote);
@@ -58,6 +79,7 @@ export async function planStack(options: PlanOptions): Promise<Plan> {
     return {
         stack: options.stack,
         resources,
+        rootStack,
         perCluster,
         violations,
         mandatory: violations.filter((v) => v.enforcementLevel === "mandatory"),

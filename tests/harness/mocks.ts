@@ -244,7 +244,17 @@ function realisticUpdateMocks(context: MockContext): pulumi.runtime.Mocks {
                 }
                 case "kubernetes:core/v1:Secret": {
                     if (inputs.type !== "kubernetes.io/service-account-token") return { id, state: inputs };
-                    const token = `eyJhbGciOiJSUzI1NiJ9.${base64(JSON.stringify({ sub: args.name }))}.signature`;
+                    const metadata = (inputs.metadata ?? {}) as { namespace?: string; annotations?: Record<string, string> };
+                    // The claims kube-controller-manager puts in a legacy service-account token, so
+                    // that checks on the subject see what a cluster would issue; `mock/resource`
+                    // (mock only) names the Secret resource, so tests can tell clusters' tokens apart.
+                    const claims = {
+                        iss: "kubernetes/serviceaccount",
+                        sub: `system:serviceaccount:${metadata.namespace ?? "default"}:${metadata.annotations?.["kubernetes.io/service-account.name"] ?? "default"}`,
+                        "mock/resource": args.name,
+                    };
+                    // JWT segments are base64url without padding (RFC 7515), as the controller writes them.
+                    const token = `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.signature`;
                     return {
                         id,
                         state: { ...inputs, data: { token: base64(token), "ca.crt": base64(await clusterCa(clusterOfProvider(args.provider))), namespace: base64("istio-system") } },
