@@ -182,7 +182,7 @@ family_kube() {
         ldflags+=" -X $p.gitCommit=$hash -X $p.gitTreeState=clean -X $p.buildDate=$time"
     done
     k=$(key kube "$v")
-    for p in kube-apiserver kube-controller-manager kube-scheduler; do
+    for p in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
         build kube "$k" "$p" "k8s.io/kubernetes/cmd/$p" -ldflags "$ldflags"
     done
     link kube "$k"
