@@ -41,11 +41,17 @@ modVersion() {
     (cd "$toolchain/$1" && go list -m -f '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$2")
 }
 
-# modInfo FAMILY MODULE FIELD: Time or Origin hash of MODULE's pinned version, from the proxy's metadata.
+# modInfo FAMILY MODULE FIELD: Time or Hash (the commit, when the proxy's metadata names it; else
+# empty) of the version the build module pins, read from the module cache's .info file, which
+# `go list -m` does not fully repeat.
 modInfo() {
-    (cd "$toolchain/$1" && go list -m -json "$2" | node -e '
-        let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const m=JSON.parse(s);
-        const f=process.argv[1];console.log(f==="Hash"?(m.Origin&&m.Origin.Hash)||"":m[f]||"")})' "$3")
+    local v esc
+    v=$(modVersion "$1" "$2")
+    esc=$(echo "$2" | sed 's/[A-Z]/!\L&/g')
+    (cd "$toolchain/$1" && go mod download "$2@$v") &&
+        node -e 'const m=JSON.parse(require("fs").readFileSync(process.argv[1]));
+            console.log(process.argv[2]==="Hash"?(m.Origin&&m.Origin.Hash)||"":m[process.argv[2]]||"")' \
+            "$(go env GOMODCACHE)/cache/download/$esc/@v/$v.info" "$3"
 }
 
 # expectPin FAMILY MODULE WANT WHERE: fail unless the build module resolves MODULE to WANT.
@@ -65,13 +71,15 @@ key() {
     echo "$2-$h"
 }
 
-# build FAMILY KEY OUT_NAME PACKAGE [go build flags...]: build one binary unless the cache has it.
+# build FAMILY KEY OUT_NAME PACKAGE [go build flags...]: build one binary unless the cache has it
+# built with the same flags.
 # Runs inside the build module (or the folder in $workdir when set).
 build() {
     local family=$1 k=$2 name=$3 pkg=$4
     shift 4
-    local dest="$cache/bin/$family/$k"
-    if [[ -x "$dest/$name" ]]; then
+    local dest="$cache/bin/$family/$k" flags="$pkg $*"
+    # Flags are part of the key too (they carry version stamps), kept beside the binary.
+    if [[ -x "$dest/$name" && "$(cat "$dest/$name.flags" 2>/dev/null)" == "$flags" ]]; then
         echo "cached $family/$name ($k)"
         return 0
     fi
@@ -86,6 +94,7 @@ build() {
         exit 1
     fi
     mv "$dest/$name.tmp" "$dest/$name"
+    echo "$flags" >"$dest/$name.flags"
     echo "built $family/$name in $(($(now) - start))s"
 }
 
