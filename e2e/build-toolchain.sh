@@ -232,6 +232,10 @@ family_cert_manager() {
     build cert-manager "$k" cert-manager-controller . -ldflags "-s -w \
         -X github.com/cert-manager/cert-manager/pkg/util.AppVersion=$v \
         -X github.com/cert-manager/cert-manager/pkg/util.AppGitCommit=$hash"
+    # The release's CRDs, for cluster.sh's smoke test only (the program installs them from the chart).
+    local dir
+    dir=$(cd "$toolchain/cert-manager" && go list -m -f '{{.Dir}}' github.com/cert-manager/cert-manager)
+    cat "$dir"/deploy/crds/*.yaml >"$cache/bin/cert-manager/$k/crds.yaml"
     link cert-manager "$k"
 }
 

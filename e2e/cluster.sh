@@ -175,6 +175,12 @@ EOF
     wait_for "node $name-node Ready" 60 kubectl wait --for=condition=Ready "node/$name-node" --timeout=1s
     wait_for "default ServiceAccount" 60 kubectl get serviceaccount default -n default
     start pv-stand-in "$root/e2e/pv-stand-in.sh" "$(bin kube kubectl)" "$kubeconfig"
+    # cert-manager's real controllers, out of cluster, once built (the chart's own Deployment only
+    # gets a simulated pod). They wait for their CRDs, which the chart installs.
+    if [[ -x $(bin cert-manager cert-manager-controller) ]]; then
+        start cert-manager "$(bin cert-manager cert-manager-controller)" \
+            --kubeconfig="$kubeconfig" --cluster-resource-namespace=cert-manager
+    fi
     trap - EXIT INT TERM
     log "up in $((SECONDS - t0))s: KUBECONFIG=$kubeconfig; logs in $logs"
 }
@@ -286,7 +292,47 @@ EOF
     kubectl get nodes -o wide
     kubectl -n smoke get deployments,daemonsets,statefulsets,jobs,pods,endpoints,pvc -o wide
     kubectl get pv
+    if [[ -x $(bin cert-manager cert-manager-controller) ]]; then smoke_cert_manager; fi
     log "smoke passed in $((SECONDS - t0))s"
+}
+
+# smoke_cert_manager: the chain the program builds per domain is issued by the real controllers:
+# a root CA in a Secret, a CA ClusterIssuer on it, an intermediate CA Certificate (istiod's
+# `cacerts`) that chains to the root.
+smoke_cert_manager() {
+    local tmp="$dir/smoke-ca"
+    mkdir -p "$tmp"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+        -keyout "$tmp/root.key" -out "$tmp/root.crt" -subj "/CN=smoke root CA" \
+        -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+    kubectl apply --server-side -f "$(bin cert-manager crds.yaml)" >/dev/null
+    kubectl wait --for=condition=Established crd --all --timeout=30s >/dev/null
+    kubectl create namespace cert-manager
+    kubectl create namespace istio-system
+    kubectl -n cert-manager create secret tls smoke-root-ca --cert="$tmp/root.crt" --key="$tmp/root.key"
+    kubectl apply -f - <<'EOF'
+apiVersion: cert-manager.io/v1
+kind: ClusterIssuer
+metadata: {name: smoke-root-ca}
+spec: {ca: {secretName: smoke-root-ca}}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata: {name: cacerts, namespace: istio-system}
+spec:
+  secretName: cacerts
+  isCA: true
+  commonName: smoke istiod intermediate CA
+  duration: 2h
+  privateKey: {algorithm: ECDSA, size: 256}
+  issuerRef: {name: smoke-root-ca, kind: ClusterIssuer, group: cert-manager.io}
+EOF
+    kubectl wait --for=condition=Ready clusterissuer/smoke-root-ca --timeout=60s
+    kubectl -n istio-system wait --for=condition=Ready certificate/cacerts --timeout=60s
+    kubectl -n istio-system get secret cacerts -o jsonpath='{.data.tls\.crt}' | base64 -d >"$tmp/cacerts.crt"
+    openssl verify -CAfile "$tmp/root.crt" "$tmp/cacerts.crt"
+    openssl x509 -in "$tmp/cacerts.crt" -noout -subject -issuer -ext basicConstraints
+    kubectl get clusterissuers,certificates,certificaterequests -A
 }
 
 cmd=${1:-}
