@@ -118,6 +118,15 @@ family_pulumi() {
         github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3@v3.0.0-20260624120734-a88168d865b7
 }
 
+family_pulumi_yaml() {
+    local v k
+    v=$(modVersion pulumi-yaml github.com/pulumi/pulumi-yaml)
+    k=$(key pulumi-yaml "$v")
+    build pulumi-yaml "$k" pulumi-language-yaml github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+        -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=$v"
+    link pulumi-yaml "$k"
+}
+
 family_provider_kubernetes() {
     local want have k src
     want=$(npmVersion @pulumi/kubernetes)
@@ -137,8 +146,9 @@ family_provider_kubernetes() {
         rm -rf "$src" && mkdir -p "$src"
         cp "$toolchain/provider-kubernetes/"{go.mod,go.sum,main.go} "$src/"
         local dir
+        # (the module's folder: listing the package itself fails on the very files that are missing)
         dir=$(cd "$toolchain/provider-kubernetes" &&
-            go list -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4/cmd/pulumi-resource-kubernetes)
+            go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes
         (cd "$toolchain/provider-kubernetes" && go run ./gen "$dir" "$src" "$have") ||
             { echo "FAIL provider-kubernetes: generating schema-embed.json from $dir" >&2; exit 1; }
     fi
@@ -152,9 +162,7 @@ family_providers_unserved() {
     # named by the pseudo-version of its release commit; the module proxy refuses all of them.
     unavailable "pulumi-resource-command $(npmVersion @pulumi/command)" \
         github.com/pulumi/pulumi-command/provider@v0.0.0-20260303235922-7f3eb6f3b77c
-    unavailable "pulumi-resource-tls $(npmVersion @pulumi/tls)" \
-        "github.com/pulumi/pulumi-tls@v$(npmVersion @pulumi/tls)+incompatible" \
-        github.com/pulumi/pulumi-tls/provider/v5@latest
+    unavailable "pulumi-resource-tls $(npmVersion @pulumi/tls)" github.com/pulumi/pulumi-tls/provider/v5@latest
     unavailable "pulumi-resource-kubernetes-cert-manager $(npmVersion @pulumi/kubernetes-cert-manager)" \
         github.com/pulumi/pulumi-kubernetes-cert-manager/provider@v0.0.0-20250314154537-d2f7f8d82f05
 }
@@ -239,7 +247,7 @@ family_cert_manager() {
     link cert-manager "$k"
 }
 
-all=(kube etcd kwok pulumi provider-kubernetes providers-unserved cert-manager)
+all=(kube etcd kwok pulumi pulumi-yaml provider-kubernetes providers-unserved cert-manager)
 families=("$@")
 [[ ${#families[@]} -gt 0 ]] || families=("${all[@]}")
 
