@@ -45,31 +45,31 @@ config:
 resources:
   cluster:
     type: pulumi:providers:kubernetes
-    properties: {kubeconfig: \${kubeconfig}}
+    properties: {kubeconfig: "\${kubeconfig}"}
     options: {version: $provider_version}
   ns:
     type: kubernetes:core/v1:Namespace
     properties: {metadata: {name: engine-smoke}}
-    options: {provider: \${cluster}}
+    options: {provider: "\${cluster}"}
   web:
     type: kubernetes:apps/v1:Deployment
     properties:
-      metadata: {name: web, namespace: \${ns.metadata.name}}
+      metadata: {name: web, namespace: "\${ns.metadata.name}"}
       spec:
         replicas: 2
         selector: {matchLabels: {app: web}}
         template:
           metadata: {labels: {app: web}}
           spec: {containers: [{name: web, image: example.invalid/web:1}]}
-    options: {provider: \${cluster}}
+    options: {provider: "\${cluster}"}
   svc:
     type: kubernetes:core/v1:Service
     properties:
-      metadata: {name: web, namespace: \${ns.metadata.name}}
+      metadata: {name: web, namespace: "\${ns.metadata.name}"}
       spec: {selector: {app: web}, ports: [{port: 80}]}
-    options: {provider: \${cluster}}
+    options: {provider: "\${cluster}"}
 outputs:
-  ready: \${web.status.readyReplicas}
+  ready: "\${web.status.readyReplicas}"
 EOF
 cd "$work/program"
 pulumi stack init e2e --non-interactive
