@@ -32,6 +32,10 @@ kubectl() { "$(bin kube kubectl)" --kubeconfig "$kubeconfig" "$@"; }
 
 log() { echo "[$name] $*" >&2; }
 
+# running PID / group_running PGID: alive and not merely a zombie awaiting its reaper.
+running() { ps -o stat= -p "$1" 2>/dev/null | grep -qv '^Z'; }
+group_running() { ps -o stat= --pgroup "$1" 2>/dev/null | grep -qv '^Z'; }
+
 # certificates: a CA, one admin certificate that is both the apiserver's serving certificate and
 # every component's client certificate (system:masters), and the service-account signing key.
 certificates() {
@@ -100,7 +104,7 @@ wait_for() {
 alive() {
     local pid proc
     while read -r pid proc; do
-        kill -0 "$pid" 2>/dev/null || { log "$proc (pid $pid) exited; tail of $logs/$proc.log:"; tail -n 20 "$logs/$proc.log" >&2; return 1; }
+        running "$pid" || { log "$proc (pid $pid) exited; tail of $logs/$proc.log:"; tail -n 20 "$logs/$proc.log" >&2; return 1; }
     done <"$pids"
 }
 
@@ -114,7 +118,14 @@ up() {
         # shellcheck disable=SC2086
         [[ -x $(bin $b) ]] || { echo "missing $(bin $b): run e2e/build-toolchain.sh kube etcd kwok" >&2; exit 1; }
     done
-    [[ ! -s "$pids" ]] || { echo "cluster $name seems up already ($pids); run: $0 down $name" >&2; exit 1; }
+    if [[ -s "$pids" ]]; then
+        # A pid file whose processes are all gone is what a killed driver leaves; anything alive is not.
+        local pid proc
+        while read -r pid proc; do
+            running "$pid" && { echo "cluster $name is up ($proc, pid $pid); run: $0 down $name" >&2; exit 1; }
+        done <"$pids"
+        rm -f "$pids"
+    fi
     if ss -Hltn | awk '{print $4}' | grep -qE "^$ip:($(IFS='|'; echo "${ports[*]}"))\$"; then
         echo "a port of $ip is taken already:" >&2; ss -ltnp | grep -F "$ip:" >&2; exit 1
     fi
@@ -193,10 +204,10 @@ down() {
     while read -r pid proc; do
         kill -TERM -- "-$pid" 2>/dev/null || continue
         for ((i = 0; i < 40; i++)); do
-            kill -0 -- "-$pid" 2>/dev/null || break
+            group_running "$pid" || break
             sleep 0.25
         done
-        if kill -KILL -- "-$pid" 2>/dev/null; then
+        if group_running "$pid" && kill -KILL -- "-$pid" 2>/dev/null; then
             log "killed $proc (pid $pid): still running 10s after SIGTERM"
         else
             log "stopped $proc (pid $pid)"
@@ -204,9 +215,16 @@ down() {
     done < <(tac "$pids")
     rm -f "$pids"
     [[ -n "$ip" ]] || ip=$(sed -n 's#.*server: https://\(.*\):6443#\1#p' "$kubeconfig" 2>/dev/null || true)
-    if [[ -n "$ip" ]] && ss -Hltn | awk '{print $4}' | grep -E "^$ip:" >&2; then
-        log "ports above still taken on $ip"
-        return 1
+    if [[ -n "$ip" ]]; then
+        # A process that has just exited may hold its sockets a moment longer.
+        for ((i = 0; i < 20; i++)); do
+            ss -Hltn | awk '{print $4}' | grep -qE "^$ip:" || break
+            sleep 0.25
+        done
+        if ss -Hltn | awk '{print $4}' | grep -E "^$ip:" >&2; then
+            log "ports above still taken on $ip"
+            return 1
+        fi
     fi
     log "down; every port of $ip free"
 }
