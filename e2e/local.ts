@@ -98,11 +98,24 @@ function progress(name: string, what: string): void {
     process.stderr.write(`[e2e:local ${new Date().toISOString().slice(11, 19)}] ${name}: ${what}\n`);
 }
 
-/** The engine's own error lines when there are any (the CLI's output is long), else the message. */
+/** The engine's own error lines with their indented details when there are any (the CLI's output is long), else the message. */
 function engineMessage(error: unknown): string {
     const text = error instanceof Error ? error.message : String(error);
-    const lines = text.split("\n").filter((line) => /^\s*error:|^\s*Error:/.test(line));
-    return (lines.length > 0 ? [...new Set(lines.map((line) => line.trim()))] : [text.trim()]).join("\n").slice(0, 4000);
+    const found: string[] = [];
+    let indent = -1;
+    for (const line of text.split("\n")) {
+        const depth = line.length - line.trimStart().length;
+        if (/^\s*error:/i.test(line) && !line.includes("pulumi:pulumi:Stack")) {
+            found.push(line.trim());
+            indent = depth;
+        } else if (indent >= 0 && depth > indent && line.trim() !== "") {
+            found.push(`  ${line.trim()}`);
+        } else {
+            indent = -1;
+        }
+    }
+    const unique = [...new Set(found)];
+    return (unique.length > 0 ? unique.join("\n") : text.trim()).slice(0, 4000);
 }
 
 function check(condition: boolean, message: string): asserts condition {
@@ -234,6 +247,7 @@ async function main(): Promise<number> {
     let outputs: Record<string, { value: unknown }> = {};
     let upAttempted = false;
     const standIn = { version: "", sdkVersion: "" };
+    const secretKeys: string[] = [];
 
     const pre = await phase("preflight", true, async (evidence) => {
         const needed = [
@@ -262,7 +276,9 @@ async function main(): Promise<number> {
     let repositories: Record<string, string> = {};
     const charts = await phase("chart-mirror", pre, async (evidence) => {
         const outDir = path.join(cache, "charts");
-        await logged("chart-package", process.execPath, ["--import", "tsx", path.join(root, "e2e/charts/package.ts"), ...(process.env.E2E_CHART_SOURCES ? [process.env.E2E_CHART_SOURCES] : []), outDir]);
+        // package.ts's own default: the shared chart sources beside the clone.
+        const sources = process.env.E2E_CHART_SOURCES ?? path.join(root, "../shared/upstream/charts");
+        await logged("chart-package", process.execPath, ["--import", "tsx", path.join(root, "e2e/charts/package.ts"), sources, outDir]);
         repositories = await startMirror(outDir);
         evidence.push(`serving ${JSON.stringify(repositories)}`);
     });
@@ -316,7 +332,12 @@ async function main(): Promise<number> {
                 stackName: "e2e-local",
                 projectName: "spire-istio-mesh",
                 // The program itself, unchanged: index.ts's export is the Pulumi program.
-                program: async () => ((await import(path.join(root, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default(),
+                program: async () => {
+                    // What pulumi-language-nodejs does for every program it runs, and the inline
+                    // host does not: the program's config/load.ts reads secret keys only from here.
+                    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
+                    return ((await import(path.join(root, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default();
+                },
             },
             { workDir: project, pulumiCommand, envVars },
         );
@@ -340,6 +361,8 @@ async function main(): Promise<number> {
             });
         });
         await stack.setAllConfig(config, true);
+        secretKeys.push(...Object.entries(config).filter(([, value]) => value.secret).map(([key]) => `spire-istio-mesh:${key}`));
+        evidence.push(`PULUMI_CONFIG_SECRET_KEYS=${JSON.stringify(secretKeys)} set in this process, as pulumi-language-nodejs sets it (work-around for the program reading only that variable)`);
         evidence.push(`file backend ${envVars.PULUMI_BACKEND_URL}, ${Object.keys(config).length} config keys set (samplesEnabled left at its default, true)`);
     });
 
