@@ -297,7 +297,7 @@ async function main(): Promise<number> {
         for (const domain of domains) {
             fs.mkdirSync(domain.rootDir, { recursive: true });
             await run("openssl", [
-                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650",
                 "-keyout", path.join(domain.rootDir, "root.key"), "-out", path.join(domain.rootDir, "root.crt"),
                 "-subj", `/O=multi-mesh/CN=${domain.trustDomain} e2e root CA`,
                 "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
@@ -451,7 +451,8 @@ async function main(): Promise<number> {
                     const server = (await kubectl(file, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")).trim();
                     check(server === `https://${peer.address}:6443`, `${holder.name}: remote secret for ${peer.name} names ${server}`);
                     const answers: string[] = [];
-                    for (const verb of ["list pods", "list services", "list endpointslices.discovery.k8s.io", "list namespaces", "create pods", "get secrets"]) {
+                    // Reads istiod needs from a remote cluster (istiod chart's reader ClusterRole), and writes it must not have.
+                    for (const verb of ["list pods", "list services", "list endpointslices.discovery.k8s.io", "list namespaces", "list nodes", "create pods", "delete namespaces"]) {
                         const { stdout } = await run(bin("kube", "kubectl"), ["--kubeconfig", file, "auth", "can-i", ...verb.split(" "), "--all-namespaces"]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "error" }));
                         answers.push(`${verb}=${stdout.trim()}`);
                         const want = verb.startsWith("list") ? "yes" : "no";
@@ -480,16 +481,21 @@ async function main(): Promise<number> {
         check(replaced.length === 0, `changing istiodCertDuration did ${countOps(ops)}`);
         evidence.push(`up: ${countOps(ops)}`);
         for (const domain of domains) {
-            await kubectl(domain, "-n", "istio-system", "wait", "certificate/cacerts", "--for=jsonpath={.spec.duration}=1000h0m0s", "--timeout=30s");
-            await kubectl(domain, "-n", "istio-system", "wait", "certificate/cacerts", "--for=condition=Ready", "--timeout=60s");
+            // A changed duration no longer matches the last CertificateRequest, so cert-manager re-issues; that takes a moment.
+            let duration = "";
             let after = await cacerts(domain);
-            for (let i = 0; i < 60 && Date.parse(after.validTo) - Date.parse(after.validFrom) !== 1000 * 3600_000; i++) {
-                await new Promise((resolve) => setTimeout(resolve, 1000));
+            const lifetime = (certificate: X509Certificate) => (Date.parse(certificate.validTo) - Date.parse(certificate.validFrom)) / 3600_000;
+            for (let i = 0; i < 90; i++) {
+                const certificate = await kubectlJson<{ spec: { duration: string } }>(domain, "-n", "istio-system", "get", "certificate", "cacerts");
+                duration = certificate.spec.duration;
                 after = await cacerts(domain);
+                if (/^1000h(0m0s)?$/.test(duration) && Math.abs(lifetime(after) - 1000) < 0.02) break;
+                await new Promise((resolve) => setTimeout(resolve, 1000));
             }
-            const hours = (Date.parse(after.validTo) - Date.parse(after.validFrom)) / 3600_000;
-            check(hours === 1000, `${domain.name}: cacerts was not re-issued for 1000h (lifetime ${hours}h)`);
-            evidence.push(`${domain.name}: Certificate duration 1000h0m0s, cacerts re-issued (lifetime ${hours}h${domain === domains[0] ? `, was serial ${before.serialNumber}, now ${after.serialNumber}` : ""})`);
+            check(/^1000h(0m0s)?$/.test(duration), `${domain.name}: Certificate cacerts has duration ${duration}, want 1000h`);
+            const hours = Math.round(lifetime(after) * 100) / 100;
+            check(Math.abs(hours - 1000) < 0.02, `${domain.name}: cacerts was not re-issued for 1000h within 90s (lifetime ${hours}h)`);
+            evidence.push(`${domain.name}: Certificate duration ${duration}, cacerts re-issued (lifetime ${hours}h${domain === domains[0] ? `, was serial ${before.serialNumber}, now ${after.serialNumber}` : ""})`);
         }
     });
 
