@@ -1,5 +1,4 @@
 import * as k8s from "@pulumi/kubernetes";
-import * as certmanager from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
@@ -51,22 +50,32 @@ export function assertKeyMatchesCertificate(certificatePem: string, privateKeyPe
     }
 }
 
+/** Helm release name of cert-manager; it prefixes the chart's object names (cert-manager-webhook, …). */
+export const certManagerReleaseName = "cert-manager";
+
 /**
- * Values of the cert-manager chart that this program sets, split the way the component takes them:
- * `typed` goes through the component's typed args (which would clobber the same keys in
- * `helmValues`), `helmValues` through `helmOptions.values` (keys the typed args lack, such as `crds`).
+ * Pulumi type and name suffix of the Release that `@pulumi/kubernetes-cert-manager` 0.2.0 created
+ * under its component (helmbase names it `<component name>-helm`). Stacks deployed before this
+ * program installed cert-manager itself hold that Release; the alias below adopts it.
  */
-export function certManagerValues(): { typed: { startupapicheck: { enabled: boolean } }; helmValues: Record<string, unknown> } {
+const legacyComponentType = "kubernetes-cert-manager:index:CertManager";
+const legacyReleaseSuffix = "-helm";
+
+/**
+ * Values of the Jetstack cert-manager chart that this program sets, each under the chart's own
+ * path (values.yaml of the pinned chart); the tests check them against its schema.
+ */
+export function certManagerValues(): Record<string, unknown> {
     return {
+        // `crds.enabled` is the current switch (`installCRDs` is deprecated and the chart refuses
+        // both at once). keep=false: Pulumi owns every cert-manager resource here and deletes them
+        // before the Release, so destroy can remove the CRDs too instead of leaving them behind in
+        // an adopted cluster.
+        crds: { enabled: true, keep: false },
         // The post-install startupapicheck hook is what makes the Release wait for the webhook
-        // to answer; every cert-manager resource below relies on that.
-        typed: { startupapicheck: { enabled: true } },
-        helmValues: {
-            // `crds.enabled` is the current way (installCRDs is deprecated). keep=false: Pulumi owns
-            // every cert-manager resource here and deletes them before the Release, so destroy
-            // can remove the CRDs too instead of leaving them behind in an adopted cluster.
-            crds: { enabled: true, keep: false },
-        },
+        // to answer; every cert-manager resource below relies on that. It is the chart's default,
+        // set all the same because the ordering depends on it.
+        startupapicheck: { enabled: true },
     };
 }
 
@@ -219,8 +228,8 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
     readonly rootPrivateKeyPem: pulumi.Output<string>;
     /** istiod's `cacerts` Certificate; istiod must start after it is Ready. */
     readonly istiodCertificate: k8s.apiextensions.CustomResource;
-    /** The cert-manager installation; cert-manager resources wait for it (webhook answering). */
-    readonly certManager: certmanager.CertManager;
+    /** The cert-manager Helm release; cert-manager resources wait for it (webhook answering). */
+    readonly certManager: k8s.helm.v3.Release;
     /** The root's record for its generation, as kept in the stack's state. */
     readonly rootRecord: pulumi.Output<RootCaRecord>;
 
@@ -234,30 +243,41 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
             inCluster(cluster, this),
         );
 
-        const values = certManagerValues();
-        this.certManager = new certmanager.CertManager(
+        // A plain Release through the cluster's own provider, like every other chart here, and not
+        // the `@pulumi/kubernetes-cert-manager` component: that component is a separate provider
+        // plugin (a Go binary) each user downloads and an air-gapped site must mirror besides the
+        // charts, its Release args are shaped by the Kubernetes SDK compiled into it (4.22) rather
+        // than the one this program pins, and its typed args override `helmOptions.values` key by
+        // key. As a Release, cert-manager takes the same path as SPIRE and Istio: chart mirror,
+        // timeout, values checked against the chart's schema, and the policy pack's release checks.
+        this.certManager = new k8s.helm.v3.Release(
             `${name}-cert-manager`,
             {
-                ...values.typed,
-                helmOptions: {
-                    // A fixed release name keeps the chart's object names stable (cert-manager,
-                    // cert-manager-webhook); the component would otherwise add a random suffix.
-                    name: "cert-manager",
-                    namespace: namespace.metadata.name,
-                    version: args.certManagerVersion,
-                    repositoryOpts: { repo: args.chartRepository },
-                    values: values.helmValues,
-                    // Passed on to the component's Release (three images pulled on first install).
-                    timeout: firstInstallTimeoutSeconds,
-                },
+                // A fixed release name keeps the chart's object names stable (cert-manager,
+                // cert-manager-webhook); the provider would otherwise add a random suffix.
+                name: certManagerReleaseName,
+                chart: "cert-manager",
+                version: args.certManagerVersion,
+                namespace: namespace.metadata.name,
+                repositoryOpts: { repo: args.chartRepository },
+                values: certManagerValues(),
+                // Controller, webhook, cainjector and startupapicheck images on first install.
+                timeout: firstInstallTimeoutSeconds,
             },
-            {
-                parent: this,
-                // A remote component: `providers` reaches its child Release, which must never
-                // fall back to a default Kubernetes provider.
-                providers: [cluster.provider],
-                ...(cluster.lifecycleOwner ? { deletedWith: cluster.lifecycleOwner } : {}),
-            },
+            inCluster(cluster, this, {
+                // Stacks deployed with the component hold the same Helm release as its child. The
+                // alias makes this Release that resource, so `pulumi up` diffs it in place instead
+                // of installing a second "cert-manager" release, which Helm refuses while the first
+                // exists; deleting the first would uninstall cert-manager with its CRDs (not kept)
+                // and so every cert-manager resource in the cluster.
+                aliases: [
+                    pulumi.createUrn(
+                        `${name}-cert-manager${legacyReleaseSuffix}`,
+                        "kubernetes:helm.sh/v3:Release",
+                        pulumi.createUrn(`${name}-cert-manager`, legacyComponentType, this),
+                    ),
+                ],
+            }),
         );
 
         this.rootRecord = this.recordedRoot(name, args);
@@ -322,8 +342,8 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
             },
             inCluster(args.cluster, this),
         );
-        // Issuers need cert-manager's CRDs and a webhook that answers: the component's Release
-        // only completes once its startupapicheck hook succeeded.
+        // Issuers need cert-manager's CRDs and a webhook that answers: the Release only completes
+        // once its startupapicheck hook succeeded. No value of the Release carries that, hence dependsOn.
         const issuer = new k8s.apiextensions.CustomResource(
             `${name}-root-ca-issuer-${purpose}`,
             {

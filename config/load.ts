@@ -19,8 +19,7 @@ export function loadMeshConfig(): MeshConfig {
         if (value !== undefined) raw[key] = value;
     }
     return parseMeshConfig(raw, {
-        hasSecretKey: (key) =>
-            pulumi.runtime.getConfig(`${projectName}:${key}`) !== undefined && secretConfigKeys().includes(`${projectName}:${key}`),
+        hasSecretKey: (key) => pulumi.runtime.getConfig(`${projectName}:${key}`) !== undefined && isSecretConfigKey(`${projectName}:${key}`),
         readKubeconfigContext: readKubeconfigFileContext,
     });
 }
@@ -47,13 +46,21 @@ export function readKubeconfigFileContext(path: string | undefined, context: str
     throw new Error(problems.join("; "));
 }
 
-/** Keys the CLI marked secret; the SDK exposes them to programs only through this variable. */
-function secretConfigKeys(): string[] {
+/**
+ * Whether the CLI marked a (namespaced) config key secret. The SDK keeps that in its runtime config
+ * store, filled from `PULUMI_CONFIG_SECRET_KEYS` by the Node.js language host and from the run
+ * request by the Automation API's inline programs, which set no such variable. The SDK reads it
+ * through `isConfigSecret`, which its typings mark internal, so the variable is the fallback.
+ */
+export function isSecretConfigKey(key: string): boolean {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
+    if (runtimeConfig.isConfigSecret?.(key) === true) return true;
     try {
         const keys: unknown = JSON.parse(process.env.PULUMI_CONFIG_SECRET_KEYS ?? "[]");
-        return Array.isArray(keys) ? keys.filter((k): k is string => typeof k === "string") : [];
+        return Array.isArray(keys) && keys.includes(key);
     } catch {
-        return [];
+        return false;
     }
 }
 

@@ -163,8 +163,6 @@ family_providers_unserved() {
     unavailable "pulumi-resource-command $(npmVersion @pulumi/command)" \
         github.com/pulumi/pulumi-command/provider@v0.0.0-20260303235922-7f3eb6f3b77c
     unavailable "pulumi-resource-tls $(npmVersion @pulumi/tls)" github.com/pulumi/pulumi-tls/provider/v5@latest
-    unavailable "pulumi-resource-kubernetes-cert-manager $(npmVersion @pulumi/kubernetes-cert-manager)" \
-        github.com/pulumi/pulumi-kubernetes-cert-manager/provider@v0.0.0-20250314154537-d2f7f8d82f05
 }
 
 # unavailable NAME MODULE@VERSION...: ask the proxy again (it may serve the module one day) and

@@ -259,12 +259,13 @@ describe("wiring inside each cluster", () => {
         expect(new Set(servers).size).toBe(2);
     });
 
-    it.each(stackNames)("%s: cert-manager's remote component is deleted with a created cluster and uses its provider", async (stack) => {
+    it.each(stackNames)("%s: cert-manager's Release is deleted with a created cluster and uses its provider", async (stack) => {
         const run = await runProgramOnce(program, { stack });
-        const certManagers = run.ofType("kubernetes-cert-manager:index:CertManager");
+        const certManagers = run.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "cert-manager");
         expect(certManagers).toHaveLength(2);
         for (const certManager of certManagers) {
-            const cluster = certManager.providers.kubernetes.split("::").pop()!;
+            expect(certManager.provider).toMatch(/pulumi:providers:kubernetes::cluster-\d$/);
+            const cluster = certManager.provider.split("::").pop()!;
             expect(certManager.deletedWith).toBe(expectedDeletedWith(run, stack, cluster, certManager));
             expect(certManager.deletedWith).not.toBe("");
         }

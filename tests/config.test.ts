@@ -1,3 +1,4 @@
+import * as pulumi from "@pulumi/pulumi";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -354,5 +355,33 @@ describe("GKE node disks", () => {
         const domains = domainsOf(gke());
         domains[0].gke = { ...(domains[0].gke as Domain), [field]: value };
         expect(problemsOf({ ...gke(), domains })).toEqual([`domains[0].gke.${field} = ${JSON.stringify(value)}: ${allowed}`]);
+    });
+});
+
+describe("secret config keys", () => {
+    // The Automation API's inline programs get the secret keys in the run request, not in
+    // PULUMI_CONFIG_SECRET_KEYS; the real engine showed a supplied root refused there.
+    it("are recognised from the runtime's config store when the environment variable is absent", async () => {
+        const root = await createTestRootCa("foo.com supplied root");
+        const domains = domainsOf(kind());
+        domains[0].rootCa = { certificatePem: root.certificatePem, privateKeyConfigKey: "fooRootKey" };
+        const saved = process.env.PULUMI_CONFIG_SECRET_KEYS;
+        const config = Object.fromEntries(
+            Object.entries({ ...kind(), domains, fooRootKey: root.privateKeyPem }).map(([key, value]) => [
+                `spire-istio-mesh:${key}`,
+                typeof value === "string" ? value : JSON.stringify(value),
+            ]),
+        );
+        try {
+            delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+            pulumi.runtime.setAllConfig(config, ["spire-istio-mesh:fooRootKey"]);
+            delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+            expect(loadMeshConfig().domains[0].rootCa?.privateKeyConfigKey).toBe("fooRootKey");
+            pulumi.runtime.setAllConfig(config, []);
+            expect(() => loadMeshConfig()).toThrow(/privateKeyConfigKey = "fooRootKey": must name a secret config key/);
+        } finally {
+            if (saved === undefined) delete process.env.PULUMI_CONFIG_SECRET_KEYS;
+            else process.env.PULUMI_CONFIG_SECRET_KEYS = saved;
+        }
     });
 });

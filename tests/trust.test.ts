@@ -35,7 +35,8 @@ const spiffeIdType = customResource("ClusterSPIFFEID");
 const issuerType = customResource("Issuer");
 const clusterIssuerType = customResource("ClusterIssuer");
 const certificateType = customResource("Certificate");
-const certManagerType = "kubernetes-cert-manager:index:CertManager";
+/** The type @pulumi/kubernetes-cert-manager 0.2.0 registered its component as (provider/pkg/provider/provider.go). */
+const legacyCertManagerComponentType = "kubernetes-cert-manager:index:CertManager";
 const trustComponents = new Set([
     "spire-istio-mesh:index:CertManagerRootCA",
     "spire-istio-mesh:index:SpireBundleEndpoint",
@@ -60,6 +61,14 @@ function trustResources(run: Run): DeclaredResource[] {
 function onlyOne<T>(items: T[], what: string): T {
     if (items.length !== 1) throw new Error(`expected one ${what}, found ${items.length}`);
     return items[0];
+}
+
+/** The domain's cert-manager Helm release. */
+function certManagerReleaseOf(run: Run, domain: string): DeclaredResource {
+    return onlyOne(
+        inDomain(run.ofType(release), domain).filter((r) => r.inputs.chart === "cert-manager"),
+        `cert-manager Release in ${domain}`,
+    );
 }
 
 /** Hand-decoded DER of a PEM certificate, to compare bytes without trusting the code's parser. */
@@ -169,26 +178,26 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             expect(crds.inputs.values.annotations["helm.sh/resource-policy"]).toBeNull();
             expect(Object.values(crds.inputs.values.annotations).filter((v) => v !== null).length).toBeGreaterThan(0);
 
-            const certManager = onlyOne(
-                run.ofType(certManagerType).filter((c) => domainOf(c) === name),
-                "CertManager",
-            );
-            const { helmOptions, ...typed } = certManager.inputs;
-            expect(unknownHelmValuePaths("cert-manager", { ...typed, ...helmOptions.values })).toEqual([]);
-            expect(validateChartValuesSchema("cert-manager", { ...typed, ...helmOptions.values })).toEqual([]);
-            // Keys the component's typed args would clobber in helmOptions.values, even when unset
-            // (helmbase merges them in after the map): they must not be set there.
-            const clobbered = ["global", "installCRDs", "startupapicheck", "webhook", "cainjector", "prometheus", "image", "serviceAccount"];
-            expect(Object.keys(helmOptions.values).filter((key) => clobbered.includes(key))).toEqual([]);
-            expect(helmOptions.values.crds.enabled).toBe(true);
-            expect(typed.startupapicheck.enabled).toBe(true);
-            expect(typed.clusterResourceNamespace).toBeUndefined();
-            expect(helmOptions).toMatchObject({
+            const certManager = certManagerReleaseOf(run, name);
+            expect(unknownHelmValuePaths("cert-manager", certManager.inputs.values)).toEqual([]);
+            expect(validateChartValuesSchema("cert-manager", certManager.inputs.values)).toEqual([]);
+            // CRDs through the current switch only: the chart fails when the deprecated installCRDs
+            // is set along with crds.enabled, or with crds.keep=false.
+            expect(certManager.inputs.values.crds).toEqual({ enabled: true, keep: false });
+            expect(certManager.inputs.values.installCRDs).toBeUndefined();
+            expect(certManager.inputs.values.startupapicheck).toEqual({ enabled: true });
+            // Nothing else: exactly what the component's Release got (its SDK dropped the typed args
+            // left unset), so the chart renders as it did.
+            expect(Object.keys(certManager.inputs.values).sort()).toEqual(["crds", "startupapicheck"]);
+            expect(certManager.inputs).toMatchObject({
                 name: "cert-manager",
+                chart: "cert-manager",
                 namespace: "cert-manager",
                 version: defaultVersions.certManager,
                 repositoryOpts: { repo: chartRepositories.jetstack },
             });
+            // The chart comes from the repository alone, never a chart path or URL of its own.
+            expect(Object.keys(certManager.inputs.repositoryOpts)).toEqual(["repo"]);
             const namespaces = inDomain(run.ofType("kubernetes:core/v1:Namespace"), name).map((n) => n.inputs.metadata.name);
             expect(namespaces).toContain("cert-manager");
         }
@@ -296,10 +305,28 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
         expect(new Set(urls).size).toBe(domains.length);
     });
 
+    it("takes over the Helm release a stack deployed with the cert-manager component holds", async () => {
+        const run = await runOf(label, options);
+        for (const { name } of domains) {
+            const rootCa = run.one("spire-istio-mesh:index:CertManagerRootCA", name);
+            // What @pulumi/kubernetes-cert-manager 0.2.0 registered: its component under ours, named as
+            // the program named it, and below it the Release helmbase names `<component>-helm`
+            // (pulumi-go-helmbase v0.2.0 base.go:155). URN layout: parent types joined by `$`, then `::name`.
+            const typesOf = (urn: string) => urn.split("::")[2];
+            const stackPrefix = rootCa.urn.split("::").slice(0, 2).join("::");
+            const legacyRelease = `${stackPrefix}::${typesOf(rootCa.urn)}$${legacyCertManagerComponentType}$${release}::${name}-cert-manager-helm`;
+            const certManager = certManagerReleaseOf(run, name);
+            expect(certManager.aliasUrns).toEqual([legacyRelease]);
+            // Same type on both sides: the alias moves a Release, it does not turn a component into one.
+            expect(certManager.type).toBe(release);
+            expect(certManager.parent).toBe(rootCa.urn);
+        }
+    });
+
     it("creates cert-manager resources only after cert-manager answers, and the root CA they rest on", async () => {
         const run = await runOf(label, options);
         for (const { name, trustDomain } of domains) {
-            const certManager = onlyOne(run.ofType(certManagerType).filter((c) => domainOf(c) === name), "CertManager");
+            const certManager = certManagerReleaseOf(run, name);
             for (const resource of [...inDomain(run.ofType(issuerType), name), onlyOne(inDomain(run.ofType(certificateType), name), "Certificate")]) {
                 expect(resource.dependsOn, `${resource.type} ${resource.name}`).toContain(certManager.urn);
                 expect(resource.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Ready");
@@ -403,10 +430,10 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
                 expect(ofChart.length, chart).toBeGreaterThan(0);
                 for (const r of ofChart) expect(r.inputs.timeout, `${r.name}`).toBeGreaterThan(providerDefault);
             }
-            const certManager = onlyOne(run.ofType(certManagerType).filter((c) => domainOf(c) === name), "CertManager");
-            expect(certManager.inputs.helmOptions.timeout).toBeGreaterThan(providerDefault);
+            const certManager = certManagerReleaseOf(run, name);
+            expect(certManager.inputs.timeout).toBeGreaterThan(providerDefault);
             // One setting for all of them.
-            const timeouts = new Set([...releases.map((r) => r.inputs.timeout).filter((t) => t !== undefined), certManager.inputs.helmOptions.timeout]);
+            const timeouts = new Set(releases.map((r) => r.inputs.timeout).filter((t) => t !== undefined));
             expect(timeouts.size).toBe(1);
         }
     });
@@ -439,8 +466,11 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             // Resources sit under the component of the same domain as their provider.
             expect(run.ancestors(resource).some((a) => trustComponents.has(a.type) && a.name === name)).toBe(true);
         }
-        for (const certManager of run.ofType(certManagerType)) {
-            expect(certManager.providers.kubernetes).toMatch(/pulumi:providers:kubernetes::cluster-\d$/);
+        // No remote component any more: every chart is a Release on the cluster's own provider.
+        expect(run.ofType(legacyCertManagerComponentType)).toEqual([]);
+        expect(run.resources.filter((r) => r.remote)).toEqual([]);
+        for (const { name } of domains) {
+            expect(certManagerReleaseOf(run, name).provider).toBe(run.one("pulumi:providers:kubernetes", name).urn);
         }
     });
 

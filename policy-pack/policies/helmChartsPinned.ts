@@ -10,7 +10,8 @@ export interface HelmChartsConfig {
 
 /**
  * The repository `@pulumi/kubernetes-cert-manager` installs from when `helmOptions.repositoryOpts`
- * is unset (its provider's `DefaultRepoURL`).
+ * is unset (its provider's `DefaultRepoURL`). This program installs cert-manager as a plain Release
+ * now; the component is still checked for programs that declare it (this one's older versions).
  */
 export const certManagerComponentDefaultRepository = "https://charts.jetstack.io";
 
@@ -22,7 +23,10 @@ export interface ChartReference {
     repository: string | Unknown | undefined;
 }
 
-/** The chart reference of a Release, a v4 Chart or a cert-manager component; undefined otherwise. */
+/**
+ * The chart reference of a Release, a v4 Chart or a cert-manager component (which older versions
+ * of this program declared); undefined otherwise.
+ */
 export function chartReferenceOf(resource: PlainResource): ChartReference | undefined {
     if (resource.type === helmReleaseType || resource.type === helmChartV4Type) {
         const kind = resource.type === helmReleaseType ? "Helm release" : "Helm chart";
@@ -108,7 +112,7 @@ export const definition: ResourcePolicyDefinition<HelmChartsConfig> = {
     scope: "resource",
     name: "helm-charts-pinned",
     description:
-        "Every Helm release (helm.v3 Release, helm.v4 Chart, and the cert-manager component's helmOptions) installs one exact chart version from an allowed repository, so a deploy is repeatable and reviewable.",
+        "Every Helm release (helm.v3 Release, helm.v4 Chart, and the helmOptions of a cert-manager component, as older versions of this program declared) installs one exact chart version from an allowed repository, so a deploy is repeatable and reviewable.",
     enforcementLevel: "mandatory",
     config: {
         allowedRepositories: {

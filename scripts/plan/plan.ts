@@ -34,8 +34,7 @@ export interface Plan {
 
 /** The cluster a resource lives in: its Kubernetes provider's name, else `cloud`. */
 function clusterOf(resource: DeclaredResource): string {
-    // A remote component (cert-manager's) names its Kubernetes provider in its providers map.
-    const provider = resource.provider || resource.providers.kubernetes || "";
+    const provider = resource.provider;
     if (provider.includes("pulumi:providers:kubernetes::")) return provider.split("::").pop()!;
     return "cloud";
 }
@@ -71,8 +70,7 @@ export async function planStack(options: PlanOptions): Promise<Plan> {
     const rootStack = fromStackOutputs({ project: run.result.project, stack: options.stack, ...(await resolveStackOutputs(run.result.outputs)) });
     const violations = evaluatePolicies([...resources.map(fromDeclared), rootStack], options.policyConfig ?? {});
     const perCluster: Record<string, DeclaredResource[]> = {};
-    // A remote component (cert-manager's) is one Helm release on the cluster: a step of its own.
-    const steps = resources.filter((r) => r.custom || r.remote);
+    const steps = resources.filter((r) => r.custom);
     for (const resource of steps) {
         (perCluster[clusterOf(resource)] ??= []).push(resource);
     }
@@ -83,7 +81,7 @@ export async function planStack(options: PlanOptions): Promise<Plan> {
         perCluster,
         violations,
         mandatory: violations.filter((v) => v.enforcementLevel === "mandatory"),
-        longestChain: longestDependencyChain(resources.map((r) => ({ ...r, custom: r.custom || r.remote }))),
+        longestChain: longestDependencyChain(resources),
     };
 }
 

@@ -39,6 +39,8 @@ export interface DeclaredResource {
     ignoreChanges: string[];
     /** The `replacementTrigger` option as sent (undefined when the resource has none). */
     replacementTrigger: unknown;
+    /** Aliases given as full URNs (the state entries this resource takes over). */
+    aliasUrns: string[];
     /** The ID the mock provider assigned (set once the registration completes). */
     id: string;
     custom: boolean;
@@ -60,6 +62,8 @@ interface RegisterRequest {
     getDeletebeforereplace(): boolean;
     getIgnorechangesList(): string[];
     getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+    getAliasesList(): { getUrn(): string }[];
+    getAliasurnsList(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
@@ -109,6 +113,7 @@ class RecordingMonitor extends MockMonitor {
             deleteBeforeReplace: req.getDeletebeforereplace(),
             ignoreChanges: req.getIgnorechangesList(),
             replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
+            aliasUrns: [...req.getAliasesList().map((alias) => alias.getUrn()), ...req.getAliasurnsList()].filter((urn) => urn !== ""),
             id: "",
             custom: req.getCustom(),
             remote: req.getRemote(),
