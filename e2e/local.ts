@@ -49,7 +49,7 @@ const domains: Domain[] = [
 }));
 
 /** Providers the SDKs request that the toolchain cannot build (e2e/README.md); the program must not need them here. */
-const unbuildable = ["pulumi-language-nodejs", "pulumi-resource-command", "pulumi-resource-tls", "pulumi-resource-kubernetes-cert-manager"];
+const unbuildable = ["pulumi-language-nodejs", "pulumi-resource-command", "pulumi-resource-tls"];
 
 // ---------------------------------------------------------------------------------------------
 // Phases
@@ -247,7 +247,6 @@ async function main(): Promise<number> {
     let outputs: Record<string, { value: unknown }> = {};
     let upAttempted = false;
     const standIn = { version: "", sdkVersion: "" };
-    const secretKeys: string[] = [];
 
     const pre = await phase("preflight", true, async (evidence) => {
         const needed = [
@@ -332,12 +331,7 @@ async function main(): Promise<number> {
                 stackName: "e2e-local",
                 projectName: "spire-istio-mesh",
                 // The program itself, unchanged: index.ts's export is the Pulumi program.
-                program: async () => {
-                    // What pulumi-language-nodejs does for every program it runs, and the inline
-                    // host does not: the program's config/load.ts reads secret keys only from here.
-                    process.env.PULUMI_CONFIG_SECRET_KEYS = JSON.stringify(secretKeys);
-                    return ((await import(path.join(root, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default();
-                },
+                program: async () => ((await import(path.join(root, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default(),
             },
             { workDir: project, pulumiCommand, envVars },
         );
@@ -361,8 +355,6 @@ async function main(): Promise<number> {
             });
         });
         await stack.setAllConfig(config, true);
-        secretKeys.push(...Object.entries(config).filter(([, value]) => value.secret).map(([key]) => `spire-istio-mesh:${key}`));
-        evidence.push(`PULUMI_CONFIG_SECRET_KEYS=${JSON.stringify(secretKeys)} set in this process, as pulumi-language-nodejs sets it (work-around for the program reading only that variable)`);
         evidence.push(`file backend ${envVars.PULUMI_BACKEND_URL}, ${Object.keys(config).length} config keys set (samplesEnabled left at its default, true)`);
     });
 
