@@ -431,6 +431,22 @@ async function main(): Promise<number> {
         }
     });
 
+    await phase("check-workloads", up, async (evidence) => {
+        interface Workload extends Meta {
+            kind: string;
+            spec: { replicas?: number };
+            status: { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
+        }
+        for (const domain of domains) {
+            const list = await kubectlJson<List<Workload>>(domain, "get", "deployments,statefulsets,daemonsets", "--all-namespaces");
+            const ready = (w: Workload) => (w.kind === "DaemonSet" ? w.status.numberReady === w.status.desiredNumberScheduled : (w.status.readyReplicas ?? 0) === (w.spec.replicas ?? 1));
+            const notReady = list.items.filter((w) => !ready(w)).map((w) => `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`);
+            check(notReady.length === 0, `${domain.name}: not ready: ${notReady.join(", ")}`);
+            const namespaces = [...new Set(list.items.map((w) => w.metadata.namespace))].sort();
+            evidence.push(`${domain.name}: ${list.items.length} workloads ready in ${namespaces.join(", ")}`);
+        }
+    });
+
     await phase("check-remote-secrets", up, async (evidence) => {
         for (const holder of domains) {
             const secrets = await kubectlJson<List<Meta & { data: Record<string, string> }>>(holder, "-n", "istio-system", "get", "secrets", "-l", "istio/multiCluster=true");
@@ -501,7 +517,12 @@ async function main(): Promise<number> {
         for (const domain of domains) {
             for (const [kind, names] of await snapshot(domain)) {
                 const before = baseline.get(`${domain.name}/${kind}`) ?? new Set();
-                for (const name of names) if (!before.has(name)) left.push(`${domain.name} ${kind}/${name}`);
+                for (const name of names) {
+                    if (before.has(name)) continue;
+                    // Why a CRD outlived its release: Helm leaves objects annotated `helm.sh/resource-policy: keep`.
+                    const policy = kind === "customresourcedefinitions" ? (await kubectl(domain, "get", "crd", name, "-o", "jsonpath={.metadata.annotations.helm\\.sh/resource-policy}")).trim() : "";
+                    left.push(`${domain.name} ${kind}/${name}${policy ? ` (helm.sh/resource-policy: ${policy})` : ""}`);
+                }
             }
         }
         check(left.length === 0, `left behind after destroy:\n  ${left.join("\n  ")}`);
