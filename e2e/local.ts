@@ -525,7 +525,7 @@ async function main(): Promise<number> {
                 }
             }
         }
-        check(left.length === 0, `left behind after destroy:\n  ${left.join("\n  ")}`);
+        check(left.length === 0, `${left.length} objects left behind after destroy:\n  ${left.join("\n  ")}`);
         evidence.push(`${clusterScoped.join(", ")} equal to before the stack on both clusters`);
     });
 
