@@ -1,0 +1,584 @@
+/**
+ * The scenario of issue 11 through the real Pulumi engine: the project's own program deploys a
+ * two-domain mesh on platform `existing` onto two local control planes (e2e/cluster.sh), from the
+ * chart mirror (e2e/charts), with each domain's root supplied in config; independent checks then
+ * read the API servers with kubectl.
+ *
+ *   npm run e2e:local
+ *
+ * The program runs inline through the Automation API: the CLI connects to a language host inside
+ * this process, so no `pulumi-language-nodejs` is needed (it cannot be built here, e2e/README.md).
+ * Progress on stderr, a summary table, `.e2e-cache/report.json`; logs kept on failure; exit 1 on
+ * any failure. Every process started here is stopped, also on failure or Ctrl-C.
+ */
+import { ChildProcess, execFile, spawn } from "node:child_process";
+import { createHash, X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { gunzipSync } from "node:zlib";
+import { LocalWorkspace, OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import { defaultVersions } from "../versions";
+
+const root = path.resolve(__dirname, "..");
+const cache = process.env.E2E_CACHE ?? path.join(root, ".e2e-cache");
+const work = path.join(cache, "local");
+const logs = path.join(work, "logs");
+const run = promisify(execFile);
+const bin = (family: string, name: string): string => path.join(cache, "bin", family, "current", name);
+
+/** One trust domain of the scenario and the local cluster it runs on. */
+interface Domain {
+    name: string;
+    trustDomain: string;
+    network: string;
+    address: string;
+    kubeconfig: string;
+    rootDir: string;
+}
+
+const addresses = (process.env.E2E_ADDRESSES ?? "127.0.0.2,127.0.0.3").split(",");
+const domains: Domain[] = [
+    { name: "cluster-1", trustDomain: "foo.com", network: "foo-network" },
+    { name: "cluster-2", trustDomain: "bar.com", network: "bar-network" },
+].map((domain, index) => ({
+    ...domain,
+    address: addresses[index],
+    kubeconfig: path.join(cache, "clusters", domain.name, "kubeconfig"),
+    rootDir: path.join(work, "roots", domain.name),
+}));
+
+/** Providers the SDKs request that the toolchain cannot build (e2e/README.md); the program must not need them here. */
+const unbuildable = ["pulumi-language-nodejs", "pulumi-resource-command", "pulumi-resource-tls"];
+
+// ---------------------------------------------------------------------------------------------
+// Phases
+
+type Status = "passed" | "failed" | "skipped";
+interface Phase {
+    name: string;
+    status: Status;
+    seconds: number;
+    evidence: string[];
+    error?: string;
+}
+const phases: Phase[] = [];
+const abort = new AbortController();
+
+/**
+ * Runs one phase: timed, recorded, a progress line on stderr. A phase whose prerequisite failed
+ * (`needs` false) or that comes after an interrupt is recorded as skipped, so the report always
+ * names every phase.
+ */
+async function phase(name: string, needs: boolean, body: (evidence: string[]) => Promise<void>): Promise<boolean> {
+    const evidence: string[] = [];
+    if (!needs || (abort.signal.aborted && name !== "teardown")) {
+        phases.push({ name, status: "skipped", seconds: 0, evidence: [abort.signal.aborted ? "interrupted" : "an earlier phase failed"] });
+        progress(name, "skipped");
+        return false;
+    }
+    progress(name, "started");
+    const t0 = Date.now();
+    try {
+        await body(evidence);
+        const seconds = (Date.now() - t0) / 1000;
+        phases.push({ name, status: "passed", seconds, evidence });
+        progress(name, `passed in ${seconds.toFixed(1)}s`);
+        return true;
+    } catch (error) {
+        const seconds = (Date.now() - t0) / 1000;
+        const message = engineMessage(error);
+        phases.push({ name, status: "failed", seconds, evidence, error: message });
+        progress(name, `FAILED in ${seconds.toFixed(1)}s: ${message.split("\n")[0]}`);
+        return false;
+    }
+}
+
+function progress(name: string, what: string): void {
+    process.stderr.write(`[e2e:local ${new Date().toISOString().slice(11, 19)}] ${name}: ${what}\n`);
+}
+
+/** The engine's own error lines with their indented details when there are any (the CLI's output is long), else the message. */
+function engineMessage(error: unknown): string {
+    const text = error instanceof Error ? error.message : String(error);
+    const found: string[] = [];
+    let indent = -1;
+    for (const line of text.split("\n")) {
+        const depth = line.length - line.trimStart().length;
+        if (/^\s*error:/i.test(line) && !line.includes("pulumi:pulumi:Stack")) {
+            found.push(line.trim());
+            indent = depth;
+        } else if (indent >= 0 && depth > indent && line.trim() !== "") {
+            found.push(`  ${line.trim()}`);
+        } else {
+            indent = -1;
+        }
+    }
+    const unique = [...new Set(found)];
+    return (unique.length > 0 ? unique.join("\n") : text.trim()).slice(0, 4000);
+}
+
+function check(condition: boolean, message: string): asserts condition {
+    if (!condition) throw new Error(message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Processes and tools
+
+const children: ChildProcess[] = [];
+const clustersUp: Domain[] = [];
+
+async function kubectl(domain: Domain | string, ...args: string[]): Promise<string> {
+    const kubeconfig = typeof domain === "string" ? domain : domain.kubeconfig;
+    const { stdout } = await run(bin("kube", "kubectl"), ["--kubeconfig", kubeconfig, ...args], { maxBuffer: 256 << 20 });
+    return stdout;
+}
+
+async function kubectlJson<T>(domain: Domain, ...args: string[]): Promise<T> {
+    return JSON.parse(await kubectl(domain, ...args, "-o", "json")) as T;
+}
+
+interface List<T> {
+    items: T[];
+}
+interface Meta {
+    metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+}
+
+/** Runs a command with its output in logs/<log>.log; the error names the log on failure. */
+async function logged(log: string, command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+    const file = path.join(logs, `${log}.log`);
+    const out = fs.openSync(file, "a");
+    try {
+        const child = spawn(command, args, { cwd: root, env: env ?? process.env, stdio: ["ignore", out, out] });
+        children.push(child);
+        const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+        if (code !== 0) {
+            const tail = fs.readFileSync(file, "utf8").trim().split("\n").slice(-15).join("\n");
+            throw new Error(`${path.basename(command)} ${args.join(" ")} exited ${code} (log: ${file}):\n${tail}`);
+        }
+    } finally {
+        fs.closeSync(out);
+    }
+}
+
+/** `node --import tsx e2e/charts/serve.ts`; resolves with the repository URLs it prints. */
+async function startMirror(outDir: string): Promise<Record<string, string>> {
+    const server = spawn(process.execPath, ["--import", "tsx", path.join(root, "e2e/charts/serve.ts"), outDir, "127.0.0.1", "0"], {
+        cwd: root,
+        stdio: ["ignore", "pipe", fs.openSync(path.join(logs, "chart-mirror.log"), "a")],
+    });
+    children.push(server);
+    const stdout = server.stdout;
+    if (stdout === null) throw new Error("chart mirror: no stdout pipe");
+    return new Promise((resolve, reject) => {
+        let buffered = "";
+        stdout.on("data", (chunk: Buffer) => {
+            buffered += chunk.toString();
+            const line = buffered.split("\n")[0];
+            if (buffered.includes("\n")) resolve(JSON.parse(line) as Record<string, string>);
+        });
+        server.on("exit", (code) => reject(new Error(`chart mirror exited ${code} before listening (log: ${logs}/chart-mirror.log)`)));
+    });
+}
+
+async function stopChildren(evidence: string[]): Promise<void> {
+    for (const child of children) {
+        if (child.exitCode !== null || child.signalCode !== null) continue;
+        child.kill("SIGTERM");
+        const stopped = await Promise.race([
+            new Promise<boolean>((resolve) => child.on("exit", () => resolve(true))),
+            new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000)),
+        ]);
+        if (!stopped) child.kill("SIGKILL");
+        evidence.push(`stopped pid ${child.pid} (${child.spawnargs.map((arg) => path.basename(arg)).join(" ").slice(0, 60)})${stopped ? "" : " with SIGKILL"}`);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenario
+
+/** Namespaces and cluster-scoped objects before the stack exists: what destroy must return to. */
+const clusterScoped = ["namespaces", "customresourcedefinitions", "clusterroles", "clusterrolebindings", "mutatingwebhookconfigurations", "validatingwebhookconfigurations"];
+const baseline = new Map<string, Set<string>>();
+
+async function snapshot(domain: Domain): Promise<Map<string, Set<string>>> {
+    const names = new Map<string, Set<string>>();
+    for (const kind of clusterScoped) {
+        const list = await kubectlJson<List<Meta>>(domain, "get", kind);
+        names.set(kind, new Set(list.items.map((item) => item.metadata.name)));
+    }
+    return names;
+}
+
+/** A Helm release as its storage Secret holds it: base64 (the API's) of base64 (Helm's) of gzip of JSON. */
+interface HelmRelease {
+    name: string;
+    namespace: string;
+    version: number;
+    info: { status: string };
+    chart: { metadata: { name: string; version: string } };
+}
+function decodeRelease(secret: { data: { release: string } }): HelmRelease {
+    const helmBase64 = Buffer.from(secret.data.release, "base64").toString();
+    return JSON.parse(gunzipSync(Buffer.from(helmBase64, "base64")).toString()) as HelmRelease;
+}
+
+/** Chart name -> the version versions.ts pins; `chartVersions` of the program's own helm.ts are not read, on purpose. */
+const pinnedCharts: Record<string, string> = {
+    base: defaultVersions.istio,
+    istiod: defaultVersions.istio,
+    gateway: defaultVersions.istio,
+    spire: defaultVersions.spireChart,
+    "spire-crds": defaultVersions.spireCrdsChart,
+    "cert-manager": defaultVersions.certManager,
+};
+
+function countOps(changes: OpMap | undefined): string {
+    return Object.entries(changes ?? {})
+        .map(([op, count]) => `${op}=${count}`)
+        .join(" ");
+}
+
+async function main(): Promise<number> {
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(logs, { recursive: true });
+    let stack: Stack | undefined;
+    let outputs: Record<string, { value: unknown }> = {};
+    let upAttempted = false;
+    const standIn = { version: "", sdkVersion: "" };
+
+    const pre = await phase("preflight", true, async (evidence) => {
+        const needed = [
+            ["pulumi", "pulumi"],
+            ["provider-kubernetes", "pulumi-resource-kubernetes"],
+            ["kube", "kube-apiserver"],
+            ["kube", "kube-controller-manager"],
+            ["kube", "kube-scheduler"],
+            ["kube", "kubectl"],
+            ["etcd", "etcd"],
+            ["kwok", "kwok"],
+            ["cert-manager", "cert-manager-controller"],
+        ].map(([family, name]) => bin(family, name));
+        const missing = needed.filter((file) => !fs.existsSync(file));
+        check(missing.length === 0, `toolchain incomplete, run: npm run e2e:toolchain\nmissing:\n  ${missing.join("\n  ")}`);
+        check(fs.existsSync(path.join(root, "node_modules/@pulumi/pulumi/package.json")), "Node dependencies missing, run: npm ci");
+        await run("openssl", ["version"]);
+        const flags = fs.readFileSync(`${bin("provider-kubernetes", "pulumi-resource-kubernetes")}.flags`, "utf8");
+        standIn.version = /version\.Version=(\S+)/.exec(flags)?.[1] ?? "unknown";
+        standIn.sdkVersion = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/kubernetes"];
+        evidence.push(`toolchain: ${needed.length} binaries present`);
+        evidence.push(`kubernetes provider ${standIn.version} installed as ${standIn.sdkVersion} (a stand-in: the SDK requests ${standIn.sdkVersion}, only ${standIn.version} builds here)`);
+        evidence.push(`not buildable here, so not installed: ${unbuildable.join(", ")}; a resource needing one fails the phase that declares it`);
+    });
+
+    let repositories: Record<string, string> = {};
+    const charts = await phase("chart-mirror", pre, async (evidence) => {
+        const outDir = path.join(cache, "charts");
+        // package.ts's own default: the shared chart sources beside the clone.
+        const sources = process.env.E2E_CHART_SOURCES ?? path.join(root, "../shared/upstream/charts");
+        await logged("chart-package", process.execPath, ["--import", "tsx", path.join(root, "e2e/charts/package.ts"), sources, outDir]);
+        repositories = await startMirror(outDir);
+        evidence.push(`serving ${JSON.stringify(repositories)}`);
+    });
+
+    const clusters = await phase("clusters", charts, async (evidence) => {
+        for (const domain of domains) {
+            clustersUp.push(domain);
+            await logged(`cluster-${domain.name}`, path.join(root, "e2e/cluster.sh"), ["up", domain.name, domain.address]);
+            const nodes = await kubectl(domain, "get", "nodes", "-o", "name");
+            evidence.push(`${domain.name}: https://${domain.address}:6443 up, ${nodes.trim()}`);
+            for (const [kind, names] of await snapshot(domain)) baseline.set(`${domain.name}/${kind}`, names);
+        }
+    });
+
+    const roots = await phase("root-cas", clusters, async (evidence) => {
+        for (const domain of domains) {
+            fs.mkdirSync(domain.rootDir, { recursive: true });
+            await run("openssl", [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650",
+                "-keyout", path.join(domain.rootDir, "root.key"), "-out", path.join(domain.rootDir, "root.crt"),
+                "-subj", `/O=multi-mesh/CN=${domain.trustDomain} e2e root CA`,
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ]);
+            const certificate = new X509Certificate(fs.readFileSync(path.join(domain.rootDir, "root.crt")));
+            check(certificate.ca, `${domain.name}: openssl did not make a CA certificate`);
+            evidence.push(`${domain.trustDomain}: ${certificate.subject.replace(/\n/g, ", ")}, sha256 ${certificate.fingerprint256}`);
+        }
+    });
+
+    const stackReady = await phase("stack", roots, async (evidence) => {
+        const project = path.join(work, "project");
+        const cli = path.join(work, "cli", "bin");
+        fs.mkdirSync(project, { recursive: true });
+        fs.mkdirSync(cli, { recursive: true });
+        fs.mkdirSync(path.join(work, "state"), { recursive: true });
+        // The project's own Pulumi.yaml (config declarations and defaults); the stack's settings file goes beside it, not into the repository.
+        fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+        fs.symlinkSync(bin("pulumi", "pulumi"), path.join(cli, "pulumi"));
+        const envVars = {
+            PULUMI_HOME: path.join(work, "home"),
+            PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: "e2e-local",
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        };
+        await logged("plugin-install", path.join(cli, "pulumi"), ["plugin", "install", "resource", "kubernetes", standIn.sdkVersion, "--file", bin("provider-kubernetes", "pulumi-resource-kubernetes")], { ...process.env, ...envVars });
+        const pulumiCommand = await PulumiCommand.get({ root: path.dirname(cli) });
+        stack = await LocalWorkspace.createOrSelectStack(
+            {
+                stackName: "e2e-local",
+                projectName: "spire-istio-mesh",
+                // The program itself, unchanged: index.ts's export is the Pulumi program.
+                program: async () => ((await import(path.join(root, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default(),
+            },
+            { workDir: project, pulumiCommand, envVars },
+        );
+        const config: Record<string, { value: string; secret?: boolean }> = {
+            platform: { value: "existing" },
+            exposure: { value: "NodePort" },
+        };
+        for (const [source, url] of Object.entries(repositories)) config[`chartRepositories.${source}`] = { value: url };
+        domains.forEach((domain, i) => {
+            const keyName = `${domain.name.replace(/-/g, "")}RootKey`;
+            Object.assign(config, {
+                [`domains[${i}].name`]: { value: domain.name },
+                [`domains[${i}].trustDomain`]: { value: domain.trustDomain },
+                [`domains[${i}].network`]: { value: domain.network },
+                [`domains[${i}].existing.context`]: { value: domain.name },
+                [`domains[${i}].existing.kubeconfig`]: { value: domain.kubeconfig },
+                [`domains[${i}].existing.nodeAddress`]: { value: domain.address },
+                [`domains[${i}].rootCa.certificatePem`]: { value: fs.readFileSync(path.join(domain.rootDir, "root.crt"), "utf8") },
+                [`domains[${i}].rootCa.privateKeyConfigKey`]: { value: keyName },
+                [keyName]: { value: fs.readFileSync(path.join(domain.rootDir, "root.key"), "utf8"), secret: true },
+            });
+        });
+        await stack.setAllConfig(config, true);
+        evidence.push(`file backend ${envVars.PULUMI_BACKEND_URL}, ${Object.keys(config).length} config keys set (samplesEnabled left at its default, true)`);
+    });
+
+    /** CLI output of each engine operation goes to its own log. */
+    const engineLog = (name: string) => {
+        const file = path.join(logs, `pulumi-${name}.log`);
+        return { onOutput: (out: string) => fs.appendFileSync(file, out), signal: abort.signal, color: "never" as const };
+    };
+
+    await phase("preview", stackReady, async (evidence) => {
+        const result = await stack!.preview(engineLog("preview"));
+        evidence.push(`plan: ${countOps(result.changeSummary)}`);
+    });
+
+    const up = await phase("up", stackReady, async (evidence) => {
+        upAttempted = true;
+        const result = await stack!.up(engineLog("up"));
+        outputs = result.outputs;
+        evidence.push(`${result.summary.result}: ${countOps(result.summary.resourceChanges)}`);
+    });
+
+    const bundles = () => (outputs.domains?.value ?? {}) as Record<string, { trustBundle: string }>;
+
+    await phase("check-federation", up, async (evidence) => {
+        for (const domain of domains) {
+            const trustDomains = await kubectlJson<List<Meta & { spec: { trustDomain: string; trustDomainBundle: string } }>>(domain, "get", "clusterfederatedtrustdomains.spire.spiffe.io");
+            for (const peer of domains.filter((other) => other !== domain)) {
+                const found = trustDomains.items.filter((item) => item.spec.trustDomain === peer.trustDomain);
+                check(found.length === 1, `${domain.name}: ${found.length} ClusterFederatedTrustDomains for ${peer.trustDomain}, want 1`);
+                const exported = bundles()[peer.name]?.trustBundle;
+                check(found[0].spec.trustDomainBundle === exported, `${domain.name}: bundle of ${peer.trustDomain} differs from ${peer.name}'s exported trustBundle`);
+                // Independently of the program: the bundle holds exactly the root this run generated for the peer.
+                const x5c = (JSON.parse(exported) as { keys: { x5c: string[] }[] }).keys.map((key) => key.x5c[0]);
+                const peerRoot = new X509Certificate(fs.readFileSync(path.join(peer.rootDir, "root.crt"))).raw.toString("base64");
+                check(x5c.length === 1 && x5c[0] === peerRoot, `${domain.name}: bundle of ${peer.trustDomain} does not hold exactly ${peer.name}'s root`);
+                evidence.push(`${domain.name}: ${found[0].metadata.name} bundle byte-equal to ${peer.name}'s export (sha256 ${createHash("sha256").update(exported).digest("hex").slice(0, 12)}), holds its root`);
+            }
+            const ids = await kubectlJson<List<Meta & { spec: { federatesWith?: string[] } }>>(domain, "get", "clusterspiffeids.spire.spiffe.io");
+            const peers = domains.filter((other) => other !== domain).map((other) => other.trustDomain);
+            check(ids.items.some((id) => peers.every((td) => id.spec.federatesWith?.includes(td))), `${domain.name}: no ClusterSPIFFEID federating with ${peers.join(", ")}`);
+            evidence.push(`${domain.name}: ClusterSPIFFEID ${ids.items.map((id) => id.metadata.name).join(", ")} federates with ${peers.join(", ")}`);
+        }
+    });
+
+    const cacerts = async (domain: Domain): Promise<X509Certificate> => {
+        const secret = await kubectlJson<{ data: Record<string, string> }>(domain, "-n", "istio-system", "get", "secret", "cacerts");
+        const file = path.join(domain.rootDir, "cacerts.crt");
+        fs.writeFileSync(file, Buffer.from(secret.data["tls.crt"], "base64"));
+        const { stdout } = await run("openssl", ["verify", "-CAfile", path.join(domain.rootDir, "root.crt"), file]);
+        check(stdout.includes(": OK"), `${domain.name}: cacerts does not chain to the root: ${stdout}`);
+        return new X509Certificate(fs.readFileSync(file));
+    };
+
+    await phase("check-cacerts", up, async (evidence) => {
+        for (const domain of domains) {
+            const certificate = await cacerts(domain);
+            check(certificate.ca, `${domain.name}: cacerts is not a CA certificate`);
+            evidence.push(`${domain.name}: cacerts issued ${certificate.validFrom}, CA, chains to ${domain.trustDomain}'s root (openssl verify OK)`);
+        }
+    });
+
+    await phase("check-helm-releases", up, async (evidence) => {
+        for (const domain of domains) {
+            const secrets = await kubectlJson<List<Meta & { data: { release: string } }>>(domain, "get", "secrets", "--all-namespaces", "-l", "owner=helm,status=deployed");
+            const releases = secrets.items.map(decodeRelease);
+            const charts = new Set(releases.map((release) => release.chart.metadata.name));
+            const absent = Object.keys(pinnedCharts).filter((chart) => !charts.has(chart));
+            check(absent.length === 0, `${domain.name}: no deployed release of ${absent.join(", ")}`);
+            for (const release of releases) {
+                const want = pinnedCharts[release.chart.metadata.name];
+                check(want === undefined || release.chart.metadata.version === want, `${domain.name}: ${release.namespace}/${release.name} runs ${release.chart.metadata.name} ${release.chart.metadata.version}, versions.ts pins ${want}`);
+            }
+            evidence.push(`${domain.name}: ${releases.map((r) => `${r.namespace}/${r.name}=${r.chart.metadata.name}@${r.chart.metadata.version}`).join(" ")}`);
+        }
+    });
+
+    await phase("check-workloads", up, async (evidence) => {
+        interface Workload extends Meta {
+            kind: string;
+            spec: { replicas?: number };
+            status: { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
+        }
+        for (const domain of domains) {
+            const list = await kubectlJson<List<Workload>>(domain, "get", "deployments,statefulsets,daemonsets", "--all-namespaces");
+            const ready = (w: Workload) => (w.kind === "DaemonSet" ? w.status.numberReady === w.status.desiredNumberScheduled : (w.status.readyReplicas ?? 0) === (w.spec.replicas ?? 1));
+            const notReady = list.items.filter((w) => !ready(w)).map((w) => `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`);
+            check(notReady.length === 0, `${domain.name}: not ready: ${notReady.join(", ")}`);
+            const namespaces = [...new Set(list.items.map((w) => w.metadata.namespace))].sort();
+            evidence.push(`${domain.name}: ${list.items.length} workloads ready in ${namespaces.join(", ")}`);
+        }
+    });
+
+    await phase("check-remote-secrets", up, async (evidence) => {
+        for (const holder of domains) {
+            const secrets = await kubectlJson<List<Meta & { data: Record<string, string> }>>(holder, "-n", "istio-system", "get", "secrets", "-l", "istio/multiCluster=true");
+            for (const peer of domains.filter((other) => other !== holder)) {
+                const secret = secrets.items.find((item) => item.data[peer.name] !== undefined);
+                check(secret !== undefined, `${holder.name}: no remote secret with a kubeconfig for ${peer.name}`);
+                const file = path.join(work, `remote-${holder.name}-${peer.name}.kubeconfig`);
+                fs.writeFileSync(file, Buffer.from(secret.data[peer.name], "base64"), { mode: 0o600 });
+                try {
+                    const server = (await kubectl(file, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")).trim();
+                    check(server === `https://${peer.address}:6443`, `${holder.name}: remote secret for ${peer.name} names ${server}`);
+                    const answers: string[] = [];
+                    // Reads istiod needs from a remote cluster (istiod chart's reader ClusterRole), and writes it must not have.
+                    for (const verb of ["list pods", "list services", "list endpointslices.discovery.k8s.io", "list namespaces", "list nodes", "create pods", "delete namespaces"]) {
+                        const { stdout } = await run(bin("kube", "kubectl"), ["--kubeconfig", file, "auth", "can-i", ...verb.split(" "), "--all-namespaces"]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "error" }));
+                        answers.push(`${verb}=${stdout.trim()}`);
+                        const want = verb.startsWith("list") ? "yes" : "no";
+                        check(stdout.trim() === want, `${holder.name}'s remote secret for ${peer.name}: can-i ${verb} is "${stdout.trim()}", want ${want}`);
+                    }
+                    const services = await kubectl(file, "get", "services", "--all-namespaces", "-o", "name");
+                    evidence.push(`${holder.name} -> ${peer.name} (${secret.metadata.name}): ${server} authenticates; ${answers.join(" ")}; lists ${services.trim().split("\n").length} services`);
+                } finally {
+                    fs.rmSync(file, { force: true });
+                }
+            }
+        }
+    });
+
+    await phase("preview-no-changes", up, async (evidence) => {
+        const result = await stack!.preview({ ...engineLog("preview-no-changes"), expectNoChanges: true });
+        evidence.push(`no changes: ${countOps(result.changeSummary)}`);
+    });
+
+    await phase("cert-duration-change", up, async (evidence) => {
+        const before = await cacerts(domains[0]);
+        await stack!.setConfig("istiodCertDuration", { value: "1000h" });
+        const result = await stack!.up(engineLog("up-cert-duration"));
+        const ops = result.summary.resourceChanges ?? {};
+        const replaced = ["replace", "create-replacement", "delete-replaced", "create", "delete"].filter((op) => (ops[op as keyof OpMap] ?? 0) > 0);
+        check(replaced.length === 0, `changing istiodCertDuration did ${countOps(ops)}`);
+        evidence.push(`up: ${countOps(ops)}`);
+        for (const domain of domains) {
+            // A changed duration no longer matches the last CertificateRequest, so cert-manager re-issues; that takes a moment.
+            let duration = "";
+            let after = await cacerts(domain);
+            const lifetime = (certificate: X509Certificate) => (Date.parse(certificate.validTo) - Date.parse(certificate.validFrom)) / 3600_000;
+            for (let i = 0; i < 90; i++) {
+                const certificate = await kubectlJson<{ spec: { duration: string } }>(domain, "-n", "istio-system", "get", "certificate", "cacerts");
+                duration = certificate.spec.duration;
+                after = await cacerts(domain);
+                if (/^1000h(0m0s)?$/.test(duration) && Math.abs(lifetime(after) - 1000) < 0.02) break;
+                await new Promise((resolve) => setTimeout(resolve, 1000));
+            }
+            check(/^1000h(0m0s)?$/.test(duration), `${domain.name}: Certificate cacerts has duration ${duration}, want 1000h`);
+            const hours = Math.round(lifetime(after) * 100) / 100;
+            check(Math.abs(hours - 1000) < 0.02, `${domain.name}: cacerts was not re-issued for 1000h within 90s (lifetime ${hours}h)`);
+            evidence.push(`${domain.name}: Certificate duration ${duration}, cacerts re-issued (lifetime ${hours}h${domain === domains[0] ? `, was serial ${before.serialNumber}, now ${after.serialNumber}` : ""})`);
+        }
+    });
+
+    const destroyed = await phase("destroy", upAttempted && stack !== undefined, async (evidence) => {
+        const result = await stack!.destroy(engineLog("destroy"));
+        evidence.push(`${result.summary.result}: ${countOps(result.summary.resourceChanges)}`);
+    });
+
+    await phase("check-nothing-remains", destroyed, async (evidence) => {
+        const left: string[] = [];
+        for (const domain of domains) {
+            for (const [kind, names] of await snapshot(domain)) {
+                const before = baseline.get(`${domain.name}/${kind}`) ?? new Set();
+                for (const name of names) {
+                    if (before.has(name)) continue;
+                    // Why a CRD outlived its release: Helm leaves objects annotated `helm.sh/resource-policy: keep`.
+                    const policy = kind === "customresourcedefinitions" ? (await kubectl(domain, "get", "crd", name, "-o", "jsonpath={.metadata.annotations.helm\\.sh/resource-policy}")).trim() : "";
+                    left.push(`${domain.name} ${kind}/${name}${policy ? ` (helm.sh/resource-policy: ${policy})` : ""}`);
+                }
+            }
+        }
+        check(left.length === 0, `${left.length} objects left behind after destroy:\n  ${left.join("\n  ")}`);
+        evidence.push(`${clusterScoped.join(", ")} equal to before the stack on both clusters`);
+    });
+
+    const failed = phases.some((p) => p.status === "failed") || abort.signal.aborted;
+    await phase("teardown", true, async (evidence) => {
+        if (failed) {
+            // cluster.sh removes a cluster's logs on its next `up`: keep this run's.
+            for (const domain of clustersUp) {
+                const from = path.join(cache, "clusters", domain.name, "logs");
+                if (fs.existsSync(from)) fs.cpSync(from, path.join(logs, "clusters", domain.name), { recursive: true });
+            }
+        }
+        const problems: string[] = [];
+        for (const domain of clustersUp.reverse()) {
+            await logged(`cluster-${domain.name}`, path.join(root, "e2e/cluster.sh"), ["down", domain.name]).then(
+                () => evidence.push(`${domain.name}: down, every port of ${domain.address} free`),
+                (error: Error) => problems.push(error.message),
+            );
+        }
+        await stopChildren(evidence);
+        check(problems.length === 0, problems.join("\n"));
+    });
+    return phases.some((p) => p.status === "failed") || abort.signal.aborted ? 1 : 0;
+}
+
+function report(code: number): void {
+    const file = path.join(cache, "report.json");
+    fs.writeFileSync(file, `${JSON.stringify({ passed: code === 0, finished: new Date().toISOString(), logs: code === 0 ? undefined : logs, phases }, null, 2)}\n`);
+    const width = Math.max(...phases.map((p) => p.name.length));
+    const rows = phases.map((p) => `${p.name.padEnd(width)}  ${p.status.padEnd(7)}  ${p.seconds.toFixed(1).padStart(7)}s  ${(p.error ?? p.evidence[0] ?? "").split("\n")[0].slice(0, 110)}`);
+    process.stderr.write(`\n${"phase".padEnd(width)}  status   seconds   evidence / error\n${rows.join("\n")}\n\nreport: ${file}\n`);
+    if (code === 0) fs.rmSync(logs, { recursive: true, force: true });
+    else process.stderr.write(`logs kept: ${logs}\n`);
+}
+
+// The first Ctrl-C cancels the running engine operation and skips to teardown; the clusters'
+// processes live in their own process groups, so teardown still has something to stop cleanly.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => {
+        if (abort.signal.aborted) return;
+        progress("interrupt", `${signal}: cancelling, then tearing down`);
+        abort.abort();
+    });
+}
+
+main().then(
+    (code) => {
+        report(code);
+        process.exit(code);
+    },
+    (error: unknown) => {
+        process.stderr.write(`e2e:local: ${error instanceof Error ? error.stack : String(error)}\n`);
+        report(1);
+        process.exit(1);
+    },
+);
