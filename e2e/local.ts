@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
+import * as pulumi from "@pulumi/pulumi";
 import { ConfigMap, EngineEvent, LocalWorkspace, OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { defaultVersions } from "../versions";
 
@@ -646,6 +647,43 @@ function peerWarnings(events: EngineEvent[]): string[] {
 }
 
 /**
+ * What the engine itself answers when a program reads `stackName`'s outputs with the invoke the
+ * program's probe uses (lib/peerStacks.ts): a throwaway stack of the same project, previewed (the
+ * invoke reads real outputs during preview too), logs the rejection and the top-level output names.
+ * The program turns this answer into its warning and does not print it; this is the raw text.
+ */
+async function engineReadOf(stackName: string, workspace: Workspace): Promise<string> {
+    const events: EngineEvent[] = [];
+    const marker = "readStackOutputs:";
+    const probe = await LocalWorkspace.createOrSelectStack(
+        {
+            stackName: "read-probe",
+            projectName: "spire-istio-mesh",
+            program: async () => {
+                try {
+                    const result = (await pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", { name: stackReference(stackName) })) as { outputs?: Record<string, unknown> };
+                    pulumi.log.info(`${marker} resolved, outputs: [${Object.keys(result.outputs ?? {}).join(", ")}]`);
+                } catch (error) {
+                    const details = typeof error === "object" && error !== null && "details" in error ? ` details=${JSON.stringify((error as { details: unknown }).details)}` : "";
+                    pulumi.log.info(`${marker} rejected: ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : JSON.stringify(error)}${details}`);
+                }
+            },
+        },
+        { workDir: workspace.project, pulumiCommand: workspace.pulumiCommand, envVars: pulumiEnv },
+    );
+    try {
+        // Pulumi.yaml's keys without a default must be set; this program reads none of them.
+        await probe.setAllConfig({ platform: { value: "existing" }, "domains[0].name": { value: "read-probe" } }, true);
+        await probe.preview({ ...engineLog(`read-probe-${stackName}`, events) });
+    } finally {
+        await probe.workspace.removeStack("read-probe", { force: true });
+    }
+    const said = events.map((event) => event.diagnosticEvent?.message.trim() ?? "").filter((message) => message.startsWith(marker));
+    check(said.length === 1, `the read probe of ${stackName} logged ${said.length} answers`);
+    return said[0].slice(marker.length).trim();
+}
+
+/**
  * Issue 12's scenario: one stack per trust domain on one file backend with one passphrase, each
  * naming the other in `peerStacks`, brought up in the documented order (A, B, A), checked as
  * federated on both API servers; then B destroyed and removed, and A left healthy apart from the link.
@@ -659,24 +697,28 @@ async function crossStack(): Promise<number> {
     const other = (team: Team): Team => (team === a ? b : a);
     const warningsSeen: Record<string, string[]> = {};
 
-    const stacksReady = await phase("stacks", shared.ready, async (evidence) => {
-        const workspace = await prepareWorkspace(shared.standIn);
-        for (const team of [a, b]) {
-            team.stack = await openStack(team.stackName, workspace);
-            const config: ConfigMap = {
-                ...domainConfig([team.domain], shared.repositories),
-                exportAdminKubeconfigs: { value: "false" },
-                "peerStacks[0].stack": { value: stackReference(other(team).stackName) },
-                "peerStacks[0].trustDomains[0]": { value: team.peer.trustDomain },
-            };
-            await team.stack.setAllConfig(config, true);
-            evidence.push(`${stackReference(team.stackName)}: ${team.domain.name}/${team.domain.trustDomain}, peerStacks [${stackReference(other(team).stackName)}: ${team.peer.trustDomain}], exportAdminKubeconfigs false`);
-        }
+    let workspace: Workspace | undefined;
+    /** A team's stack is created just before its first `up`: until then its peer finds no such stack, as in the documented order. */
+    const createStack = async (team: Team, evidence: string[]): Promise<void> => {
+        team.stack = await openStack(team.stackName, workspace!);
+        const config: ConfigMap = {
+            ...domainConfig([team.domain], shared.repositories),
+            exportAdminKubeconfigs: { value: "false" },
+            "peerStacks[0].stack": { value: stackReference(other(team).stackName) },
+            "peerStacks[0].trustDomains[0]": { value: team.peer.trustDomain },
+        };
+        await team.stack.setAllConfig(config, true);
+        evidence.push(`${stackReference(team.stackName)}: ${team.domain.name}/${team.domain.trustDomain}, peerStacks [${stackReference(other(team).stackName)}: ${team.peer.trustDomain}], exportAdminKubeconfigs false`);
+    };
+
+    const stacksReady = await phase("stack-a", shared.ready, async (evidence) => {
+        workspace = await prepareWorkspace(shared.standIn);
+        await createStack(a, evidence);
         evidence.push(`file backend ${pulumiEnv.PULUMI_BACKEND_URL}, one passphrase for both stacks`);
     });
 
-    /** `up` of one team's stack; its peer-stack warnings must be exactly `expected` in number, each naming `names`. */
-    const up = (name: string, needs: boolean, team: Team, expected: number, names?: string) =>
+    /** `up` of one team's stack; its peer-stack warnings must be exactly `expected` in number, each naming `names` and saying `says`. */
+    const up = (name: string, needs: boolean, team: Team, expected: number, names?: string, says?: string) =>
         phase(name, needs && stacksReady, async (evidence) => {
             team.upAttempted = true;
             const events: EngineEvent[] = [];
@@ -687,6 +729,7 @@ async function crossStack(): Promise<number> {
             for (const warning of warnings) evidence.push(`warning: ${warning}`);
             check(warnings.length === expected, `${warnings.length} peer-stack warnings, want ${expected}${warnings.length > 0 ? `:\n  ${warnings.join("\n  ")}` : ""}`);
             if (names) check(warnings.every((warning) => warning.includes(`"${names}"`)), `a warning does not name ${names}`);
+            if (says) check(warnings.every((warning) => warning.includes(says)), `a warning does not say "${says}"`);
             const federation = result.outputs.federation?.value as { domains?: Record<string, { trustDomain: string }> } | undefined;
             const published = Object.values(federation?.domains ?? {}).map((domain) => domain.trustDomain);
             check(published.length === 1 && published[0] === team.domain.trustDomain, `${team.stackName} publishes ${published.join(", ") || "nothing"}, want ${team.domain.trustDomain}`);
@@ -694,8 +737,14 @@ async function crossStack(): Promise<number> {
             evidence.push(`${team.stackName} publishes ${published.join(", ")}; no kubeconfigs output`);
         });
 
-    const upA1 = await up("up-a-alone", true, a, 1, stackReference(b.stackName));
-    const upB = await up("up-b", true, b, 0);
+    await phase("engine-read-b-absent", stacksReady, async (evidence) => {
+        const answer = await engineReadOf(b.stackName, workspace!);
+        evidence.push(`readStackOutputs of ${stackReference(b.stackName)} before it exists: ${answer}`);
+        check(answer.includes(`unknown stack "${stackReference(b.stackName)}"`), `the engine's answer does not say unknown stack "${stackReference(b.stackName)}"`);
+    });
+    const upA1 = await up("up-a-alone", true, a, 1, stackReference(b.stackName), "does not exist on this backend");
+    const stackB = await phase("stack-b", stacksReady, (evidence) => createStack(b, evidence));
+    const upB = await up("up-b", stackB, b, 0);
     const upA2 = await up("up-a-again", true, a, 0);
     const linked = upA1 && upB && upA2;
 
@@ -732,7 +781,13 @@ async function crossStack(): Promise<number> {
         evidence.push(`${result.summary.result}: ${countOps(result.summary.resourceChanges)}`);
     });
 
-    const upA3 = await up("up-a-without-b", destroyedB, a, 1, stackReference(b.stackName));
+    await phase("engine-read-b-destroyed", destroyedB, async (evidence) => {
+        const answer = await engineReadOf(b.stackName, workspace!);
+        evidence.push(`readStackOutputs of ${stackReference(b.stackName)} once destroyed: ${answer}`);
+        check(answer.startsWith("resolved"), `the engine's answer for a destroyed stack is not an empty read`);
+    });
+    // Destroyed, B's stack still exists, with no outputs.
+    const upA3 = await up("up-a-without-b", destroyedB, a, 1, stackReference(b.stackName), `exports no "federation" output`);
 
     /** A with nothing left that points at bar.com, everything else of it still there and ready. */
     await phase("check-a-unlinked", upA3, async (evidence) => {
@@ -760,7 +815,12 @@ async function crossStack(): Promise<number> {
         evidence.push(`${stackReference(b.stackName)} removed from the backend`);
     });
 
-    await up("up-a-b-removed", removedB, a, 1, stackReference(b.stackName));
+    await phase("engine-read-b-removed", removedB, async (evidence) => {
+        const answer = await engineReadOf(b.stackName, workspace!);
+        evidence.push(`readStackOutputs of ${stackReference(b.stackName)} once removed: ${answer}`);
+        check(answer.includes(`unknown stack "${stackReference(b.stackName)}"`), `the engine's answer does not say unknown stack "${stackReference(b.stackName)}"`);
+    });
+    await up("up-a-b-removed", removedB, a, 1, stackReference(b.stackName), "does not exist on this backend");
 
     const destroyedA = await phase("destroy-a", a.upAttempted, async (evidence) => {
         const result = await a.stack!.destroy(engineLog("destroy-a"));
