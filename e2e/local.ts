@@ -4,7 +4,8 @@
  * chart mirror (e2e/charts), with each domain's root supplied in config; independent checks then
  * read the API servers with kubectl.
  *
- *   npm run e2e:local
+ *   npm run e2e:local                           # one stack, both domains (issue 11)
+ *   npm run e2e:local -- --scenario cross-stack # one stack per domain, federated through outputs (issue 12)
  *
  * The program runs inline through the Automation API: the CLI connects to a language host inside
  * this process, so no `pulumi-language-nodejs` is needed (it cannot be built here, e2e/README.md).
@@ -17,7 +18,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { gunzipSync } from "node:zlib";
-import { LocalWorkspace, OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigMap, EngineEvent, LocalWorkspace, OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { defaultVersions } from "../versions";
 
 const root = path.resolve(__dirname, "..");
@@ -240,12 +242,17 @@ function countOps(changes: OpMap | undefined): string {
         .join(" ");
 }
 
-async function main(): Promise<number> {
+/** What every scenario has once its shared phases passed: the chart mirror's URLs and the provider stand-in. */
+interface Setup {
+    ready: boolean;
+    repositories: Record<string, string>;
+    standIn: { version: string; sdkVersion: string };
+}
+
+/** The phases every scenario starts with: toolchain present, chart mirror, both clusters, one root per domain. */
+async function setup(): Promise<Setup> {
     fs.rmSync(work, { recursive: true, force: true });
     fs.mkdirSync(logs, { recursive: true });
-    let stack: Stack | undefined;
-    let outputs: Record<string, { value: unknown }> = {};
-    let upAttempted = false;
     const standIn = { version: "", sdkVersion: "" };
 
     const pre = await phase("preflight", true, async (evidence) => {
@@ -306,63 +313,221 @@ async function main(): Promise<number> {
             evidence.push(`${domain.trustDomain}: ${certificate.subject.replace(/\n/g, ", ")}, sha256 ${certificate.fingerprint256}`);
         }
     });
+    return { ready: roots, repositories, standIn };
+}
 
-    const stackReady = await phase("stack", roots, async (evidence) => {
-        const project = path.join(work, "project");
-        const cli = path.join(work, "cli", "bin");
-        fs.mkdirSync(project, { recursive: true });
-        fs.mkdirSync(cli, { recursive: true });
-        fs.mkdirSync(path.join(work, "state"), { recursive: true });
-        // The project's own Pulumi.yaml (config declarations and defaults); the stack's settings file goes beside it, not into the repository.
-        fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
-        fs.symlinkSync(bin("pulumi", "pulumi"), path.join(cli, "pulumi"));
-        const envVars = {
-            PULUMI_HOME: path.join(work, "home"),
-            PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
-            PULUMI_CONFIG_PASSPHRASE: "e2e-local",
-            PULUMI_SKIP_UPDATE_CHECK: "true",
-            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-        };
-        await logged("plugin-install", path.join(cli, "pulumi"), ["plugin", "install", "resource", "kubernetes", standIn.sdkVersion, "--file", bin("provider-kubernetes", "pulumi-resource-kubernetes")], { ...process.env, ...envVars });
-        const pulumiCommand = await PulumiCommand.get({ root: path.dirname(cli) });
-        stack = await LocalWorkspace.createOrSelectStack(
-            {
-                stackName: "e2e-local",
-                projectName: "spire-istio-mesh",
-                // The program itself, unchanged: index.ts's export is the Pulumi program.
-                program: async () => ((await import(path.join(root, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default(),
-            },
-            { workDir: project, pulumiCommand, envVars },
-        );
-        const config: Record<string, { value: string; secret?: boolean }> = {
-            platform: { value: "existing" },
-            exposure: { value: "NodePort" },
-        };
-        for (const [source, url] of Object.entries(repositories)) config[`chartRepositories.${source}`] = { value: url };
-        domains.forEach((domain, i) => {
-            const keyName = `${domain.name.replace(/-/g, "")}RootKey`;
-            Object.assign(config, {
-                [`domains[${i}].name`]: { value: domain.name },
-                [`domains[${i}].trustDomain`]: { value: domain.trustDomain },
-                [`domains[${i}].network`]: { value: domain.network },
-                [`domains[${i}].existing.context`]: { value: domain.name },
-                [`domains[${i}].existing.kubeconfig`]: { value: domain.kubeconfig },
-                [`domains[${i}].existing.nodeAddress`]: { value: domain.address },
-                [`domains[${i}].rootCa.certificatePem`]: { value: fs.readFileSync(path.join(domain.rootDir, "root.crt"), "utf8") },
-                [`domains[${i}].rootCa.privateKeyConfigKey`]: { value: keyName },
-                [keyName]: { value: fs.readFileSync(path.join(domain.rootDir, "root.key"), "utf8"), secret: true },
-            });
-        });
-        await stack.setAllConfig(config, true);
-        evidence.push(`file backend ${envVars.PULUMI_BACKEND_URL}, ${Object.keys(config).length} config keys set (samplesEnabled left at its default, true)`);
-    });
+/** One file backend and one passphrase for every stack of a run: what lets a stack decrypt its peer's secret output. */
+const pulumiEnv = {
+    PULUMI_HOME: path.join(work, "home"),
+    PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+    PULUMI_CONFIG_PASSPHRASE: "e2e-local",
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+};
 
-    /** CLI output of each engine operation goes to its own log. */
-    const engineLog = (name: string) => {
-        const file = path.join(logs, `pulumi-${name}.log`);
-        return { onOutput: (out: string) => fs.appendFileSync(file, out), signal: abort.signal, color: "never" as const };
+interface Workspace {
+    project: string;
+    pulumiCommand: PulumiCommand;
+}
+
+/** The project folder (a copy of Pulumi.yaml; stack settings files go beside it, not into the repository), the CLI and the provider stand-in. */
+async function prepareWorkspace(standIn: Setup["standIn"]): Promise<Workspace> {
+    const project = path.join(work, "project");
+    const cli = path.join(work, "cli", "bin");
+    fs.mkdirSync(project, { recursive: true });
+    fs.mkdirSync(cli, { recursive: true });
+    fs.mkdirSync(path.join(work, "state"), { recursive: true });
+    fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+    fs.symlinkSync(bin("pulumi", "pulumi"), path.join(cli, "pulumi"));
+    await logged("plugin-install", path.join(cli, "pulumi"), ["plugin", "install", "resource", "kubernetes", standIn.sdkVersion, "--file", bin("provider-kubernetes", "pulumi-resource-kubernetes")], { ...process.env, ...pulumiEnv });
+    return { project, pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }) };
+}
+
+async function openStack(stackName: string, workspace: Workspace): Promise<Stack> {
+    return LocalWorkspace.createOrSelectStack(
+        {
+            stackName,
+            projectName: "spire-istio-mesh",
+            // The program itself, unchanged: index.ts's export is the Pulumi program.
+            program: async () => ((await import(path.join(root, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default(),
+        },
+        { workDir: workspace.project, pulumiCommand: workspace.pulumiCommand, envVars: pulumiEnv },
+    );
+}
+
+/** Config of a stack deploying `stackDomains` on platform `existing` from the mirror, each with its supplied root. */
+function domainConfig(stackDomains: Domain[], repositories: Record<string, string>): ConfigMap {
+    const config: ConfigMap = {
+        platform: { value: "existing" },
+        exposure: { value: "NodePort" },
     };
+    for (const [source, url] of Object.entries(repositories)) config[`chartRepositories.${source}`] = { value: url };
+    stackDomains.forEach((domain, i) => {
+        const keyName = `${domain.name.replace(/-/g, "")}RootKey`;
+        Object.assign(config, {
+            [`domains[${i}].name`]: { value: domain.name },
+            [`domains[${i}].trustDomain`]: { value: domain.trustDomain },
+            [`domains[${i}].network`]: { value: domain.network },
+            [`domains[${i}].existing.context`]: { value: domain.name },
+            [`domains[${i}].existing.kubeconfig`]: { value: domain.kubeconfig },
+            [`domains[${i}].existing.nodeAddress`]: { value: domain.address },
+            [`domains[${i}].rootCa.certificatePem`]: { value: fs.readFileSync(path.join(domain.rootDir, "root.crt"), "utf8") },
+            [`domains[${i}].rootCa.privateKeyConfigKey`]: { value: keyName },
+            [keyName]: { value: fs.readFileSync(path.join(domain.rootDir, "root.key"), "utf8"), secret: true },
+        });
+    });
+    return config;
+}
+
+/** CLI output of each engine operation goes to its own log; engine events, when asked for, to `events`. */
+function engineLog(name: string, events?: EngineEvent[]) {
+    const file = path.join(logs, `pulumi-${name}.log`);
+    return {
+        onOutput: (out: string) => fs.appendFileSync(file, out),
+        ...(events ? { onEvent: (event: EngineEvent) => events.push(event) } : {}),
+        signal: abort.signal,
+        color: "never" as const,
+    };
+}
+
+type FederatedTrustDomains = List<Meta & { spec: { trustDomain: string; trustDomainBundle: string } }>;
+
+/** `holder` has one ClusterFederatedTrustDomain for `peer`, its bundle byte-equal to what the peer exported and holding exactly the peer's root. */
+async function checkFederatedWith(holder: Domain, peer: Domain, exported: string | undefined, evidence: string[]): Promise<void> {
+    const trustDomains = await kubectlJson<FederatedTrustDomains>(holder, "get", "clusterfederatedtrustdomains.spire.spiffe.io");
+    const found = trustDomains.items.filter((item) => item.spec.trustDomain === peer.trustDomain);
+    check(found.length === 1, `${holder.name}: ${found.length} ClusterFederatedTrustDomains for ${peer.trustDomain}, want 1`);
+    check(exported !== undefined, `${peer.name}: no exported trustBundle`);
+    check(found[0].spec.trustDomainBundle === exported, `${holder.name}: bundle of ${peer.trustDomain} differs from ${peer.name}'s exported trustBundle`);
+    // Independently of the program: the bundle holds exactly the root this run generated for the peer.
+    const x5c = (JSON.parse(exported) as { keys: { x5c: string[] }[] }).keys.map((key) => key.x5c[0]);
+    const peerRoot = new X509Certificate(fs.readFileSync(path.join(peer.rootDir, "root.crt"))).raw.toString("base64");
+    check(x5c.length === 1 && x5c[0] === peerRoot, `${holder.name}: bundle of ${peer.trustDomain} does not hold exactly ${peer.name}'s root`);
+    evidence.push(`${holder.name}: ${found[0].metadata.name} bundle byte-equal to ${peer.name}'s export (sha256 ${createHash("sha256").update(exported).digest("hex").slice(0, 12)}), holds its root`);
+}
+
+type SpiffeIds = List<Meta & { spec: { federatesWith?: string[] } }>;
+
+async function checkSpiffeIdFederates(holder: Domain, peers: string[], evidence: string[]): Promise<void> {
+    const ids = await kubectlJson<SpiffeIds>(holder, "get", "clusterspiffeids.spire.spiffe.io");
+    check(ids.items.some((id) => peers.every((td) => id.spec.federatesWith?.includes(td))), `${holder.name}: no ClusterSPIFFEID federating with ${peers.join(", ")}`);
+    evidence.push(`${holder.name}: ClusterSPIFFEID ${ids.items.map((id) => id.metadata.name).join(", ")} federates with ${peers.join(", ")}`);
+}
+
+async function cacerts(domain: Domain): Promise<X509Certificate> {
+    const secret = await kubectlJson<{ data: Record<string, string> }>(domain, "-n", "istio-system", "get", "secret", "cacerts");
+    const file = path.join(domain.rootDir, "cacerts.crt");
+    fs.writeFileSync(file, Buffer.from(secret.data["tls.crt"], "base64"));
+    const { stdout } = await run("openssl", ["verify", "-CAfile", path.join(domain.rootDir, "root.crt"), file]);
+    check(stdout.includes(": OK"), `${domain.name}: cacerts does not chain to the root: ${stdout}`);
+    return new X509Certificate(fs.readFileSync(file));
+}
+
+interface Workload extends Meta {
+    kind: string;
+    spec: { replicas?: number };
+    status: { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
+}
+
+async function checkWorkloadsReady(domain: Domain, evidence: string[]): Promise<void> {
+    const list = await kubectlJson<List<Workload>>(domain, "get", "deployments,statefulsets,daemonsets", "--all-namespaces");
+    const ready = (w: Workload) => (w.kind === "DaemonSet" ? w.status.numberReady === w.status.desiredNumberScheduled : (w.status.readyReplicas ?? 0) === (w.spec.replicas ?? 1));
+    const notReady = list.items.filter((w) => !ready(w)).map((w) => `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`);
+    check(notReady.length === 0, `${domain.name}: not ready: ${notReady.join(", ")}`);
+    const namespaces = [...new Set(list.items.map((w) => w.metadata.namespace))].sort();
+    evidence.push(`${domain.name}: ${list.items.length} workloads ready in ${namespaces.join(", ")}`);
+}
+
+type RemoteSecrets = List<Meta & { data: Record<string, string> }>;
+
+async function remoteSecrets(holder: Domain): Promise<RemoteSecrets> {
+    return kubectlJson<RemoteSecrets>(holder, "-n", "istio-system", "get", "secrets", "-l", "istio/multiCluster=true");
+}
+
+/** `holder`'s remote secret for `peer` names the peer's API server and authenticates there with exactly the reads istiod needs. */
+async function checkRemoteSecret(holder: Domain, peer: Domain, evidence: string[]): Promise<void> {
+    const secrets = await remoteSecrets(holder);
+    const secret = secrets.items.find((item) => item.data[peer.name] !== undefined);
+    check(secret !== undefined, `${holder.name}: no remote secret with a kubeconfig for ${peer.name}`);
+    const file = path.join(work, `remote-${holder.name}-${peer.name}.kubeconfig`);
+    fs.writeFileSync(file, Buffer.from(secret.data[peer.name], "base64"), { mode: 0o600 });
+    try {
+        const server = (await kubectl(file, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")).trim();
+        check(server === `https://${peer.address}:6443`, `${holder.name}: remote secret for ${peer.name} names ${server}`);
+        const answers: string[] = [];
+        // Reads istiod needs from a remote cluster (istiod chart's reader ClusterRole), and writes it must not have.
+        for (const verb of ["list pods", "list services", "list endpointslices.discovery.k8s.io", "list namespaces", "list nodes", "create pods", "delete namespaces"]) {
+            const { stdout } = await run(bin("kube", "kubectl"), ["--kubeconfig", file, "auth", "can-i", ...verb.split(" "), "--all-namespaces"]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "error" }));
+            answers.push(`${verb}=${stdout.trim()}`);
+            const want = verb.startsWith("list") ? "yes" : "no";
+            check(stdout.trim() === want, `${holder.name}'s remote secret for ${peer.name}: can-i ${verb} is "${stdout.trim()}", want ${want}`);
+        }
+        const services = await kubectl(file, "get", "services", "--all-namespaces", "-o", "name");
+        evidence.push(`${holder.name} -> ${peer.name} (${secret.metadata.name}): ${server} authenticates; ${answers.join(" ")}; lists ${services.trim().split("\n").length} services`);
+    } finally {
+        fs.rmSync(file, { force: true });
+    }
+}
+
+/** Namespaces and cluster-scoped objects that were not there before the stacks; a CRD names its helm.sh/resource-policy. */
+async function leftBehind(domain: Domain): Promise<string[]> {
+    const left: string[] = [];
+    for (const [kind, names] of await snapshot(domain)) {
+        const before = baseline.get(`${domain.name}/${kind}`) ?? new Set();
+        for (const name of names) {
+            if (before.has(name)) continue;
+            // Why a CRD outlived its release: Helm leaves objects annotated `helm.sh/resource-policy: keep`.
+            const policy = kind === "customresourcedefinitions" ? (await kubectl(domain, "get", "crd", name, "-o", "jsonpath={.metadata.annotations.helm\\.sh/resource-policy}")).trim() : "";
+            left.push(`${domain.name} ${kind}/${name}${policy ? ` (helm.sh/resource-policy: ${policy})` : ""}`);
+        }
+    }
+    return left;
+}
+
+async function checkNothingRemains(evidence: string[]): Promise<void> {
+    const left: string[] = [];
+    for (const domain of domains) left.push(...(await leftBehind(domain)));
+    check(left.length === 0, `${left.length} objects left behind after destroy:\n  ${left.join("\n  ")}`);
+    evidence.push(`${clusterScoped.join(", ")} equal to before the stack on both clusters`);
+}
+
+/** Always the last phase: every cluster down (its logs kept on failure), every child process stopped. */
+async function teardown(): Promise<void> {
+    const failed = phases.some((p) => p.status === "failed") || abort.signal.aborted;
+    await phase("teardown", true, async (evidence) => {
+        if (failed) {
+            // cluster.sh removes a cluster's logs on its next `up`: keep this run's.
+            for (const domain of clustersUp) {
+                const from = path.join(cache, "clusters", domain.name, "logs");
+                if (fs.existsSync(from)) fs.cpSync(from, path.join(logs, "clusters", domain.name), { recursive: true });
+            }
+        }
+        const problems: string[] = [];
+        for (const domain of clustersUp.reverse()) {
+            await logged(`cluster-${domain.name}`, path.join(root, "e2e/cluster.sh"), ["down", domain.name]).then(
+                () => evidence.push(`${domain.name}: down, every port of ${domain.address} free`),
+                (error: Error) => problems.push(error.message),
+            );
+        }
+        await stopChildren(evidence);
+        check(problems.length === 0, problems.join("\n"));
+    });
+}
+
+/** Issue 11's scenario: one stack holding both domains. */
+async function singleStack(): Promise<number> {
+    const shared = await setup();
+    let stack: Stack | undefined;
+    let outputs: Record<string, { value: unknown }> = {};
+    let upAttempted = false;
+
+    const stackReady = await phase("stack", shared.ready, async (evidence) => {
+        stack = await openStack("e2e-local", await prepareWorkspace(shared.standIn));
+        const config = domainConfig(domains, shared.repositories);
+        await stack.setAllConfig(config, true);
+        evidence.push(`file backend ${pulumiEnv.PULUMI_BACKEND_URL}, ${Object.keys(config).length} config keys set (samplesEnabled left at its default, true)`);
+    });
 
     await phase("preview", stackReady, async (evidence) => {
         const result = await stack!.preview(engineLog("preview"));
@@ -380,33 +545,10 @@ async function main(): Promise<number> {
 
     await phase("check-federation", up, async (evidence) => {
         for (const domain of domains) {
-            const trustDomains = await kubectlJson<List<Meta & { spec: { trustDomain: string; trustDomainBundle: string } }>>(domain, "get", "clusterfederatedtrustdomains.spire.spiffe.io");
-            for (const peer of domains.filter((other) => other !== domain)) {
-                const found = trustDomains.items.filter((item) => item.spec.trustDomain === peer.trustDomain);
-                check(found.length === 1, `${domain.name}: ${found.length} ClusterFederatedTrustDomains for ${peer.trustDomain}, want 1`);
-                const exported = bundles()[peer.name]?.trustBundle;
-                check(found[0].spec.trustDomainBundle === exported, `${domain.name}: bundle of ${peer.trustDomain} differs from ${peer.name}'s exported trustBundle`);
-                // Independently of the program: the bundle holds exactly the root this run generated for the peer.
-                const x5c = (JSON.parse(exported) as { keys: { x5c: string[] }[] }).keys.map((key) => key.x5c[0]);
-                const peerRoot = new X509Certificate(fs.readFileSync(path.join(peer.rootDir, "root.crt"))).raw.toString("base64");
-                check(x5c.length === 1 && x5c[0] === peerRoot, `${domain.name}: bundle of ${peer.trustDomain} does not hold exactly ${peer.name}'s root`);
-                evidence.push(`${domain.name}: ${found[0].metadata.name} bundle byte-equal to ${peer.name}'s export (sha256 ${createHash("sha256").update(exported).digest("hex").slice(0, 12)}), holds its root`);
-            }
-            const ids = await kubectlJson<List<Meta & { spec: { federatesWith?: string[] } }>>(domain, "get", "clusterspiffeids.spire.spiffe.io");
-            const peers = domains.filter((other) => other !== domain).map((other) => other.trustDomain);
-            check(ids.items.some((id) => peers.every((td) => id.spec.federatesWith?.includes(td))), `${domain.name}: no ClusterSPIFFEID federating with ${peers.join(", ")}`);
-            evidence.push(`${domain.name}: ClusterSPIFFEID ${ids.items.map((id) => id.metadata.name).join(", ")} federates with ${peers.join(", ")}`);
+            for (const peer of domains.filter((other) => other !== domain)) await checkFederatedWith(domain, peer, bundles()[peer.name]?.trustBundle, evidence);
+            await checkSpiffeIdFederates(domain, domains.filter((other) => other !== domain).map((other) => other.trustDomain), evidence);
         }
     });
-
-    const cacerts = async (domain: Domain): Promise<X509Certificate> => {
-        const secret = await kubectlJson<{ data: Record<string, string> }>(domain, "-n", "istio-system", "get", "secret", "cacerts");
-        const file = path.join(domain.rootDir, "cacerts.crt");
-        fs.writeFileSync(file, Buffer.from(secret.data["tls.crt"], "base64"));
-        const { stdout } = await run("openssl", ["verify", "-CAfile", path.join(domain.rootDir, "root.crt"), file]);
-        check(stdout.includes(": OK"), `${domain.name}: cacerts does not chain to the root: ${stdout}`);
-        return new X509Certificate(fs.readFileSync(file));
-    };
 
     await phase("check-cacerts", up, async (evidence) => {
         for (const domain of domains) {
@@ -432,46 +574,12 @@ async function main(): Promise<number> {
     });
 
     await phase("check-workloads", up, async (evidence) => {
-        interface Workload extends Meta {
-            kind: string;
-            spec: { replicas?: number };
-            status: { readyReplicas?: number; numberReady?: number; desiredNumberScheduled?: number };
-        }
-        for (const domain of domains) {
-            const list = await kubectlJson<List<Workload>>(domain, "get", "deployments,statefulsets,daemonsets", "--all-namespaces");
-            const ready = (w: Workload) => (w.kind === "DaemonSet" ? w.status.numberReady === w.status.desiredNumberScheduled : (w.status.readyReplicas ?? 0) === (w.spec.replicas ?? 1));
-            const notReady = list.items.filter((w) => !ready(w)).map((w) => `${w.kind} ${w.metadata.namespace}/${w.metadata.name}`);
-            check(notReady.length === 0, `${domain.name}: not ready: ${notReady.join(", ")}`);
-            const namespaces = [...new Set(list.items.map((w) => w.metadata.namespace))].sort();
-            evidence.push(`${domain.name}: ${list.items.length} workloads ready in ${namespaces.join(", ")}`);
-        }
+        for (const domain of domains) await checkWorkloadsReady(domain, evidence);
     });
 
     await phase("check-remote-secrets", up, async (evidence) => {
         for (const holder of domains) {
-            const secrets = await kubectlJson<List<Meta & { data: Record<string, string> }>>(holder, "-n", "istio-system", "get", "secrets", "-l", "istio/multiCluster=true");
-            for (const peer of domains.filter((other) => other !== holder)) {
-                const secret = secrets.items.find((item) => item.data[peer.name] !== undefined);
-                check(secret !== undefined, `${holder.name}: no remote secret with a kubeconfig for ${peer.name}`);
-                const file = path.join(work, `remote-${holder.name}-${peer.name}.kubeconfig`);
-                fs.writeFileSync(file, Buffer.from(secret.data[peer.name], "base64"), { mode: 0o600 });
-                try {
-                    const server = (await kubectl(file, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")).trim();
-                    check(server === `https://${peer.address}:6443`, `${holder.name}: remote secret for ${peer.name} names ${server}`);
-                    const answers: string[] = [];
-                    // Reads istiod needs from a remote cluster (istiod chart's reader ClusterRole), and writes it must not have.
-                    for (const verb of ["list pods", "list services", "list endpointslices.discovery.k8s.io", "list namespaces", "list nodes", "create pods", "delete namespaces"]) {
-                        const { stdout } = await run(bin("kube", "kubectl"), ["--kubeconfig", file, "auth", "can-i", ...verb.split(" "), "--all-namespaces"]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "error" }));
-                        answers.push(`${verb}=${stdout.trim()}`);
-                        const want = verb.startsWith("list") ? "yes" : "no";
-                        check(stdout.trim() === want, `${holder.name}'s remote secret for ${peer.name}: can-i ${verb} is "${stdout.trim()}", want ${want}`);
-                    }
-                    const services = await kubectl(file, "get", "services", "--all-namespaces", "-o", "name");
-                    evidence.push(`${holder.name} -> ${peer.name} (${secret.metadata.name}): ${server} authenticates; ${answers.join(" ")}; lists ${services.trim().split("\n").length} services`);
-                } finally {
-                    fs.rmSync(file, { force: true });
-                }
-            }
+            for (const peer of domains.filter((other) => other !== holder)) await checkRemoteSecret(holder, peer, evidence);
         }
     });
 
@@ -512,43 +620,232 @@ async function main(): Promise<number> {
         evidence.push(`${result.summary.result}: ${countOps(result.summary.resourceChanges)}`);
     });
 
-    await phase("check-nothing-remains", destroyed, async (evidence) => {
-        const left: string[] = [];
-        for (const domain of domains) {
-            for (const [kind, names] of await snapshot(domain)) {
-                const before = baseline.get(`${domain.name}/${kind}`) ?? new Set();
-                for (const name of names) {
-                    if (before.has(name)) continue;
-                    // Why a CRD outlived its release: Helm leaves objects annotated `helm.sh/resource-policy: keep`.
-                    const policy = kind === "customresourcedefinitions" ? (await kubectl(domain, "get", "crd", name, "-o", "jsonpath={.metadata.annotations.helm\\.sh/resource-policy}")).trim() : "";
-                    left.push(`${domain.name} ${kind}/${name}${policy ? ` (helm.sh/resource-policy: ${policy})` : ""}`);
+    await phase("check-nothing-remains", destroyed, checkNothingRemains);
+
+    await teardown();
+    return phases.some((p) => p.status === "failed") || abort.signal.aborted ? 1 : 0;
+}
+
+/** One team's stack in the cross-stack scenario: one domain, the other team's stack as its peer. */
+interface Team {
+    stackName: string;
+    domain: Domain;
+    peer: Domain;
+    stack?: Stack;
+    upAttempted: boolean;
+}
+
+/** How a stack reference names a stack on the file backend (`pulumi.getOrganization()` is "organization" there). */
+const stackReference = (stackName: string): string => `organization/spire-istio-mesh/${stackName}`;
+
+/** The program's own peer-stack warnings of one engine operation, exactly as the engine passed them on. */
+function peerWarnings(events: EngineEvent[]): string[] {
+    return events
+        .map((event) => event.diagnosticEvent)
+        .filter((diagnostic) => diagnostic?.severity === "warning" && diagnostic.message.includes("peer stack"))
+        .map((diagnostic) => diagnostic!.message.trim());
+}
+
+/**
+ * What the engine itself answers when a program reads `stackName`'s outputs with the invoke the
+ * program's probe uses (lib/peerStacks.ts): a throwaway stack of the same project, previewed (the
+ * invoke reads real outputs during preview too), logs the rejection and the top-level output names.
+ * The program turns this answer into its warning and does not print it; this is the raw text.
+ */
+async function engineReadOf(stackName: string, workspace: Workspace): Promise<string> {
+    const events: EngineEvent[] = [];
+    const marker = "readStackOutputs:";
+    const probe = await LocalWorkspace.createOrSelectStack(
+        {
+            stackName: "read-probe",
+            projectName: "spire-istio-mesh",
+            program: async () => {
+                try {
+                    const result = (await pulumi.runtime.invoke("pulumi:pulumi:readStackOutputs", { name: stackReference(stackName) })) as { outputs?: Record<string, unknown> };
+                    pulumi.log.info(`${marker} resolved, outputs: [${Object.keys(result.outputs ?? {}).join(", ")}]`);
+                } catch (error) {
+                    const details = typeof error === "object" && error !== null && "details" in error ? ` details=${JSON.stringify((error as { details: unknown }).details)}` : "";
+                    pulumi.log.info(`${marker} rejected: ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : JSON.stringify(error)}${details}`);
                 }
-            }
-        }
-        check(left.length === 0, `${left.length} objects left behind after destroy:\n  ${left.join("\n  ")}`);
-        evidence.push(`${clusterScoped.join(", ")} equal to before the stack on both clusters`);
+            },
+        },
+        { workDir: workspace.project, pulumiCommand: workspace.pulumiCommand, envVars: pulumiEnv },
+    );
+    try {
+        // Pulumi.yaml's keys without a default must be set; this program reads none of them.
+        await probe.setAllConfig({ platform: { value: "existing" }, "domains[0].name": { value: "read-probe" } }, true);
+        await probe.preview({ ...engineLog(`read-probe-${stackName}`, events) });
+    } finally {
+        await probe.workspace.removeStack("read-probe", { force: true });
+    }
+    const said = events.map((event) => event.diagnosticEvent?.message.trim() ?? "").filter((message) => message.startsWith(marker));
+    check(said.length === 1, `the read probe of ${stackName} logged ${said.length} answers`);
+    return said[0].slice(marker.length).trim();
+}
+
+/**
+ * Issue 12's scenario: one stack per trust domain on one file backend with one passphrase, each
+ * naming the other in `peerStacks`, brought up in the documented order (A, B, A), checked as
+ * federated on both API servers; then B destroyed and removed, and A left healthy apart from the link.
+ */
+async function crossStack(): Promise<number> {
+    const shared = await setup();
+    const [a, b]: Team[] = [
+        { stackName: "team-a", domain: domains[0], peer: domains[1], upAttempted: false },
+        { stackName: "team-b", domain: domains[1], peer: domains[0], upAttempted: false },
+    ];
+    const other = (team: Team): Team => (team === a ? b : a);
+    const warningsSeen: Record<string, string[]> = {};
+
+    let workspace: Workspace | undefined;
+    /** A team's stack is created just before its first `up`: until then its peer finds no such stack, as in the documented order. */
+    const createStack = async (team: Team, evidence: string[]): Promise<void> => {
+        team.stack = await openStack(team.stackName, workspace!);
+        const config: ConfigMap = {
+            ...domainConfig([team.domain], shared.repositories),
+            exportAdminKubeconfigs: { value: "false" },
+            "peerStacks[0].stack": { value: stackReference(other(team).stackName) },
+            "peerStacks[0].trustDomains[0]": { value: team.peer.trustDomain },
+        };
+        await team.stack.setAllConfig(config, true);
+        evidence.push(`${stackReference(team.stackName)}: ${team.domain.name}/${team.domain.trustDomain}, peerStacks [${stackReference(other(team).stackName)}: ${team.peer.trustDomain}], exportAdminKubeconfigs false`);
+    };
+
+    const stacksReady = await phase("stack-a", shared.ready, async (evidence) => {
+        workspace = await prepareWorkspace(shared.standIn);
+        await createStack(a, evidence);
+        evidence.push(`file backend ${pulumiEnv.PULUMI_BACKEND_URL}, one passphrase for both stacks`);
     });
 
-    const failed = phases.some((p) => p.status === "failed") || abort.signal.aborted;
-    await phase("teardown", true, async (evidence) => {
-        if (failed) {
-            // cluster.sh removes a cluster's logs on its next `up`: keep this run's.
-            for (const domain of clustersUp) {
-                const from = path.join(cache, "clusters", domain.name, "logs");
-                if (fs.existsSync(from)) fs.cpSync(from, path.join(logs, "clusters", domain.name), { recursive: true });
-            }
-        }
-        const problems: string[] = [];
-        for (const domain of clustersUp.reverse()) {
-            await logged(`cluster-${domain.name}`, path.join(root, "e2e/cluster.sh"), ["down", domain.name]).then(
-                () => evidence.push(`${domain.name}: down, every port of ${domain.address} free`),
-                (error: Error) => problems.push(error.message),
-            );
-        }
-        await stopChildren(evidence);
-        check(problems.length === 0, problems.join("\n"));
+    /** `up` of one team's stack; its peer-stack warnings must be exactly `expected` in number, each naming `names` and saying `says`. */
+    const up = (name: string, needs: boolean, team: Team, expected: number, names?: string, says?: string) =>
+        phase(name, needs && stacksReady, async (evidence) => {
+            team.upAttempted = true;
+            const events: EngineEvent[] = [];
+            const result = await team.stack!.up(engineLog(name, events));
+            const warnings = peerWarnings(events);
+            warningsSeen[name] = warnings;
+            evidence.push(`${result.summary.result}: ${countOps(result.summary.resourceChanges)}`);
+            for (const warning of warnings) evidence.push(`warning: ${warning}`);
+            check(warnings.length === expected, `${warnings.length} peer-stack warnings, want ${expected}${warnings.length > 0 ? `:\n  ${warnings.join("\n  ")}` : ""}`);
+            if (names) check(warnings.every((warning) => warning.includes(`"${names}"`)), `a warning does not name ${names}`);
+            if (says) check(warnings.every((warning) => warning.includes(says)), `a warning does not say "${says}"`);
+            const federation = result.outputs.federation?.value as { domains?: Record<string, { trustDomain: string }> } | undefined;
+            const published = Object.values(federation?.domains ?? {}).map((domain) => domain.trustDomain);
+            check(published.length === 1 && published[0] === team.domain.trustDomain, `${team.stackName} publishes ${published.join(", ") || "nothing"}, want ${team.domain.trustDomain}`);
+            check(result.outputs.kubeconfigs === undefined, `${team.stackName} exports admin kubeconfigs despite exportAdminKubeconfigs false`);
+            evidence.push(`${team.stackName} publishes ${published.join(", ")}; no kubeconfigs output`);
+        });
+
+    await phase("engine-read-b-absent", stacksReady, async (evidence) => {
+        const answer = await engineReadOf(b.stackName, workspace!);
+        evidence.push(`readStackOutputs of ${stackReference(b.stackName)} before it exists: ${answer}`);
+        check(answer.includes(`unknown stack "${stackReference(b.stackName)}"`), `the engine's answer does not say unknown stack "${stackReference(b.stackName)}"`);
     });
+    const upA1 = await up("up-a-alone", true, a, 1, stackReference(b.stackName), "does not exist on this backend");
+    const stackB = await phase("stack-b", stacksReady, (evidence) => createStack(b, evidence));
+    const upB = await up("up-b", stackB, b, 0);
+    const upA2 = await up("up-a-again", true, a, 0);
+    const linked = upA1 && upB && upA2;
+
+    /** A peer's exported bundle of its one domain, read from its stack now (not from an earlier `up`). */
+    const exportedBundle = async (team: Team): Promise<string | undefined> => {
+        const outputs = await team.stack!.outputs();
+        return (outputs.federation?.value as { domains?: Record<string, { trustBundle?: string }> } | undefined)?.domains?.[team.domain.name]?.trustBundle;
+    };
+
+    await phase("check-federation", linked, async (evidence) => {
+        for (const team of [a, b]) {
+            await checkFederatedWith(team.domain, team.peer, await exportedBundle(other(team)), evidence);
+            await checkSpiffeIdFederates(team.domain, [team.peer.trustDomain], evidence);
+        }
+    });
+
+    await phase("check-remote-secrets", linked, async (evidence) => {
+        for (const team of [a, b]) await checkRemoteSecret(team.domain, team.peer, evidence);
+    });
+
+    await phase("check-workloads", linked, async (evidence) => {
+        for (const domain of domains) await checkWorkloadsReady(domain, evidence);
+    });
+
+    for (const team of [a, b]) {
+        await phase(`preview-no-changes-${team === a ? "a" : "b"}`, linked, async (evidence) => {
+            const result = await team.stack!.preview({ ...engineLog(`preview-no-changes-${team.stackName}`), expectNoChanges: true });
+            evidence.push(`no changes: ${countOps(result.changeSummary)}`);
+        });
+    }
+
+    const destroyedB = await phase("destroy-b", b.upAttempted, async (evidence) => {
+        const result = await b.stack!.destroy(engineLog("destroy-b"));
+        evidence.push(`${result.summary.result}: ${countOps(result.summary.resourceChanges)}`);
+    });
+
+    await phase("engine-read-b-destroyed", destroyedB, async (evidence) => {
+        const answer = await engineReadOf(b.stackName, workspace!);
+        evidence.push(`readStackOutputs of ${stackReference(b.stackName)} once destroyed: ${answer}`);
+        check(answer.startsWith("resolved"), `the engine's answer for a destroyed stack is not an empty read`);
+    });
+    // Destroyed, B's stack still exists, with no outputs.
+    const upA3 = await up("up-a-without-b", destroyedB, a, 1, stackReference(b.stackName), `exports no "federation" output`);
+
+    /** A with nothing left that points at bar.com, everything else of it still there and ready. */
+    await phase("check-a-unlinked", upA3, async (evidence) => {
+        const trustDomains = await kubectlJson<FederatedTrustDomains>(a.domain, "get", "clusterfederatedtrustdomains.spire.spiffe.io");
+        const toPeer = trustDomains.items.filter((item) => item.spec.trustDomain === a.peer.trustDomain).map((item) => item.metadata.name);
+        check(toPeer.length === 0, `${a.domain.name}: ClusterFederatedTrustDomains for ${a.peer.trustDomain} remain: ${toPeer.join(", ")}`);
+        const secrets = await remoteSecrets(a.domain);
+        const toPeerSecrets = secrets.items.filter((item) => item.data[a.peer.name] !== undefined).map((item) => item.metadata.name);
+        check(toPeerSecrets.length === 0, `${a.domain.name}: remote secrets for ${a.peer.name} remain: ${toPeerSecrets.join(", ")}`);
+        const ids = await kubectlJson<SpiffeIds>(a.domain, "get", "clusterspiffeids.spire.spiffe.io");
+        check(ids.items.length > 0, `${a.domain.name}: no ClusterSPIFFEID left`);
+        const federating = ids.items.filter((id) => id.spec.federatesWith?.includes(a.peer.trustDomain)).map((id) => id.metadata.name);
+        check(federating.length === 0, `${a.domain.name}: ClusterSPIFFEIDs still federating with ${a.peer.trustDomain}: ${federating.join(", ")}`);
+        evidence.push(`${a.domain.name}: no ClusterFederatedTrustDomain for ${a.peer.trustDomain} (${trustDomains.items.length} left), no remote secret for ${a.peer.name} (${secrets.items.length} left), ClusterSPIFFEID ${ids.items.map((id) => id.metadata.name).join(", ")} federates with nothing of ${a.peer.trustDomain}`);
+        const certificate = await cacerts(a.domain);
+        evidence.push(`${a.domain.name}: cacerts chains to ${a.domain.trustDomain}'s root (openssl verify OK), not after ${certificate.validTo}`);
+        await checkWorkloadsReady(a.domain, evidence);
+        const remaining = await leftBehind(b.domain);
+        evidence.push(`${b.domain.name} after B's destroy: ${remaining.length} objects beyond its baseline${remaining.length > 0 ? ` (${remaining.join(", ")})` : ""}`);
+    });
+
+    // Destroyed is not gone: a removed stack is what `readStackOutputs` reports as unknown.
+    const removedB = await phase("remove-b", destroyedB, async (evidence) => {
+        await b.stack!.workspace.removeStack(b.stackName);
+        evidence.push(`${stackReference(b.stackName)} removed from the backend`);
+    });
+
+    await phase("engine-read-b-removed", removedB, async (evidence) => {
+        const answer = await engineReadOf(b.stackName, workspace!);
+        evidence.push(`readStackOutputs of ${stackReference(b.stackName)} once removed: ${answer}`);
+        check(answer.includes(`unknown stack "${stackReference(b.stackName)}"`), `the engine's answer does not say unknown stack "${stackReference(b.stackName)}"`);
+    });
+    await up("up-a-b-removed", removedB, a, 1, stackReference(b.stackName), "does not exist on this backend");
+
+    const destroyedA = await phase("destroy-a", a.upAttempted, async (evidence) => {
+        const result = await a.stack!.destroy(engineLog("destroy-a"));
+        evidence.push(`${result.summary.result}: ${countOps(result.summary.resourceChanges)}`);
+    });
+
+    await phase("check-nothing-remains", destroyedA && destroyedB, checkNothingRemains);
+
+    // Where a reader wants the engine's own words: every peer-stack warning per `up`.
+    phases.push({ name: "warnings-seen", status: "passed", seconds: 0, evidence: Object.entries(warningsSeen).map(([name, warnings]) => `${name}: ${warnings.length === 0 ? "none" : warnings.join(" | ")}`) });
+
+    await teardown();
     return phases.some((p) => p.status === "failed") || abort.signal.aborted ? 1 : 0;
+}
+
+const scenarios: Record<string, () => Promise<number>> = { "single-stack": singleStack, "cross-stack": crossStack };
+
+/** `--scenario NAME` picks the scenario; without it, the single-stack one. */
+async function main(): Promise<number> {
+    const flag = process.argv.indexOf("--scenario");
+    const name = flag >= 0 ? process.argv[flag + 1] : "single-stack";
+    const scenario = scenarios[name];
+    if (scenario === undefined) throw new Error(`--scenario ${String(name)}: unknown; one of ${Object.keys(scenarios).join(", ")}`);
+    progress("scenario", name);
+    return scenario();
 }
 
 function report(code: number): void {
