@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Exposure, NodePorts } from "../config/model";
-import { firstInstallTimeoutSeconds } from "../lib/helm";
+import { firstInstallTimeoutSeconds, dropKeepPolicyPostRenderer } from "../lib/helm";
 import {
     crossNetworkGatewaySpec,
     crossNetworkPort,
@@ -159,7 +159,8 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
 
         this.base = new k8s.helm.v3.Release(
             `${prefix}-istio-base`,
-            { name: "istio-base", ...chart("base"), values: istioBaseValues() },
+            // The chart marks every CRD keep; the post-renderer drops that, so destroy removes them.
+            { name: "istio-base", ...chart("base"), values: istioBaseValues(), postrender: dropKeepPolicyPostRenderer },
             inCluster(cluster, this),
         );
 

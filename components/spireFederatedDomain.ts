@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { firstInstallTimeoutSeconds } from "../lib/helm";
+import { firstInstallTimeoutSeconds, dropKeepPolicyPostRenderer } from "../lib/helm";
 import { defaultRefreshHintSeconds } from "../lib/spiffeBundle";
 import { inCluster, MeshCluster } from "./meshCluster";
 import { bundleEndpointPort, SpireBundleEndpoint, spireClassName, spireReleaseName } from "./spireBundleEndpoint";
@@ -38,21 +38,6 @@ export interface FederationPeer {
     trustBundle: pulumi.Input<string>;
     /** The peer's bundle endpoint URL. */
     bundleEndpointUrl: pulumi.Input<string>;
-}
-
-/**
- * Values of the `spire-crds` chart. Its CRDs carry `helm.sh/resource-policy: keep`, which would
- * leave them behind on destroy; the key is removed with null (setting another value does not help:
- * Helm then deletes them neither way), and one other annotation keeps the map non-empty, which the
- * chart's template needs to render.
- */
-export function spireCrdsValues(): Record<string, unknown> {
-    return {
-        annotations: {
-            "helm.sh/resource-policy": null,
-            "spire-istio-mesh/managed-by": "pulumi",
-        },
-    };
 }
 
 /** Values of the `spire` chart for one domain. */
@@ -203,8 +188,11 @@ export class SpireFederatedDomain extends pulumi.ComponentResource {
                 chart: "spire-crds",
                 version: args.versions.spireCrdsChart,
                 namespace: args.endpoint.namespace,
-                // The provider passes the null in these values on to Helm (it has since 4.x).
-                values: spireCrdsValues(),
+                // Its CRDs are marked keep by default; the post-renderer drops that, so destroy
+                // removes them. (A null in the values would too, but only with pulumi-kubernetes
+                // 4.30 or later, and setting another value does not: Helm then deletes them
+                // neither way.)
+                postrender: dropKeepPolicyPostRenderer,
             },
             inCluster(cluster, this),
         );

@@ -339,6 +339,9 @@ async function prepareWorkspace(standIn: Setup["standIn"]): Promise<Workspace> {
     fs.mkdirSync(cli, { recursive: true });
     fs.mkdirSync(path.join(work, "state"), { recursive: true });
     fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+    // Providers run in the project folder, and the program names project files relative to it
+    // (the Helm post-renderer in scripts/): the copy sees them as a checkout does.
+    fs.symlinkSync(path.join(root, "scripts"), path.join(project, "scripts"));
     fs.symlinkSync(bin("pulumi", "pulumi"), path.join(cli, "pulumi"));
     await logged("plugin-install", path.join(cli, "pulumi"), ["plugin", "install", "resource", "kubernetes", standIn.sdkVersion, "--file", bin("provider-kubernetes", "pulumi-resource-kubernetes")], { ...process.env, ...pulumiEnv });
     return { project, pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }) };

@@ -5,3 +5,13 @@
  * first install leaves a failed release that the next `pulumi up` has to repair.
  */
 export const firstInstallTimeoutSeconds = 900;
+
+/**
+ * Helm post-renderer for charts that mark their CRDs `helm.sh/resource-policy: keep` (Istio's
+ * `base` writes it into every CRD from its own files, with no value to turn it off; `spire-crds`
+ * sets it by default). Helm decides on uninstall from the manifest it stored, so without this
+ * `pulumi destroy` would leave those CRDs behind. The kubernetes provider runs it with the project
+ * root as its working directory (Pulumi starts providers there), so the relative path is the same
+ * on every checkout and in the state.
+ */
+export const dropKeepPolicyPostRenderer = "./scripts/helm-postrender-drop-keep.sh";
