@@ -16,7 +16,6 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 toolchain="$root/e2e/toolchain"
 cache="${E2E_CACHE:-$root/.e2e-cache}"
 logs="$cache/logs"
-mkdir -p "$cache/bin" "$logs"
 
 export CGO_ENABLED=0 GOFLAGS=-mod=readonly
 
@@ -179,10 +178,18 @@ unavailable() {
     done
 }
 
-family_kube() {
-    local image v k time hash ldflags p
+# kubeVersion: the Kubernetes version of the kind node image versions.ts pins
+# (name:tag@sha256:digest, or name:tag): its tag.
+kubeVersion() {
+    local image
     image=$(versionsTs kindNodeImage)
-    v=${image##*:}
+    image=${image%%@*}
+    echo "${image##*:}"
+}
+
+family_kube() {
+    local v k time hash ldflags p
+    v=$(kubeVersion)
     expectPin kube k8s.io/kubernetes "$v" "versions.ts kindNodeImage"
     expectPin kube k8s.io/apiserver "v0.${v#v1.}" "versions.ts kindNodeImage (staging module)"
     time=$(modInfo kube k8s.io/kubernetes Time)
@@ -245,6 +252,17 @@ family_cert_manager() {
     link cert-manager "$k"
 }
 
+# --pins: the versions this script reads from the project, one "family version" per line, and
+# nothing built (tests compare them with package.json and versions.ts).
+if [[ "${1:-}" == "--pins" ]]; then
+    echo "pulumi v$(npmVersion @pulumi/pulumi)"
+    echo "provider-kubernetes $(npmVersion @pulumi/kubernetes)"
+    echo "kube $(kubeVersion)"
+    echo "cert-manager $(versionsTs certManager)"
+    exit 0
+fi
+
+mkdir -p "$cache/bin" "$logs"
 all=(kube etcd kwok pulumi pulumi-yaml provider-kubernetes providers-unserved cert-manager)
 families=("$@")
 [[ ${#families[@]} -gt 0 ]] || families=("${all[@]}")
