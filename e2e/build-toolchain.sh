@@ -146,8 +146,12 @@ family_provider_kubernetes() {
         cp "$toolchain/provider-kubernetes/"{go.mod,go.sum,main.go} "$src/"
         local dir
         # (the module's folder: listing the package itself fails on the very files that are missing)
+        # `go list -m` names no folder for a module not yet in the module cache (a cold machine), hence the download.
         dir=$(cd "$toolchain/provider-kubernetes" &&
-            go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)/cmd/pulumi-resource-kubernetes
+            go mod download github.com/pulumi/pulumi-kubernetes/provider/v4 &&
+            go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+        [[ -n "$dir" ]] || { echo "FAIL provider-kubernetes: module github.com/pulumi/pulumi-kubernetes/provider/v4 not in the module cache" >&2; exit 1; }
+        dir+=/cmd/pulumi-resource-kubernetes
         (cd "$toolchain/provider-kubernetes" && go run ./gen "$dir" "$src" "$have") ||
             { echo "FAIL provider-kubernetes: generating schema-embed.json from $dir" >&2; exit 1; }
     fi
