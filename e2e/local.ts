@@ -1,11 +1,12 @@
 /**
  * The scenario of issue 11 through the real Pulumi engine: the project's own program deploys a
- * two-domain mesh on platform `existing` onto two local control planes (e2e/cluster.sh), from the
- * chart mirror (e2e/charts), with each domain's root supplied in config; independent checks then
- * read the API servers with kubectl.
+ * two-domain mesh on platform `existing` onto local control planes (e2e/cluster.sh), from the
+ * chart mirror (e2e/charts), with each domain's root supplied in config, then adds a third domain;
+ * independent checks read the API servers with kubectl and the engine's state.
  *
- *   npm run e2e:local                           # one stack, both domains (issue 11)
+ *   npm run e2e:local                           # one stack: two domains, then a third (issue 11)
  *   npm run e2e:local -- --scenario cross-stack # one stack per domain, federated through outputs (issue 12)
+ *   npm run e2e:local -- --break crd-order      # a deliberate bug: passes only if the right phase catches it
  *
  * The program runs inline through the Automation API: the CLI connects to a language host inside
  * this process, so no `pulumi-language-nodejs` is needed (it cannot be built here, e2e/README.md).
@@ -39,10 +40,12 @@ interface Domain {
     rootDir: string;
 }
 
-const addresses = (process.env.E2E_ADDRESSES ?? "127.0.0.2,127.0.0.3").split(",");
+const addresses = (process.env.E2E_ADDRESSES ?? "127.0.0.2,127.0.0.3,127.0.0.4").split(",");
+/** The first two are the mesh of every scenario; the single-stack scenario adds the third to a running mesh. */
 const domains: Domain[] = [
     { name: "cluster-1", trustDomain: "foo.com", network: "foo-network" },
     { name: "cluster-2", trustDomain: "bar.com", network: "bar-network" },
+    { name: "cluster-3", trustDomain: "baz.com", network: "baz-network" },
 ].map((domain, index) => ({
     ...domain,
     address: addresses[index],
@@ -249,8 +252,8 @@ interface Setup {
     standIn: { version: string; sdkVersion: string };
 }
 
-/** The phases every scenario starts with: toolchain present, chart mirror, both clusters, one root per domain. */
-async function setup(): Promise<Setup> {
+/** The phases every scenario starts with: toolchain present, chart mirror, a cluster and a root per domain of `clusterDomains`. */
+async function setup(clusterDomains: Domain[]): Promise<Setup> {
     fs.rmSync(work, { recursive: true, force: true });
     fs.mkdirSync(logs, { recursive: true });
     const standIn = { version: "", sdkVersion: "" };
@@ -266,31 +269,50 @@ async function setup(): Promise<Setup> {
             ["etcd", "etcd"],
             ["kwok", "kwok"],
             ["cert-manager", "cert-manager-controller"],
-        ].map(([family, name]) => bin(family, name));
-        const missing = needed.filter((file) => !fs.existsSync(file));
-        check(missing.length === 0, `toolchain incomplete, run: npm run e2e:toolchain\nmissing:\n  ${missing.join("\n  ")}`);
+        ];
+        const missing = () => needed.filter(([family, name]) => !fs.existsSync(bin(family, name)));
+        if (missing().length > 0) {
+            // One command from a clean clone: the first run builds what it lacks (cached afterwards).
+            const families = [...new Set(missing().map(([family]) => family))];
+            progress("preflight", `building the toolchain (${families.join(" ")}); a first build takes long (e2e/README.md), log: ${path.join(logs, "toolchain.log")}`);
+            const t0 = Date.now();
+            // The script exits 1 whenever something unbuildable is listed (the Node.js host, command, tls); what counts is what got built.
+            await logged("toolchain", "bash", [path.join(root, "e2e/build-toolchain.sh"), ...families]).catch(() => undefined);
+            const built = families.filter((family) => !missing().some(([f]) => f === family));
+            evidence.push(`built ${built.join(" ") || "nothing"} in ${((Date.now() - t0) / 1000).toFixed(0)}s (e2e/build-toolchain.sh)`);
+        }
+        const absent = missing().map(([family, name]) => bin(family, name));
+        check(absent.length === 0, `toolchain incomplete (log: ${path.join(logs, "toolchain.log")})\nmissing:\n  ${absent.join("\n  ")}`);
         check(fs.existsSync(path.join(root, "node_modules/@pulumi/pulumi/package.json")), "Node dependencies missing, run: npm ci");
         await run("openssl", ["version"]);
         const flags = fs.readFileSync(`${bin("provider-kubernetes", "pulumi-resource-kubernetes")}.flags`, "utf8");
         standIn.version = /version\.Version=(\S+)/.exec(flags)?.[1] ?? "unknown";
         standIn.sdkVersion = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/kubernetes"];
-        evidence.push(`toolchain: ${needed.length} binaries present`);
+        evidence.unshift(`toolchain: ${needed.length} binaries present`);
         evidence.push(`kubernetes provider ${standIn.version} installed as ${standIn.sdkVersion} (a stand-in: the SDK requests ${standIn.sdkVersion}, only ${standIn.version} builds here)`);
         evidence.push(`not buildable here, so not installed: ${unbuildable.join(", ")}; a resource needing one fails the phase that declares it`);
     });
 
     let repositories: Record<string, string> = {};
     const charts = await phase("chart-mirror", pre, async (evidence) => {
-        const outDir = path.join(cache, "charts");
-        // package.ts's own default: the shared chart sources beside the clone.
-        const sources = process.env.E2E_CHART_SOURCES ?? path.join(root, "../shared/upstream/charts");
-        await logged("chart-package", process.execPath, ["--import", "tsx", path.join(root, "e2e/charts/package.ts"), sources, outDir]);
+        // E2E_CHART_MIRROR: repositories made elsewhere (`istio/`, `spiffe/`, `jetstack/`, each an
+        // index.yaml and the published archives, as the GitHub workflow pulls them); otherwise the
+        // chart sources are packaged here, by default the shared ones beside the clone.
+        const prebuilt = process.env.E2E_CHART_MIRROR;
+        const outDir = prebuilt ?? path.join(cache, "charts");
+        if (prebuilt === undefined) {
+            const sources = process.env.E2E_CHART_SOURCES ?? path.join(root, "../shared/upstream/charts");
+            await logged("chart-package", process.execPath, ["--import", "tsx", path.join(root, "e2e/charts/package.ts"), sources, outDir]);
+            evidence.push(`packaged the chart sources in ${sources}`);
+        } else {
+            evidence.push(`repositories from E2E_CHART_MIRROR=${prebuilt}, not packaged here`);
+        }
         repositories = await startMirror(outDir);
-        evidence.push(`serving ${JSON.stringify(repositories)}`);
+        evidence.unshift(`serving ${JSON.stringify(repositories)}`);
     });
 
     const clusters = await phase("clusters", charts, async (evidence) => {
-        for (const domain of domains) {
+        for (const domain of clusterDomains) {
             clustersUp.push(domain);
             await logged(`cluster-${domain.name}`, path.join(root, "e2e/cluster.sh"), ["up", domain.name, domain.address]);
             const nodes = await kubectl(domain, "get", "nodes", "-o", "name");
@@ -300,7 +322,7 @@ async function setup(): Promise<Setup> {
     });
 
     const roots = await phase("root-cas", clusters, async (evidence) => {
-        for (const domain of domains) {
+        for (const domain of clusterDomains) {
             fs.mkdirSync(domain.rootDir, { recursive: true });
             await run("openssl", [
                 "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650",
@@ -338,7 +360,7 @@ async function prepareWorkspace(standIn: Setup["standIn"]): Promise<Workspace> {
     fs.mkdirSync(project, { recursive: true });
     fs.mkdirSync(cli, { recursive: true });
     fs.mkdirSync(path.join(work, "state"), { recursive: true });
-    fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+    fs.copyFileSync(path.join(programRoot, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
     // Providers run in the project folder, and the program names project files relative to it
     // (the Helm post-renderer in scripts/): the copy sees them as a checkout does.
     fs.symlinkSync(path.join(root, "scripts"), path.join(project, "scripts"));
@@ -352,8 +374,8 @@ async function openStack(stackName: string, workspace: Workspace): Promise<Stack
         {
             stackName,
             projectName: "spire-istio-mesh",
-            // The program itself, unchanged: index.ts's export is the Pulumi program.
-            program: async () => ((await import(path.join(root, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default(),
+            // The program itself, unchanged (but for a `--break`): index.ts's export is the Pulumi program.
+            program: async () => ((await import(path.join(programRoot, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default(),
         },
         { workDir: workspace.project, pulumiCommand: workspace.pulumiCommand, envVars: pulumiEnv },
     );
@@ -490,9 +512,9 @@ async function leftBehind(domain: Domain): Promise<string[]> {
 
 async function checkNothingRemains(evidence: string[]): Promise<void> {
     const left: string[] = [];
-    for (const domain of domains) left.push(...(await leftBehind(domain)));
+    for (const domain of clustersUp) left.push(...(await leftBehind(domain)));
     check(left.length === 0, `${left.length} objects left behind after destroy:\n  ${left.join("\n  ")}`);
-    evidence.push(`${clusterScoped.join(", ")} equal to before the stack on both clusters`);
+    evidence.push(`${clusterScoped.join(", ")} equal to before the stack on ${clustersUp.map((domain) => domain.name).join(", ")}`);
 }
 
 /** Always the last phase: every cluster down (its logs kept on failure), every child process stopped. */
@@ -507,7 +529,7 @@ async function teardown(): Promise<void> {
             }
         }
         const problems: string[] = [];
-        for (const domain of clustersUp.reverse()) {
+        for (const domain of [...clustersUp].reverse()) {
             await logged(`cluster-${domain.name}`, path.join(root, "e2e/cluster.sh"), ["down", domain.name]).then(
                 () => evidence.push(`${domain.name}: down, every port of ${domain.address} free`),
                 (error: Error) => problems.push(error.message),
@@ -518,51 +540,334 @@ async function teardown(): Promise<void> {
     });
 }
 
-/** Issue 11's scenario: one stack holding both domains. */
-async function singleStack(): Promise<number> {
-    const shared = await setup();
+// ---------------------------------------------------------------------------------------------
+// Checks that read what the engine recorded and what the charts rendered
+
+/** A resource as the engine's state holds it (`pulumi stack export`). */
+interface StateResource {
+    urn: string;
+    id?: string;
+    type: string;
+    custom: boolean;
+    provider?: string;
+    dependencies?: string[];
+    inputs?: { chart?: string };
+}
+
+async function stateResources(stack: Stack): Promise<StateResource[]> {
+    const exported = (await stack.exportStack()) as { deployment: { resources?: StateResource[] } };
+    return exported.deployment.resources ?? [];
+}
+
+/** API group of a custom resource kind -> the chart whose release installs its CRD. */
+const crdCharts: Record<string, string> = {
+    "cert-manager.io": "cert-manager",
+    "spire.spiffe.io": "spire-crds",
+    "networking.istio.io": "base",
+    "security.istio.io": "base",
+    "telemetry.istio.io": "base",
+};
+
+/**
+ * Every custom resource the program declares must wait, through its recorded dependencies, for
+ * the release that installs its CRD on the same cluster. The provider retries a kind it does not
+ * know for about a minute (pulumi-kubernetes `pkg/await/await.go`, 6 tries from 1 s doubling), so
+ * a missing dependency only fails `up` when the CRD is slower than that, as on a real cluster
+ * pulling images; the graph says it every time.
+ */
+async function checkCrdOrder(stack: Stack, evidence: string[]): Promise<void> {
+    const resources = await stateResources(stack);
+    const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
+    const releases = resources.filter((resource) => resource.type === "kubernetes:helm.sh/v3:Release");
+    const ancestors = (urn: string): Set<string> => {
+        const seen = new Set<string>();
+        const queue = [...(byUrn.get(urn)?.dependencies ?? [])];
+        while (queue.length > 0) {
+            const next = queue.pop()!;
+            if (seen.has(next)) continue;
+            seen.add(next);
+            queue.push(...(byUrn.get(next)?.dependencies ?? []));
+        }
+        return seen;
+    };
+    const problems: string[] = [];
+    let checked = 0;
+    for (const resource of resources) {
+        const group = /^kubernetes:([^/]+)\/[^:]+:/.exec(resource.type)?.[1];
+        const chart = group === undefined ? undefined : crdCharts[group];
+        if (chart === undefined) continue;
+        checked++;
+        const release = releases.find((candidate) => candidate.inputs?.chart === chart && candidate.provider === resource.provider);
+        if (release === undefined) {
+            problems.push(`${resource.urn}: no release of chart ${chart} on its cluster's provider`);
+        } else if (!ancestors(resource.urn).has(release.urn)) {
+            problems.push(`${resource.urn.split("::").pop()} (${resource.type.split(":").slice(1).join(":")}) does not depend on ${release.urn.split("::").pop()} (chart ${chart}, which installs its CRD)`);
+        }
+    }
+    check(checked > 0, "no custom resources of a known CRD in the state");
+    check(problems.length === 0, `${problems.length} custom resources may be created before their CRD:\n  ${problems.join("\n  ")}`);
+    evidence.push(`${checked} custom resources, each after the release installing its CRD on its cluster`);
+}
+
+/** The ConfigMaps the charts rendered carry each domain's own trust domain: a misspelt value leaves a chart default there. */
+async function checkRenderedConfig(meshDomains: Domain[], evidence: string[]): Promise<void> {
+    for (const domain of meshDomains) {
+        const maps = await kubectlJson<List<Meta & { data?: Record<string, string> }>>(domain, "get", "configmaps", "--all-namespaces");
+        const seen: string[] = [];
+        for (const [file, pattern] of [
+            ["server.conf", /"trust_domain":\s*"([^"]*)"/],
+            ["agent.conf", /"trust_domain":\s*"([^"]*)"/],
+            ["mesh", /^\s*trustDomain:\s*(\S+)/m],
+        ] as const) {
+            const holders = maps.items.filter((map) => map.data?.[file] !== undefined);
+            check(holders.length > 0, `${domain.name}: no ConfigMap with ${file}`);
+            for (const map of holders) {
+                const value = pattern.exec(map.data![file])?.[1]?.replace(/^"|"$/g, "");
+                check(value === domain.trustDomain, `${domain.name}: ${map.metadata.namespace}/${map.metadata.name} ${file} has trust domain ${String(value)}, want ${domain.trustDomain}`);
+                seen.push(`${map.metadata.namespace}/${map.metadata.name}[${file}]`);
+            }
+        }
+        evidence.push(`${domain.name}: trust domain ${domain.trustDomain} in ${seen.join(", ")}`);
+    }
+}
+
+/** What a resource waited for: its recorded dependencies and its provider (a reference is `URN::ID`). */
+function waitsFor(resource: StateResource | undefined): string[] {
+    if (resource === undefined) return [];
+    const provider = resource.provider === undefined ? [] : [resource.provider.slice(0, resource.provider.lastIndexOf("::"))];
+    return [...(resource.dependencies ?? []), ...provider];
+}
+
+/**
+ * The longest chain of custom resources (providers included, components not) in the engine's
+ * recorded dependencies: what `up` must create one after another, counted as the plan counts it
+ * (docs/performance.md).
+ */
+function longestChain(resources: StateResource[]): string[] {
+    const custom = new Map(resources.filter((resource) => resource.custom).map((resource) => [resource.urn, resource]));
+    const memo = new Map<string, string[]>();
+    const chainTo = (urn: string): string[] => {
+        const known = memo.get(urn);
+        if (known !== undefined) return known;
+        let best: string[] = [];
+        for (const dependency of waitsFor(custom.get(urn))) {
+            if (!custom.has(dependency)) continue;
+            const candidate = chainTo(dependency);
+            if (candidate.length > best.length) best = candidate;
+        }
+        const chain = [...best, urn];
+        memo.set(urn, chain);
+        return chain;
+    };
+    let longest: string[] = [];
+    for (const urn of custom.keys()) {
+        const chain = chainTo(urn);
+        if (chain.length > longest.length) longest = chain;
+    }
+    return longest.map((urn) => urn.split("::").pop()!);
+}
+
+/**
+ * The path the engine actually waited on, from its events: start at the resource that finished
+ * last and step back each time to the dependency that finished last. Event timestamps are whole
+ * seconds.
+ */
+function criticalPath(resources: StateResource[], events: EngineEvent[]): string[] {
+    const started = new Map<string, number>();
+    const finished = new Map<string, number>();
+    for (const event of events) {
+        const pre = event.resourcePreEvent?.metadata;
+        if (pre !== undefined && !started.has(pre.urn)) started.set(pre.urn, event.timestamp);
+        const out = event.resOutputsEvent?.metadata;
+        if (out !== undefined) finished.set(out.urn, event.timestamp);
+    }
+    const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
+    const latest = (urns: string[]) => urns.filter((urn) => finished.has(urn) && byUrn.get(urn)?.custom).sort((a, b) => finished.get(b)! - finished.get(a)!)[0];
+    const path: string[] = [];
+    const t0 = Math.min(...started.values());
+    for (let urn = latest([...finished.keys()]); urn !== undefined; urn = latest(waitsFor(byUrn.get(urn)))) {
+        path.unshift(`${urn.split("::").pop()} (${started.get(urn)! - t0}-${finished.get(urn)! - t0}s)`);
+    }
+    return path;
+}
+
+/** What the provider said while waiting (its "Retry #N; creation failed" status lines), counted for the evidence. */
+function providerRetries(events: EngineEvent[]): string[] {
+    return events
+        .map((event) => event.diagnosticEvent?.message ?? "")
+        .filter((message) => /Retry #\d+; creation failed/.test(message))
+        .map((message) => message.trim());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Breaking the program on purpose
+
+/**
+ * A deliberate bug and the phase that must catch it. `npm run e2e:local -- --break NAME` runs the
+ * single-stack scenario on a patched copy of the program (the repository is not touched) and
+ * passes only if the first phase to fail is `phase`, with an error matching `error`.
+ */
+interface Break {
+    what: string;
+    /** A file of the program (or `Pulumi.yaml`), relative to the repository. */
+    file: string;
+    find: string;
+    replace: string;
+    phase: string;
+    error: RegExp;
+}
+
+const breaks: Record<string, Break> = {
+    "chart-value-type": {
+        what: "cert-manager's crds.enabled given as the string \"true\" (the chart's schema wants a boolean)",
+        file: "components/certManagerRootCA.ts",
+        find: "crds: { enabled: true, keep: false }",
+        replace: 'crds: { enabled: "true", keep: false }',
+        phase: "up",
+        error: /crds\.enabled|schema/i,
+    },
+    "chart-value-misspelt": {
+        what: "SPIRE's global.spire.trustDomain misspelt trustdomain (no schema: Helm keeps the chart default)",
+        file: "components/spireFederatedDomain.ts",
+        find: "                trustDomain: args.trustDomain,\n                clusterName: args.clusterName,",
+        replace: "                trustdomain: args.trustDomain,\n                clusterName: args.clusterName,",
+        phase: "check-rendered-config",
+        error: /trust domain .*want foo\.com/,
+    },
+    "crd-order": {
+        what: "the cert-manager Issuers' dependsOn on the cert-manager release removed",
+        file: "components/certManagerRootCA.ts",
+        find: "            inCluster(args.cluster, this, { dependsOn: [this.certManager] }),\n        );\n        return { secret, issuer };",
+        replace: "            inCluster(args.cluster, this),\n        );\n        return { secret, issuer };",
+        phase: "check-crd-order",
+        error: /Issuer\) does not depend on .*cert-manager/,
+    },
+    "config-key-rejected": {
+        what: "Pulumi.yaml declares istioVersion without its default (issue 9's first `pulumi up`)",
+        file: "Pulumi.yaml",
+        find: '    description: "Istio chart version; empty: the pin in versions.ts."\n    default: ""\n',
+        replace: '    description: "Istio chart version; empty: the pin in versions.ts."\n',
+        phase: "preview",
+        error: /missing configuration value/i,
+    },
+};
+
+/** The program the scenario runs: the repository's own files, or under `--break` a patched copy of them. */
+let programRoot = root;
+
+/** Copies the program's files (and Pulumi.yaml) beside the work folder and applies the break; the copy still resolves the repository's node_modules. */
+function breakProgram(name: string, broken: Break): string {
+    const copy = path.join(root, ".e2e-cache", "program");
+    fs.rmSync(copy, { recursive: true, force: true });
+    for (const entry of ["index.ts", "mesh.ts", "versions.ts", "Pulumi.yaml", "components", "config", "lib"]) {
+        fs.cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
+    }
+    const file = path.join(copy, broken.file);
+    const text = fs.readFileSync(file, "utf8");
+    const found = text.split(broken.find).length - 1;
+    if (found !== 1) throw new Error(`--break ${name}: the text to break occurs ${found} times in ${broken.file}, want once (update the break in e2e/local.ts)`);
+    fs.writeFileSync(file, text.replace(broken.find, broken.replace));
+    return copy;
+}
+
+/** The verdict of a `--break` run: the first failed phase is the one that should catch the break, for the right reason. */
+function breakVerdict(name: string, broken: Break): void {
+    const firstFailed = phases.find((p) => p.status === "failed");
+    const caught = firstFailed?.name === broken.phase && broken.error.test(firstFailed.error ?? "");
+    const afterwards = phases.filter((p) => p !== firstFailed && p.status === "failed").map((p) => p.name);
+    phases.push({
+        name: "break-caught",
+        status: caught ? "passed" : "failed",
+        seconds: 0,
+        evidence: [
+            `--break ${name}: ${broken.what}`,
+            `first failed phase: ${firstFailed ? `${firstFailed.name}: ${(firstFailed.error ?? "").split("\n").slice(0, 3).join(" | ")}` : "none"}`,
+            `wanted: ${broken.phase}, error matching ${String(broken.error)}`,
+            `other failed phases: ${afterwards.join(", ") || "none"}`,
+        ],
+        ...(caught ? {} : { error: `--break ${name} was not caught at ${broken.phase}: ${firstFailed ? `${firstFailed.name} failed first` : "every phase passed"}` }),
+    });
+}
+
+/** The URNs of an operation's steps by op, from the engine's events (`same` and `read` left out). */
+function stepsByOp(events: EngineEvent[]): Map<string, string[]> {
+    const byOp = new Map<string, string[]>();
+    for (const event of events) {
+        const step = event.resourcePreEvent?.metadata;
+        if (step === undefined || step.op === "same" || step.op === "read") continue;
+        byOp.set(step.op, [...(byOp.get(step.op) ?? []), step.urn]);
+    }
+    return byOp;
+}
+
+/** Issue 11's scenario: one stack holding two domains, then a third added to the running mesh. */
+async function singleStack(breakName?: string): Promise<number> {
+    const broken = breakName === undefined ? undefined : breaks[breakName];
+    if (breakName !== undefined && broken === undefined) throw new Error(`--break ${breakName}: unknown; one of ${Object.keys(breaks).join(", ")}`);
+    if (broken !== undefined) programRoot = breakProgram(breakName!, broken);
+    // A break needs only the first mesh: it is caught before the third domain would come.
+    const mesh = domains.slice(0, 2);
+    const shared = await setup(broken === undefined ? domains : mesh);
     let stack: Stack | undefined;
     let outputs: Record<string, { value: unknown }> = {};
     let upAttempted = false;
 
     const stackReady = await phase("stack", shared.ready, async (evidence) => {
         stack = await openStack("e2e-local", await prepareWorkspace(shared.standIn));
-        const config = domainConfig(domains, shared.repositories);
+        const config = domainConfig(mesh, shared.repositories);
         await stack.setAllConfig(config, true);
         evidence.push(`file backend ${pulumiEnv.PULUMI_BACKEND_URL}, ${Object.keys(config).length} config keys set (samplesEnabled left at its default, true)`);
+        if (broken !== undefined) evidence.push(`program: a copy in ${programRoot}, broken on purpose: ${broken.what}`);
     });
 
-    await phase("preview", stackReady, async (evidence) => {
+    const previewed = await phase("preview", stackReady, async (evidence) => {
         const result = await stack!.preview(engineLog("preview"));
         evidence.push(`plan: ${countOps(result.changeSummary)}`);
     });
 
-    const up = await phase("up", stackReady, async (evidence) => {
+    const up = await phase("up", stackReady && previewed, async (evidence) => {
         upAttempted = true;
-        const result = await stack!.up(engineLog("up"));
+        const events: EngineEvent[] = [];
+        const result = await stack!.up(engineLog("up", events));
         outputs = result.outputs;
         evidence.push(`${result.summary.result}: ${countOps(result.summary.resourceChanges)}`);
+        const retries = providerRetries(events);
+        evidence.push(`provider retries while waiting: ${retries.length}${retries.length > 0 ? ` (first: ${retries[0].slice(0, 160)})` : ""}`);
+        const resources = await stateResources(stack!);
+        const chain = longestChain(resources);
+        evidence.push(`longest dependency chain in the engine's state: ${chain.length} resources: ${chain.join(" -> ")}`);
+        const walked = criticalPath(resources, events);
+        evidence.push(`path the engine waited on (${walked.length} resources, seconds from the first step): ${walked.join(" -> ")}`);
     });
 
     const bundles = () => (outputs.domains?.value ?? {}) as Record<string, { trustBundle: string }>;
-
-    await phase("check-federation", up, async (evidence) => {
-        for (const domain of domains) {
-            for (const peer of domains.filter((other) => other !== domain)) await checkFederatedWith(domain, peer, bundles()[peer.name]?.trustBundle, evidence);
-            await checkSpiffeIdFederates(domain, domains.filter((other) => other !== domain).map((other) => other.trustDomain), evidence);
+    const checkFederation = async (meshDomains: Domain[], evidence: string[]) => {
+        for (const domain of meshDomains) {
+            const peers = meshDomains.filter((other) => other !== domain);
+            for (const peer of peers) await checkFederatedWith(domain, peer, bundles()[peer.name]?.trustBundle, evidence);
+            await checkSpiffeIdFederates(domain, peers.map((peer) => peer.trustDomain), evidence);
         }
-    });
-
-    await phase("check-cacerts", up, async (evidence) => {
-        for (const domain of domains) {
+    };
+    const checkRemoteSecrets = async (meshDomains: Domain[], evidence: string[]) => {
+        for (const holder of meshDomains) {
+            for (const peer of meshDomains.filter((other) => other !== holder)) await checkRemoteSecret(holder, peer, evidence);
+        }
+    };
+    const checkCacerts = async (meshDomains: Domain[], evidence: string[]) => {
+        for (const domain of meshDomains) {
             const certificate = await cacerts(domain);
             check(certificate.ca, `${domain.name}: cacerts is not a CA certificate`);
             evidence.push(`${domain.name}: cacerts issued ${certificate.validFrom}, CA, chains to ${domain.trustDomain}'s root (openssl verify OK)`);
         }
-    });
+    };
+
+    await phase("check-crd-order", up, async (evidence) => checkCrdOrder(stack!, evidence));
+    await phase("check-rendered-config", up, async (evidence) => checkRenderedConfig(mesh, evidence));
+    await phase("check-federation", up, async (evidence) => checkFederation(mesh, evidence));
+    await phase("check-cacerts", up, async (evidence) => checkCacerts(mesh, evidence));
 
     await phase("check-helm-releases", up, async (evidence) => {
-        for (const domain of domains) {
+        for (const domain of mesh) {
             const secrets = await kubectlJson<List<Meta & { data: { release: string } }>>(domain, "get", "secrets", "--all-namespaces", "-l", "owner=helm,status=deployed");
             const releases = secrets.items.map(decodeRelease);
             const charts = new Set(releases.map((release) => release.chart.metadata.name));
@@ -577,29 +882,28 @@ async function singleStack(): Promise<number> {
     });
 
     await phase("check-workloads", up, async (evidence) => {
-        for (const domain of domains) await checkWorkloadsReady(domain, evidence);
+        for (const domain of mesh) await checkWorkloadsReady(domain, evidence);
     });
 
-    await phase("check-remote-secrets", up, async (evidence) => {
-        for (const holder of domains) {
-            for (const peer of domains.filter((other) => other !== holder)) await checkRemoteSecret(holder, peer, evidence);
-        }
-    });
+    await phase("check-remote-secrets", up, async (evidence) => checkRemoteSecrets(mesh, evidence));
 
-    await phase("preview-no-changes", up, async (evidence) => {
+    // What follows changes a healthy mesh; a broken program has been judged by now.
+    const healthy = up && broken === undefined;
+
+    await phase("preview-no-changes", healthy, async (evidence) => {
         const result = await stack!.preview({ ...engineLog("preview-no-changes"), expectNoChanges: true });
         evidence.push(`no changes: ${countOps(result.changeSummary)}`);
     });
 
-    await phase("cert-duration-change", up, async (evidence) => {
-        const before = await cacerts(domains[0]);
+    await phase("cert-duration-change", healthy, async (evidence) => {
+        const before = await cacerts(mesh[0]);
         await stack!.setConfig("istiodCertDuration", { value: "1000h" });
         const result = await stack!.up(engineLog("up-cert-duration"));
         const ops = result.summary.resourceChanges ?? {};
         const replaced = ["replace", "create-replacement", "delete-replaced", "create", "delete"].filter((op) => (ops[op as keyof OpMap] ?? 0) > 0);
         check(replaced.length === 0, `changing istiodCertDuration did ${countOps(ops)}`);
         evidence.push(`up: ${countOps(ops)}`);
-        for (const domain of domains) {
+        for (const domain of mesh) {
             // A changed duration no longer matches the last CertificateRequest, so cert-manager re-issues; that takes a moment.
             let duration = "";
             let after = await cacerts(domain);
@@ -614,8 +918,51 @@ async function singleStack(): Promise<number> {
             check(/^1000h(0m0s)?$/.test(duration), `${domain.name}: Certificate cacerts has duration ${duration}, want 1000h`);
             const hours = Math.round(lifetime(after) * 100) / 100;
             check(Math.abs(hours - 1000) < 0.02, `${domain.name}: cacerts was not re-issued for 1000h within 90s (lifetime ${hours}h)`);
-            evidence.push(`${domain.name}: Certificate duration ${duration}, cacerts re-issued (lifetime ${hours}h${domain === domains[0] ? `, was serial ${before.serialNumber}, now ${after.serialNumber}` : ""})`);
+            evidence.push(`${domain.name}: Certificate duration ${duration}, cacerts re-issued (lifetime ${hours}h${domain === mesh[0] ? `, was serial ${before.serialNumber}, now ${after.serialNumber}` : ""})`);
         }
+    });
+
+    const added = await phase("add-third-domain", healthy, async (evidence) => {
+        const third = domains[2];
+        const before = await stateResources(stack!);
+        // What the first two clusters hold that a replacement would renew: cacerts' serial, the SPIRE server's and istiod's objects.
+        const identity = async (domain: Domain) => {
+            const serial = (await cacerts(domain)).serialNumber;
+            const uids = await kubectl(domain, "get", "statefulsets,deployments", "--all-namespaces", "-o", "jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}={.metadata.uid}{\"\\n\"}{end}");
+            return `${serial}\n${uids.trim().split("\n").sort().join("\n")}`;
+        };
+        const identities = await Promise.all(mesh.map(identity));
+        await stack!.setAllConfig(domainConfig(domains, shared.repositories), true);
+        const events: EngineEvent[] = [];
+        const result = await stack!.up(engineLog("up-third-domain", events));
+        outputs = result.outputs;
+        evidence.push(`up: ${countOps(result.summary.resourceChanges)}`);
+        const byOp = stepsByOp(events);
+        const destructive = ["replace", "create-replacement", "delete-replaced", "delete", "discard"].flatMap((op) => (byOp.get(op) ?? []).map((urn) => `${op} ${urn}`));
+        check(destructive.length === 0, `adding ${third.trustDomain} replaced or deleted:\n  ${destructive.join("\n  ")}`);
+        // Independently of the step events: every resource of the state before is still there, with the same ID.
+        const after = new Map((await stateResources(stack!)).map((resource) => [resource.urn, resource]));
+        const renewed = before.filter((resource) => resource.custom && after.get(resource.urn)?.id !== resource.id).map((resource) => resource.urn);
+        check(renewed.length === 0, `resources gone or with a new ID after adding ${third.trustDomain}:\n  ${renewed.join("\n  ")}`);
+        for (const [i, domain] of mesh.entries()) {
+            check((await identity(domain)) === identities[i], `${domain.name}: cacerts was re-issued or a workload was re-created while adding ${third.trustDomain}`);
+        }
+        const updated = (byOp.get("update") ?? []).map((urn) => urn.split("::").pop());
+        evidence.push(`${before.filter((resource) => resource.custom).length} resources of ${mesh.map((domain) => domain.trustDomain).join(" and ")} kept their IDs; cacerts serials and workload UIDs on ${mesh.map((domain) => domain.name).join(", ")} unchanged`);
+        evidence.push(`created ${(byOp.get("create") ?? []).length}; updated in place: ${updated.join(", ") || "none"}`);
+    });
+
+    await phase("check-three-domains", added, async (evidence) => {
+        await checkRenderedConfig([domains[2]], evidence);
+        await checkFederation(domains, evidence);
+        await checkCacerts([domains[2]], evidence);
+        await checkRemoteSecrets(domains, evidence);
+        for (const domain of domains) await checkWorkloadsReady(domain, evidence);
+    });
+
+    await phase("preview-no-changes-three", added, async (evidence) => {
+        const result = await stack!.preview({ ...engineLog("preview-no-changes-three"), expectNoChanges: true });
+        evidence.push(`no changes: ${countOps(result.changeSummary)}`);
     });
 
     const destroyed = await phase("destroy", upAttempted && stack !== undefined, async (evidence) => {
@@ -626,6 +973,11 @@ async function singleStack(): Promise<number> {
     await phase("check-nothing-remains", destroyed, checkNothingRemains);
 
     await teardown();
+    if (broken !== undefined) {
+        breakVerdict(breakName!, broken);
+        const verdict = phases[phases.length - 1];
+        return verdict.status === "passed" && phases.find((p) => p.name === "teardown")?.status === "passed" && !abort.signal.aborted ? 0 : 1;
+    }
     return phases.some((p) => p.status === "failed") || abort.signal.aborted ? 1 : 0;
 }
 
@@ -692,7 +1044,7 @@ async function engineReadOf(stackName: string, workspace: Workspace): Promise<st
  * federated on both API servers; then B destroyed and removed, and A left healthy apart from the link.
  */
 async function crossStack(): Promise<number> {
-    const shared = await setup();
+    const shared = await setup(domains.slice(0, 2));
     const [a, b]: Team[] = [
         { stackName: "team-a", domain: domains[0], peer: domains[1], upAttempted: false },
         { stackName: "team-b", domain: domains[1], peer: domains[0], upAttempted: false },
@@ -769,7 +1121,7 @@ async function crossStack(): Promise<number> {
     });
 
     await phase("check-workloads", linked, async (evidence) => {
-        for (const domain of domains) await checkWorkloadsReady(domain, evidence);
+        for (const team of [a, b]) await checkWorkloadsReady(team.domain, evidence);
     });
 
     for (const team of [a, b]) {
@@ -839,20 +1191,59 @@ async function crossStack(): Promise<number> {
     return phases.some((p) => p.status === "failed") || abort.signal.aborted ? 1 : 0;
 }
 
-const scenarios: Record<string, () => Promise<number>> = { "single-stack": singleStack, "cross-stack": crossStack };
+const scenarios: Record<string, () => Promise<number>> = { "single-stack": () => singleStack(), "cross-stack": crossStack };
 
-/** `--scenario NAME` picks the scenario; without it, the single-stack one. */
+/** `--scenario NAME` picks the scenario (without it, the single-stack one); `--break NAME` breaks the single-stack one's program on purpose. */
 async function main(): Promise<number> {
-    const flag = process.argv.indexOf("--scenario");
-    const name = flag >= 0 ? process.argv[flag + 1] : "single-stack";
+    const option = (flag: string): string | undefined => {
+        const at = process.argv.indexOf(flag);
+        return at >= 0 ? process.argv[at + 1] : undefined;
+    };
+    const breakName = option("--break");
+    if (breakName === "all") return breakEach();
+    if (breakName !== undefined) {
+        if (option("--scenario") !== undefined) throw new Error("--break runs the single-stack scenario; leave out --scenario");
+        progress("scenario", `single-stack, program broken on purpose: ${breakName}`);
+        return singleStack(breakName);
+    }
+    const name = option("--scenario") ?? "single-stack";
     const scenario = scenarios[name];
     if (scenario === undefined) throw new Error(`--scenario ${String(name)}: unknown; one of ${Object.keys(scenarios).join(", ")}`);
     progress("scenario", name);
     return scenario();
 }
 
+/**
+ * `--break all`: every break of `breaks`, one after the other, each in a process of its own (a
+ * run's phases, clusters and program copy are its own); a phase per break in this run's report.
+ */
+async function breakEach(): Promise<number> {
+    for (const name of Object.keys(breaks)) {
+        if (abort.signal.aborted) break;
+        progress("break", `${name}: ${breaks[name].what}`);
+        const t0 = Date.now();
+        const child = spawn(process.execPath, [...process.execArgv, __filename, "--break", name], { cwd: root, stdio: "inherit" });
+        const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+        const verdict = JSON.parse(fs.readFileSync(path.join(cache, `report-break-${name}.json`), "utf8")) as { phases: Phase[] };
+        const caught = verdict.phases.find((p) => p.name === "break-caught");
+        // The next run recreates the work folder: keep a failed run's logs beside it.
+        if (code !== 0 && fs.existsSync(logs)) fs.cpSync(logs, path.join(cache, `logs-break-${name}`), { recursive: true });
+        phases.push({
+            name: `break-${name}`,
+            status: code === 0 ? "passed" : "failed",
+            seconds: (Date.now() - t0) / 1000,
+            evidence: caught?.evidence ?? [],
+            ...(code === 0 ? {} : { error: caught?.error ?? `exited ${code}; see report-break-${name}.json` }),
+        });
+    }
+    return phases.every((p) => p.status === "passed") && phases.length === Object.keys(breaks).length ? 0 : 1;
+}
+
+/** `report.json`, or `report-break-NAME.json` for a `--break` run, so that one run of each can be kept side by side. */
+const reportName = process.argv.includes("--break") ? `report-break-${process.argv[process.argv.indexOf("--break") + 1]}.json` : "report.json";
+
 function report(code: number): void {
-    const file = path.join(cache, "report.json");
+    const file = path.join(cache, reportName);
     fs.writeFileSync(file, `${JSON.stringify({ passed: code === 0, finished: new Date().toISOString(), logs: code === 0 ? undefined : logs, phases }, null, 2)}\n`);
     const width = Math.max(...phases.map((p) => p.name.length));
     const rows = phases.map((p) => `${p.name.padEnd(width)}  ${p.status.padEnd(7)}  ${p.seconds.toFixed(1).padStart(7)}s  ${(p.error ?? p.evidence[0] ?? "").split("\n")[0].slice(0, 110)}`);

@@ -1,15 +1,18 @@
 /**
- * The real-engine test bed builds its binaries at the versions the project pins elsewhere: the
- * script reads them from package.json and versions.ts, and each build module's go.mod must
- * require the same. Both are checked here without Go or a network, so a bump of one place that
- * forgets the other fails `npm test`, not the next hour-long toolchain build.
+ * The real-engine test bed's inputs, checked without Go, Helm or a network. It builds its
+ * binaries at the versions the project pins elsewhere: the script reads them from package.json
+ * and versions.ts, and each build module's go.mod must require the same, so a bump of one place
+ * that forgets the other fails `npm test`, not the next hour-long toolchain build. The chart
+ * mirror of the GitHub workflow pulls exactly the pinned charts from the repositories the program
+ * names.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { defaultVersions } from "../versions";
+import { pullCommands } from "../e2e/charts/pull";
+import { chartRepositories, defaultVersions } from "../versions";
 
 const root = join(__dirname, "..");
 const cache = mkdtempSync(join(tmpdir(), "e2e-pins-"));
@@ -60,5 +63,33 @@ describe("the build modules require what the project pins", () => {
         ["cert-manager", "github.com/cert-manager/cert-manager", () => defaultVersions.certManager],
     ])("e2e/toolchain/%s/go.mod: %s", (family, module, want) => {
         expect(required(family, module)).toBe(want());
+    });
+});
+
+describe("e2e/charts/pull.ts (the workflow's mirror of the published charts)", () => {
+    // The charts the program installs, listed here rather than taken from package.ts's list.
+    const wanted = [
+        ["istio", "base", defaultVersions.istio],
+        ["istio", "istiod", defaultVersions.istio],
+        ["istio", "gateway", defaultVersions.istio],
+        ["spiffe", "spire-crds", defaultVersions.spireCrdsChart],
+        ["spiffe", "spire", defaultVersions.spireChart],
+        ["jetstack", "cert-manager", defaultVersions.certManager],
+    ] as const;
+    const commands = pullCommands("/mirror");
+
+    it("pulls each chart at its pin from the repository the program installs it from, into that repository's folder", () => {
+        const pulls = commands.filter((args) => args[0] === "pull");
+        expect(pulls).toHaveLength(wanted.length);
+        for (const [repository, chart, version] of wanted) {
+            expect(pulls).toContainEqual(["pull", chart, "--repo", chartRepositories[repository], "--version", version, "--destination", `/mirror/${repository}`]);
+        }
+    });
+
+    it("indexes each repository folder once, after every pull", () => {
+        const indexes = commands.map((args, i) => ({ args, i })).filter(({ args }) => args[0] === "repo");
+        expect(indexes.map(({ args }) => args.join(" ")).sort()).toEqual(["repo index /mirror/istio", "repo index /mirror/jetstack", "repo index /mirror/spiffe"]);
+        const lastPull = commands.map((args) => args[0]).lastIndexOf("pull");
+        expect(Math.min(...indexes.map(({ i }) => i))).toBeGreaterThan(lastPull);
     });
 });

@@ -1,6 +1,7 @@
 /**
- * The GitHub workflows, read as GitHub reads them: what each job may do with its token, and what
- * the end-to-end job prepares on the runner before it creates two kind clusters.
+ * The GitHub workflows, read as GitHub reads them: what each job may do with its token, what the
+ * end-to-end job prepares on the runner before it creates two kind clusters, and when and on what
+ * the real-engine test bed runs.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -18,12 +19,13 @@ interface Job {
     steps: Step[];
 }
 interface Workflow {
+    on: { pull_request?: { paths?: string[] } };
     permissions?: Record<string, string> | string;
     jobs: Record<string, Job>;
 }
 
 const workflow = (name: string): Workflow => parse(readFileSync(join(__dirname, "..", ".github", "workflows", name), "utf8")) as Workflow;
-const workflows = { "pr.yml": workflow("pr.yml"), "e2e-kind.yml": workflow("e2e-kind.yml") };
+const workflows = { "pr.yml": workflow("pr.yml"), "e2e-kind.yml": workflow("e2e-kind.yml"), "e2e-local.yml": workflow("e2e-local.yml") };
 
 /** A job's token scopes: its own block replaces the workflow's entirely (GitHub does not merge them). */
 function scopes(flow: Workflow, job: Job): Record<string, string> {
@@ -77,5 +79,39 @@ describe("e2e-kind runner preparation", () => {
         expect(value("fs.inotify.max_user_watches")).toBeGreaterThanOrEqual(524288);
         expect(value("fs.inotify.max_user_instances")).toBeGreaterThanOrEqual(512);
         expect(script).toMatch(/set -e/);
+    });
+});
+
+describe("e2e-local: the real-engine test bed", () => {
+    const flow = workflows["e2e-local.yml"];
+    const steps = flow.jobs["e2e-local"].steps;
+    const at = (match: (step: Step) => boolean) => steps.findIndex(match);
+
+    it("runs on every pull request that changes what gets deployed or the test bed itself", () => {
+        const paths = flow.on.pull_request?.paths ?? [];
+        // The program's files and folders (what e2e/local.ts copies for a --break run), its Helm post-renderer, its dependencies.
+        for (const entry of ["index.ts", "mesh.ts", "versions.ts", "Pulumi.yaml", "components/**", "config/**", "lib/**", "scripts/**", "e2e/**", "package.json", "package-lock.json"]) {
+            expect(paths, entry).toContain(entry);
+        }
+    });
+
+    it("builds the toolchain with Go, caches the binaries by build modules and pins, and serves the pulled charts to both runs", () => {
+        const go = at((step) => step.uses?.startsWith("actions/setup-go@") === true);
+        const local = at((step) => step.run === "npm run e2e:local");
+        const breaks = at((step) => step.run === "npm run e2e:break");
+        expect(go).toBeGreaterThanOrEqual(0);
+        expect(local).toBeGreaterThan(go);
+        expect(breaks).toBeGreaterThan(local);
+        const cache = steps.find((step) => step.uses?.startsWith("actions/cache@"));
+        expect(cache?.with?.path).toBe(".e2e-cache/bin");
+        for (const input of ["e2e/toolchain/**", "e2e/build-toolchain.sh", "package.json", "versions.ts"]) expect(String(cache?.with?.key), input).toContain(`'${input}'`);
+        const pull = at((step) => /e2e\/charts\/pull\.ts/.test(step.run ?? ""));
+        expect(pull).toBeGreaterThanOrEqual(0);
+        expect(pull).toBeLessThan(local);
+        const destination = /pull\.ts "\$RUNNER_TEMP\/(\S+)"/.exec(steps[pull].run!)?.[1];
+        for (const run of [local, breaks]) {
+            const env = (steps[run] as Step & { env?: Record<string, string> }).env;
+            expect(env?.E2E_CHART_MIRROR).toBe(`\${{ runner.temp }}/${destination}`);
+        }
     });
 });
