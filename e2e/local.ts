@@ -276,8 +276,21 @@ async function setup(clusterDomains: Domain[]): Promise<Setup> {
             const families = [...new Set(missing().map(([family]) => family))];
             progress("preflight", `building the toolchain (${families.join(" ")}); a first build takes long (e2e/README.md), log: ${path.join(logs, "toolchain.log")}`);
             const t0 = Date.now();
+            // A line on stderr per binary built, so that an hour of building is not an hour of silence.
+            let shown = 0;
+            const echoBuilt = () => {
+                const lines = fs.existsSync(path.join(logs, "toolchain.log")) ? fs.readFileSync(path.join(logs, "toolchain.log"), "utf8").split("\n") : [];
+                for (const line of lines.slice(shown, -1)) if (/^(built|FAIL) /.test(line)) progress("preflight", line);
+                shown = Math.max(shown, lines.length - 1);
+            };
+            const echoing = setInterval(echoBuilt, 5000);
             // The script exits 1 whenever something unbuildable is listed (the Node.js host, command, tls); what counts is what got built.
-            await logged("toolchain", "bash", [path.join(root, "e2e/build-toolchain.sh"), ...families]).catch(() => undefined);
+            await logged("toolchain", "bash", [path.join(root, "e2e/build-toolchain.sh"), ...families])
+                .catch(() => undefined)
+                .finally(() => {
+                    clearInterval(echoing);
+                    echoBuilt();
+                });
             const built = families.filter((family) => !missing().some(([f]) => f === family));
             evidence.push(`built ${built.join(" ") || "nothing"} in ${((Date.now() - t0) / 1000).toFixed(0)}s (e2e/build-toolchain.sh)`);
         }
