@@ -728,6 +728,8 @@ interface Break {
     replace: string;
     phase: string;
     error: RegExp;
+    /** The break shows only when the third domain joins: the run goes on to `add-third-domain`. */
+    needsThirdDomain?: boolean;
 }
 
 const breaks: Record<string, Break> = {
@@ -754,6 +756,15 @@ const breaks: Record<string, Break> = {
         replace: "            inCluster(args.cluster, this),\n        );\n        return { secret, issuer };",
         phase: "check-crd-order",
         error: /Issuer\) does not depend on .*cert-manager/,
+    },
+    "third-domain-replaces": {
+        what: "the ClusterSPIFFEID named after the number of peers, so that a new peer renames (replaces) it in every cluster",
+        file: "components/spireFederatedDomain.ts",
+        find: 'metadata: { name: "mesh-workloads" },',
+        replace: "metadata: { name: `mesh-workloads-${args.peers.length}` },",
+        phase: "add-third-domain",
+        error: /replace.*mesh-workloads/,
+        needsThirdDomain: true,
     },
     "config-key-rejected": {
         what: "Pulumi.yaml declares istioVersion without its default (issue 9's first `pulumi up`)",
@@ -818,9 +829,10 @@ async function singleStack(breakName?: string): Promise<number> {
     const broken = breakName === undefined ? undefined : breaks[breakName];
     if (breakName !== undefined && broken === undefined) throw new Error(`--break ${breakName}: unknown; one of ${Object.keys(breaks).join(", ")}`);
     if (broken !== undefined) programRoot = breakProgram(breakName!, broken);
-    // A break needs only the first mesh: it is caught before the third domain would come.
+    // Most breaks need only the first mesh: they are caught before the third domain would come.
     const mesh = domains.slice(0, 2);
-    const shared = await setup(broken === undefined ? domains : mesh);
+    const growing = broken === undefined || broken.needsThirdDomain === true;
+    const shared = await setup(growing ? domains : mesh);
     let stack: Stack | undefined;
     let outputs: Record<string, { value: unknown }> = {};
     let upAttempted = false;
@@ -900,8 +912,8 @@ async function singleStack(breakName?: string): Promise<number> {
 
     await phase("check-remote-secrets", up, async (evidence) => checkRemoteSecrets(mesh, evidence));
 
-    // What follows changes a healthy mesh; a broken program has been judged by now.
-    const healthy = up && broken === undefined;
+    // What follows changes a healthy mesh; a broken program has been judged by now, unless its break is in growing it.
+    const healthy = up && growing;
 
     await phase("preview-no-changes", healthy, async (evidence) => {
         const result = await stack!.preview({ ...engineLog("preview-no-changes"), expectNoChanges: true });
