@@ -22,6 +22,8 @@ import { gunzipSync } from "node:zlib";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigMap, EngineEvent, LocalWorkspace, OpMap, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { defaultVersions } from "../versions";
+import { applyBreak, Break, breaks, programEntries } from "./breaks";
+import { criticalPath, crdOrderProblems, longestChain, providerRetries, StateResource, stepsByOp } from "./engineState";
 
 const root = path.resolve(__dirname, "..");
 const cache = process.env.E2E_CACHE ?? path.join(root, ".e2e-cache");
@@ -556,67 +558,17 @@ async function teardown(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Checks that read what the engine recorded and what the charts rendered
 
-/** A resource as the engine's state holds it (`pulumi stack export`). */
-interface StateResource {
-    urn: string;
-    id?: string;
-    type: string;
-    custom: boolean;
-    provider?: string;
-    dependencies?: string[];
-    inputs?: { chart?: string };
-}
-
 async function stateResources(stack: Stack): Promise<StateResource[]> {
     const exported = (await stack.exportStack()) as { deployment: { resources?: StateResource[] } };
     return exported.deployment.resources ?? [];
 }
 
-/** API group of a custom resource kind -> the chart whose release installs its CRD. */
-const crdCharts: Record<string, string> = {
-    "cert-manager.io": "cert-manager",
-    "spire.spiffe.io": "spire-crds",
-    "networking.istio.io": "base",
-    "security.istio.io": "base",
-    "telemetry.istio.io": "base",
-};
-
 /**
- * Every custom resource the program declares must wait, through its recorded dependencies, for
- * the release that installs its CRD on the same cluster. The provider retries a kind it does not
- * know for about a minute (pulumi-kubernetes `pkg/await/await.go`, 6 tries from 1 s doubling), so
- * a missing dependency only fails `up` when the CRD is slower than that, as on a real cluster
- * pulling images; the graph says it every time.
+ * Every custom resource the program declares waits, through its recorded dependencies, for the
+ * release installing its CRD on its cluster (e2e/engineState.ts says why the graph, not `up`).
  */
 async function checkCrdOrder(stack: Stack, evidence: string[]): Promise<void> {
-    const resources = await stateResources(stack);
-    const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
-    const releases = resources.filter((resource) => resource.type === "kubernetes:helm.sh/v3:Release");
-    const ancestors = (urn: string): Set<string> => {
-        const seen = new Set<string>();
-        const queue = [...(byUrn.get(urn)?.dependencies ?? [])];
-        while (queue.length > 0) {
-            const next = queue.pop()!;
-            if (seen.has(next)) continue;
-            seen.add(next);
-            queue.push(...(byUrn.get(next)?.dependencies ?? []));
-        }
-        return seen;
-    };
-    const problems: string[] = [];
-    let checked = 0;
-    for (const resource of resources) {
-        const group = /^kubernetes:([^/]+)\/[^:]+:/.exec(resource.type)?.[1];
-        const chart = group === undefined ? undefined : crdCharts[group];
-        if (chart === undefined) continue;
-        checked++;
-        const release = releases.find((candidate) => candidate.inputs?.chart === chart && candidate.provider === resource.provider);
-        if (release === undefined) {
-            problems.push(`${resource.urn}: no release of chart ${chart} on its cluster's provider`);
-        } else if (!ancestors(resource.urn).has(release.urn)) {
-            problems.push(`${resource.urn.split("::").pop()} (${resource.type.split(":").slice(1).join(":")}) does not depend on ${release.urn.split("::").pop()} (chart ${chart}, which installs its CRD)`);
-        }
-    }
+    const { checked, problems } = crdOrderProblems(await stateResources(stack));
     check(checked > 0, "no custom resources of a known CRD in the state");
     check(problems.length === 0, `${problems.length} custom resources may be created before their CRD:\n  ${problems.join("\n  ")}`);
     evidence.push(`${checked} custom resources, each after the release installing its CRD on its cluster`);
@@ -644,137 +596,8 @@ async function checkRenderedConfig(meshDomains: Domain[], evidence: string[]): P
     }
 }
 
-/** What a resource waited for: its recorded dependencies and its provider (a reference is `URN::ID`). */
-function waitsFor(resource: StateResource | undefined): string[] {
-    if (resource === undefined) return [];
-    const provider = resource.provider === undefined ? [] : [resource.provider.slice(0, resource.provider.lastIndexOf("::"))];
-    return [...(resource.dependencies ?? []), ...provider];
-}
-
-/**
- * The longest chain of custom resources (providers included, components not) in the engine's
- * recorded dependencies: what `up` must create one after another, counted as the plan counts it
- * (docs/performance.md).
- */
-function longestChain(resources: StateResource[]): string[] {
-    const custom = new Map(resources.filter((resource) => resource.custom).map((resource) => [resource.urn, resource]));
-    const memo = new Map<string, string[]>();
-    const chainTo = (urn: string): string[] => {
-        const known = memo.get(urn);
-        if (known !== undefined) return known;
-        let best: string[] = [];
-        for (const dependency of waitsFor(custom.get(urn))) {
-            if (!custom.has(dependency)) continue;
-            const candidate = chainTo(dependency);
-            if (candidate.length > best.length) best = candidate;
-        }
-        const chain = [...best, urn];
-        memo.set(urn, chain);
-        return chain;
-    };
-    let longest: string[] = [];
-    for (const urn of custom.keys()) {
-        const chain = chainTo(urn);
-        if (chain.length > longest.length) longest = chain;
-    }
-    return longest.map((urn) => urn.split("::").pop()!);
-}
-
-/**
- * The path the engine actually waited on, from its events: start at the resource that finished
- * last and step back each time to the dependency that finished last. Event timestamps are whole
- * seconds.
- */
-function criticalPath(resources: StateResource[], events: EngineEvent[]): string[] {
-    const started = new Map<string, number>();
-    const finished = new Map<string, number>();
-    for (const event of events) {
-        const pre = event.resourcePreEvent?.metadata;
-        if (pre !== undefined && !started.has(pre.urn)) started.set(pre.urn, event.timestamp);
-        const out = event.resOutputsEvent?.metadata;
-        if (out !== undefined) finished.set(out.urn, event.timestamp);
-    }
-    const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
-    const latest = (urns: string[]) => urns.filter((urn) => finished.has(urn) && byUrn.get(urn)?.custom).sort((a, b) => finished.get(b)! - finished.get(a)!)[0];
-    const path: string[] = [];
-    const t0 = Math.min(...started.values());
-    for (let urn = latest([...finished.keys()]); urn !== undefined; urn = latest(waitsFor(byUrn.get(urn)))) {
-        path.unshift(`${urn.split("::").pop()} (${started.get(urn)! - t0}-${finished.get(urn)! - t0}s)`);
-    }
-    return path;
-}
-
-/** What the provider said while waiting (its "Retry #N; creation failed" status lines), counted for the evidence. */
-function providerRetries(events: EngineEvent[]): string[] {
-    return events
-        .map((event) => event.diagnosticEvent?.message ?? "")
-        .filter((message) => /Retry #\d+; creation failed/.test(message))
-        .map((message) => message.trim());
-}
-
 // ---------------------------------------------------------------------------------------------
 // Breaking the program on purpose
-
-/**
- * A deliberate bug and the phase that must catch it. `npm run e2e:local -- --break NAME` runs the
- * single-stack scenario on a patched copy of the program (the repository is not touched) and
- * passes only if the first phase to fail is `phase`, with an error matching `error`.
- */
-interface Break {
-    what: string;
-    /** A file of the program (or `Pulumi.yaml`), relative to the repository. */
-    file: string;
-    find: string;
-    replace: string;
-    phase: string;
-    error: RegExp;
-    /** The break shows only when the third domain joins: the run goes on to `add-third-domain`. */
-    needsThirdDomain?: boolean;
-}
-
-const breaks: Record<string, Break> = {
-    "chart-value-type": {
-        what: "cert-manager's crds.enabled given as the string \"true\" (the chart's schema wants a boolean)",
-        file: "components/certManagerRootCA.ts",
-        find: "crds: { enabled: true, keep: false }",
-        replace: 'crds: { enabled: "true", keep: false }',
-        phase: "up",
-        error: /crds\.enabled|schema/i,
-    },
-    "chart-value-misspelt": {
-        what: "SPIRE's global.spire.trustDomain misspelt trustdomain (no schema: Helm keeps the chart default)",
-        file: "components/spireFederatedDomain.ts",
-        find: "                trustDomain: args.trustDomain,\n                clusterName: args.clusterName,",
-        replace: "                trustdomain: args.trustDomain,\n                clusterName: args.clusterName,",
-        phase: "check-rendered-config",
-        error: /trust domain .*want foo\.com/,
-    },
-    "crd-order": {
-        what: "the cert-manager Issuers' dependsOn on the cert-manager release removed",
-        file: "components/certManagerRootCA.ts",
-        find: "            inCluster(args.cluster, this, { dependsOn: [this.certManager] }),\n        );\n        return { secret, issuer };",
-        replace: "            inCluster(args.cluster, this),\n        );\n        return { secret, issuer };",
-        phase: "check-crd-order",
-        error: /Issuer\) does not depend on .*cert-manager/,
-    },
-    "third-domain-replaces": {
-        what: "the ClusterSPIFFEID named after the number of peers, so that a new peer renames (replaces) it in every cluster",
-        file: "components/spireFederatedDomain.ts",
-        find: 'metadata: { name: "mesh-workloads" },',
-        replace: "metadata: { name: `mesh-workloads-${args.peers.length}` },",
-        phase: "add-third-domain",
-        error: /replace.*mesh-workloads/,
-        needsThirdDomain: true,
-    },
-    "config-key-rejected": {
-        what: "Pulumi.yaml declares istioVersion without its default (issue 9's first `pulumi up`)",
-        file: "Pulumi.yaml",
-        find: '    description: "Istio chart version; empty: the pin in versions.ts."\n    default: ""\n',
-        replace: '    description: "Istio chart version; empty: the pin in versions.ts."\n',
-        phase: "preview",
-        error: /missing configuration value/i,
-    },
-};
 
 /** The program the scenario runs: the repository's own files, or under `--break` a patched copy of them. */
 let programRoot = root;
@@ -783,14 +606,9 @@ let programRoot = root;
 function breakProgram(name: string, broken: Break): string {
     const copy = path.join(root, ".e2e-cache", "program");
     fs.rmSync(copy, { recursive: true, force: true });
-    for (const entry of ["index.ts", "mesh.ts", "versions.ts", "Pulumi.yaml", "components", "config", "lib"]) {
-        fs.cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
-    }
+    for (const entry of programEntries) fs.cpSync(path.join(root, entry), path.join(copy, entry), { recursive: true });
     const file = path.join(copy, broken.file);
-    const text = fs.readFileSync(file, "utf8");
-    const found = text.split(broken.find).length - 1;
-    if (found !== 1) throw new Error(`--break ${name}: the text to break occurs ${found} times in ${broken.file}, want once (update the break in e2e/local.ts)`);
-    fs.writeFileSync(file, text.replace(broken.find, broken.replace));
+    fs.writeFileSync(file, applyBreak(name, broken, fs.readFileSync(file, "utf8")));
     return copy;
 }
 
@@ -811,17 +629,6 @@ function breakVerdict(name: string, broken: Break): void {
         ],
         ...(caught ? {} : { error: `--break ${name} was not caught at ${broken.phase}: ${firstFailed ? `${firstFailed.name} failed first` : "every phase passed"}` }),
     });
-}
-
-/** The URNs of an operation's steps by op, from the engine's events (`same` and `read` left out). */
-function stepsByOp(events: EngineEvent[]): Map<string, string[]> {
-    const byOp = new Map<string, string[]>();
-    for (const event of events) {
-        const step = event.resourcePreEvent?.metadata;
-        if (step === undefined || step.op === "same" || step.op === "read") continue;
-        byOp.set(step.op, [...(byOp.get(step.op) ?? []), step.urn]);
-    }
-    return byOp;
 }
 
 /** Issue 11's scenario: one stack holding two domains, then a third added to the running mesh. */

@@ -7,11 +7,14 @@
  * names.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { afterAll, describe, expect, it } from "vitest";
+import { applyBreak, breaks, programEntries } from "../e2e/breaks";
 import { pullCommands } from "../e2e/charts/pull";
+import { crdOrderProblems, longestChain, StateResource, stepsByOp } from "../e2e/engineState";
 import { chartRepositories, defaultVersions } from "../versions";
 
 const root = join(__dirname, "..");
@@ -91,5 +94,80 @@ describe("e2e/charts/pull.ts (the workflow's mirror of the published charts)", (
         expect(indexes.map(({ args }) => args.join(" ")).sort()).toEqual(["repo index /mirror/istio", "repo index /mirror/jetstack", "repo index /mirror/spiffe"]);
         const lastPull = commands.map((args) => args[0]).lastIndexOf("pull");
         expect(Math.min(...indexes.map(({ i }) => i))).toBeGreaterThan(lastPull);
+    });
+});
+
+describe("e2e/breaks.ts: the deliberate bugs still apply to the program as it is", () => {
+    it.each(Object.entries(breaks))("%s: its text occurs exactly once in its file, and the break changes it", (name, broken) => {
+        const text = readFileSync(join(root, broken.file), "utf8");
+        const brokenText = applyBreak(name, broken, text);
+        expect(brokenText).not.toBe(text);
+        expect(programEntries.some((entry) => broken.file === entry || broken.file.startsWith(`${entry}/`)), broken.file).toBe(true);
+    });
+
+    it("refuses a break whose text is gone", () => {
+        expect(() => applyBreak("x", { ...breaks["crd-order"], find: "no such text" }, "text")).toThrow(/occurs 0 times/);
+    });
+
+    it("the copy a break runs holds every file index.ts reaches by relative import", () => {
+        const reached = new Set<string>();
+        const visit = (file: string) => {
+            if (reached.has(file)) return;
+            reached.add(file);
+            for (const match of readFileSync(file, "utf8").matchAll(/from "(\.{1,2}\/[^"]+)"/g)) {
+                const base = resolve(dirname(file), match[1]);
+                const target = [`${base}.ts`, join(base, "index.ts")].find((candidate) => existsSync(candidate));
+                if (target === undefined) throw new Error(`${relative(root, file)}: cannot resolve ${match[1]}`);
+                visit(target);
+            }
+        };
+        visit(join(root, "index.ts"));
+        const outside = [...reached].map((file) => relative(root, file)).filter((file) => !programEntries.some((entry) => file === entry || file.startsWith(`${entry}/`)));
+        expect(reached.size).toBeGreaterThan(10);
+        expect(outside).toEqual([]);
+    });
+});
+
+describe("e2e/engineState.ts: what the test bed reads from the engine's state and events", () => {
+    const provider = (cluster: string): StateResource => ({ urn: `urn:pulumi:s::p::pulumi:providers:kubernetes::${cluster}`, type: "pulumi:providers:kubernetes", custom: true });
+    const ref = (cluster: string) => `${provider(cluster).urn}::11111111-2222`;
+    const resource = (name: string, type: string, cluster: string, dependencies: string[] = [], chart?: string): StateResource => ({
+        urn: `urn:pulumi:s::p::${type}::${name}`,
+        type,
+        custom: true,
+        provider: ref(cluster),
+        dependencies,
+        ...(chart ? { inputs: { chart } } : {}),
+    });
+    const namespace = resource("c1-cert-manager-ns", "kubernetes:core/v1:Namespace", "c1");
+    const release = resource("c1-cert-manager", "kubernetes:helm.sh/v3:Release", "c1", [namespace.urn], "cert-manager");
+    const secret = resource("c1-root-ca", "kubernetes:core/v1:Secret", "c1", [release.urn]);
+    const issuerThroughSecret = resource("c1-issuer", "kubernetes:cert-manager.io/v1:Issuer", "c1", [secret.urn]);
+
+    it("accepts a custom resource that waits for its CRD's release through another resource", () => {
+        expect(crdOrderProblems([provider("c1"), namespace, release, secret, issuerThroughSecret])).toEqual({ checked: 1, problems: [] });
+    });
+
+    it("names a custom resource that does not wait for its CRD's release", () => {
+        const loose = resource("c1-issuer", "kubernetes:cert-manager.io/v1:Issuer", "c1", [namespace.urn]);
+        const { checked, problems } = crdOrderProblems([provider("c1"), namespace, release, loose]);
+        expect(checked).toBe(1);
+        expect(problems).toEqual(["c1-issuer (cert-manager.io/v1:Issuer) does not depend on c1-cert-manager (chart cert-manager, which installs its CRD)"]);
+    });
+
+    it("does not count a release on another cluster", () => {
+        const elsewhere = resource("c2-issuer", "kubernetes:cert-manager.io/v1:Issuer", "c2", [release.urn]);
+        expect(crdOrderProblems([provider("c1"), provider("c2"), namespace, release, elsewhere]).problems).toEqual([`${elsewhere.urn}: no release of chart cert-manager on its cluster's provider`]);
+    });
+
+    it("counts the provider as a step of the longest chain, as the plan does", () => {
+        expect(longestChain([provider("c1"), namespace, release, secret, issuerThroughSecret])).toEqual(["c1", "c1-cert-manager-ns", "c1-cert-manager", "c1-root-ca", "c1-issuer"]);
+    });
+
+    it("groups an operation's steps by op, leaving out same and read", () => {
+        const step = (op: string, urn: string) => ({ sequence: 0, timestamp: 0, resourcePreEvent: { metadata: { op, urn, type: "t", provider: "" } } }) as unknown as EngineEvent;
+        const byOp = stepsByOp([step("same", "a"), step("replace", "b"), step("create-replacement", "b"), step("read", "c"), step("update", "d")]);
+        expect([...byOp.keys()].sort()).toEqual(["create-replacement", "replace", "update"]);
+        expect(byOp.get("replace")).toEqual(["b"]);
     });
 });

@@ -1,0 +1,70 @@
+/**
+ * A deliberate bug and the phase that must catch it. `npm run e2e:local -- --break NAME` runs the
+ * single-stack scenario on a patched copy of the program (the repository is not touched) and
+ * passes only if the first phase to fail is `phase`, with an error matching `error`.
+ */
+export interface Break {
+    what: string;
+    /** A file of the program (or `Pulumi.yaml`), relative to the repository. */
+    file: string;
+    find: string;
+    replace: string;
+    phase: string;
+    error: RegExp;
+    /** The break shows only when the third domain joins: the run goes on to `add-third-domain`. */
+    needsThirdDomain?: boolean;
+}
+
+export const breaks: Record<string, Break> = {
+    "chart-value-type": {
+        what: "cert-manager's crds.enabled given as the string \"true\" (the chart's schema wants a boolean)",
+        file: "components/certManagerRootCA.ts",
+        find: "crds: { enabled: true, keep: false }",
+        replace: 'crds: { enabled: "true", keep: false }',
+        phase: "up",
+        error: /crds\.enabled|schema/i,
+    },
+    "chart-value-misspelt": {
+        what: "SPIRE's global.spire.trustDomain misspelt trustdomain (no schema: Helm keeps the chart default)",
+        file: "components/spireFederatedDomain.ts",
+        find: "                trustDomain: args.trustDomain,\n                clusterName: args.clusterName,",
+        replace: "                trustdomain: args.trustDomain,\n                clusterName: args.clusterName,",
+        phase: "check-rendered-config",
+        error: /trust domain .*want foo\.com/,
+    },
+    "crd-order": {
+        what: "the cert-manager Issuers' dependsOn on the cert-manager release removed",
+        file: "components/certManagerRootCA.ts",
+        find: "            inCluster(args.cluster, this, { dependsOn: [this.certManager] }),\n        );\n        return { secret, issuer };",
+        replace: "            inCluster(args.cluster, this),\n        );\n        return { secret, issuer };",
+        phase: "check-crd-order",
+        error: /Issuer\) does not depend on .*cert-manager/,
+    },
+    "third-domain-replaces": {
+        what: "the ClusterSPIFFEID named after the number of peers, so that a new peer renames (replaces) it in every cluster",
+        file: "components/spireFederatedDomain.ts",
+        find: 'metadata: { name: "mesh-workloads" },',
+        replace: "metadata: { name: `mesh-workloads-${args.peers.length}` },",
+        phase: "add-third-domain",
+        error: /replace.*mesh-workloads/,
+        needsThirdDomain: true,
+    },
+    "config-key-rejected": {
+        what: "Pulumi.yaml declares istioVersion without its default (issue 9's first `pulumi up`)",
+        file: "Pulumi.yaml",
+        find: '    description: "Istio chart version; empty: the pin in versions.ts."\n    default: ""\n',
+        replace: '    description: "Istio chart version; empty: the pin in versions.ts."\n',
+        phase: "preview",
+        error: /missing configuration value/i,
+    },
+};
+
+/** The program's files and folders, relative to the repository: what a `--break` run copies. */
+export const programEntries = ["index.ts", "mesh.ts", "versions.ts", "Pulumi.yaml", "components", "config", "lib"];
+
+/** The broken text of `file`; refuses a break whose text does not occur exactly once (a stale break). */
+export function applyBreak(name: string, broken: Break, text: string): string {
+    const found = text.split(broken.find).length - 1;
+    if (found !== 1) throw new Error(`--break ${name}: the text to break occurs ${found} times in ${broken.file}, want once (update e2e/breaks.ts)`);
+    return text.replace(broken.find, broken.replace);
+}
