@@ -110,15 +110,19 @@ function engineMessage(error: unknown): string {
     const text = error instanceof Error ? error.message : String(error);
     const found: string[] = [];
     let indent = -1;
+    // An error line ending in ":" (Helm's schema errors) goes on at its own depth until a blank line.
+    let continued = false;
     for (const line of text.split("\n")) {
         const depth = line.length - line.trimStart().length;
         if (/^\s*error:/i.test(line) && !line.includes("pulumi:pulumi:Stack")) {
             found.push(line.trim());
             indent = depth;
-        } else if (indent >= 0 && depth > indent && line.trim() !== "") {
+            continued = line.trimEnd().endsWith(":");
+        } else if (indent >= 0 && line.trim() !== "" && (depth > indent || (continued && depth === indent))) {
             found.push(`  ${line.trim()}`);
         } else {
             indent = -1;
+            continued = false;
         }
     }
     const unique = [...new Set(found)];
