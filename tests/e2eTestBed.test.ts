@@ -12,9 +12,9 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { afterAll, describe, expect, it } from "vitest";
-import { applyBreak, breaks, programEntries } from "../e2e/breaks";
+import { applyBreak, breaks, programEntries } from "../e2e/breaks/catalogue";
 import { pullCommands } from "../e2e/charts/pull";
-import { crdOrderProblems, longestChain, StateResource, stepsByOp } from "../e2e/engineState";
+import { crdOrderProblems, longestChain, StateResource, stepsByOp } from "../e2e/engine/engineState";
 import { chartRepositories, defaultVersions } from "../versions";
 
 const root = join(__dirname, "..");
@@ -97,7 +97,7 @@ describe("e2e/charts/pull.ts (the workflow's mirror of the published charts)", (
     });
 });
 
-describe("e2e/breaks.ts: the deliberate bugs still apply to the program as it is", () => {
+describe("e2e/breaks/catalogue.ts: the deliberate bugs still apply to the program as it is", () => {
     it.each(Object.entries(breaks))("%s: its text occurs exactly once in its file, and the break changes it", (name, broken) => {
         const text = readFileSync(join(root, broken.file), "utf8");
         const brokenText = applyBreak(name, broken, text);
@@ -128,7 +128,7 @@ describe("e2e/breaks.ts: the deliberate bugs still apply to the program as it is
     });
 });
 
-describe("e2e/engineState.ts: what the test bed reads from the engine's state and events", () => {
+describe("e2e/engine/engineState.ts: what the test bed reads from the engine's state and events", () => {
     const provider = (cluster: string): StateResource => ({ urn: `urn:pulumi:s::p::pulumi:providers:kubernetes::${cluster}`, type: "pulumi:providers:kubernetes", custom: true });
     const ref = (cluster: string) => `${provider(cluster).urn}::11111111-2222`;
     const resource = (name: string, type: string, cluster: string, dependencies: string[] = [], chart?: string): StateResource => ({
