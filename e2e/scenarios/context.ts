@@ -1,7 +1,7 @@
 /**
  * What a scenario's phases share, and steps: a phase as data (a name and what it runs on the
- * context), so that a scenario's list of checks is a list, and a later layer (the live control
- * plane of e2e/live/, say) adds its phases by adding steps to it.
+ * context), so that a scenario's checks are a list, and a later layer (the live control plane of
+ * e2e/live/, say) adds its phases as steps: to a list, or as a chain of its own after `up`.
  */
 import { Repositories } from "../charts/mirror";
 import { Domain } from "../clusters/domains";
@@ -37,6 +37,8 @@ export interface Context extends Setup {
      * read now from the domain's own stack in the cross-stack scenario.
      */
     exported(domain: Domain): Promise<DomainExport | undefined>;
+    /** When the `up` that deployed the current mesh returned (ms since the epoch): where timings of what follows `up` start. */
+    deployedAt?: number;
 }
 
 /** One phase of a scenario as data. */
@@ -62,4 +64,20 @@ export async function runSteps<C extends Context>(steps: Step<C>[], needs: boole
         all &&= ok;
     }
     return all;
+}
+
+/**
+ * Runs each step as a phase, in order, each needing the one before it: for steps that build on
+ * each other (a process started, then read), where the first failure skips the rest.
+ * @param steps the phases
+ * @param needs what the first step needs
+ * @param context the scenario's
+ * @returns whether every step passed
+ */
+export async function runChain<C extends Context>(steps: Step<C>[], needs: boolean, context: C): Promise<boolean> {
+    let previous = needs;
+    for (const step of steps) {
+        previous = await phase(step.name, previous && (step.after === undefined || passed(step.after)), (evidence) => step.run(context, evidence));
+    }
+    return previous;
 }

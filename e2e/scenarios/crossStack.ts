@@ -93,6 +93,7 @@ export async function crossStack(): Promise<number> {
             team.upAttempted = true;
             const events: EngineEvent[] = [];
             const result = await team.stack!.up(engineLog(name, events));
+            context.deployedAt = Date.now();
             const warnings = peerWarnings(events);
             warningsSeen[name] = warnings;
             evidence.push(`${result.summary.result}: ${countOps(result.summary.resourceChanges)}`);

@@ -103,6 +103,7 @@ export async function singleStack(breakName?: string): Promise<number> {
     const up = await phase("up", stackReady && previewed, async (evidence) => {
         context.upAttempted = true;
         context.outputs = await upTimed(context.stack!, "up", evidence);
+        context.deployedAt = Date.now();
     });
 
     await runSteps(meshChecks, up, context);
@@ -117,6 +118,7 @@ export async function singleStack(breakName?: string): Promise<number> {
     const added = await phase("add-third-domain", healthy, (evidence) =>
         addDomain(context.stack!, mesh, domains[2], context.repositories, (outputs) => {
             context.outputs = outputs;
+            context.deployedAt = Date.now();
             context.mesh = [...mesh, domains[2]];
         }, evidence),
     );
