@@ -197,6 +197,15 @@ describe("bad config is rejected with the key, the value and what is allowed", (
         expect(problemsOf({ ...gke(), domains })).toEqual(["domains[0].gke.nodeCount = 0: must be a whole number from 1 to 100"]);
     });
 
+    it("two domains on one existing kind cluster", () => {
+        const domains = domainsOf(kind());
+        domains[0].kind = { context: "kind-shared" };
+        domains[1].kind = { context: "kind-shared" };
+        expect(problemsOf({ ...kind(), domains })).toEqual([
+            'domains[1].kind.context = "kind-shared": must reach a cluster of its own; domains[0].kind.context already names it (one trust domain per cluster)',
+        ]);
+    });
+
     it("a kind context that kind did not write", () => {
         const domains = domainsOf(kind());
         domains[0].kind = { context: "gke_project_zone_cluster" };
