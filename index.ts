@@ -22,7 +22,8 @@ export = async (): Promise<Record<string, unknown>> => {
         engineStackOutputsReader,
     );
     for (const warning of probe.warnings) pulumi.log.warn(warning);
-    const mesh = deployMesh(config, referencePeerStacks(probe.connected));
+    const localTrustDomains = config.domains.map((domain) => domain.trustDomain);
+    const mesh = deployMesh(config, referencePeerStacks(probe.connected, localTrustDomains), probe.awaited);
 
     return {
         /** Per domain: trust domain, SPIFFE bundle, bundle endpoint, network and gateway addresses. */
@@ -31,7 +32,7 @@ export = async (): Promise<Record<string, unknown>> => {
         ...(config.exportAdminKubeconfigs ? { kubeconfigs: mesh.kubeconfigs } : {}),
         /** What peer stacks read: versioned, no credential in it. */
         [federationOutputName]: mesh.federation,
-        /** Reader-only kubeconfig per domain for peer stacks' istiod (secret). */
+        /** Per domain, one reader-only kubeconfig per peer trust domain, for peer stacks' istiod (secret). */
         [federationCredentialsOutputName]: mesh.federationCredentials,
     };
 };

@@ -214,7 +214,13 @@ export function intermediateIssuerSecretData(args: { intermediateCertificatePem:
     };
 }
 
-/** A namespaced CA Issuer and the intermediate (signed by the root outside the cluster) it signs with. */
+/** An intermediate CA as the engine signed it: certificate, and key (a Pulumi secret). */
+interface IntermediateCa {
+    certificatePem: pulumi.Output<string>;
+    privateKeyPem: pulumi.Output<string>;
+}
+
+/** A namespaced CA Issuer and the Secret with the intermediate (signed by the root outside the cluster) it signs with. */
 interface NamespacedIntermediateIssuer {
     secret: k8s.core.v1.Secret;
     issuer: k8s.apiextensions.CustomResource;
@@ -335,10 +341,12 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
         this.rootCertificatePem = pulumi.all([this.rootRecord, root.certificatePem]).apply(([, pem]) => pem);
         this.rootPrivateKeyPem = pulumi.secret(pulumi.all([this.rootRecord, root.privateKeyPem]).apply(([, key]) => key));
 
-        const spire = this.intermediateIssuer(name, "spire", args.spireNamespace, args);
-        const istio = this.intermediateIssuer(name, "istio", args.istioNamespace, args);
+        const spireIntermediate = this.signIntermediate(name, "spire", args);
+        const istioIntermediate = this.signIntermediate(name, "istio", args);
+        const spire = this.namespacedIssuer(name, "spire", args.spireNamespace, spireIntermediate, args);
+        const istio = this.namespacedIssuer(name, "istio", args.istioNamespace, istioIntermediate, args);
         this.spireIssuerName = spire.issuer.metadata.name;
-        this.intermediateCertificatePems = { spire: spire.certificatePem, istio: istio.certificatePem };
+        this.intermediateCertificatePems = { spire: spireIntermediate.certificatePem, istio: istioIntermediate.certificatePem };
 
         this.istiodCertificate = new k8s.apiextensions.CustomResource(
             `${name}-istiod-cacerts`,
@@ -382,17 +390,11 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
     }
 
     /**
-     * One consumer's intermediate, signed by the root here (in the engine, not in the cluster), and
-     * a CA Issuer in the consumer's namespace backed by it. The key and certificate carry the root's
-     * generation, so a new root brings new intermediates; `intermediateCaEarlyRenewalHours` before
-     * expiry a `pulumi up` replaces them too.
+     * One consumer's intermediate, signed by the root here (in the engine, not in the cluster). Its
+     * key and certificate carry the root's generation, so a new root brings new intermediates;
+     * `intermediateCaEarlyRenewalHours` before expiry a `pulumi up` replaces them too.
      */
-    private intermediateIssuer(
-        name: string,
-        purpose: IntermediateCaPurpose,
-        namespace: pulumi.Input<string>,
-        args: CertManagerRootCAArgs,
-    ): NamespacedIntermediateIssuer & { certificatePem: pulumi.Output<string> } {
+    private signIntermediate(name: string, purpose: IntermediateCaPurpose, args: CertManagerRootCAArgs): IntermediateCa {
         const generation = { parent: this, replacementTrigger: args.rootCaGeneration };
         const resourceName = `${name}-intermediate-ca-${purpose}`;
         const key = new tls.PrivateKey(resourceName, { algorithm: "ECDSA", ecdsaCurve: "P256" }, generation);
@@ -416,14 +418,25 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
             },
             generation,
         );
+        return { certificatePem: certificate.certPem, privateKeyPem: key.privateKeyPem };
+    }
+
+    /** A CA Issuer in the consumer's namespace, backed by the consumer's intermediate (and the root as `ca.crt`). */
+    private namespacedIssuer(
+        name: string,
+        purpose: IntermediateCaPurpose,
+        namespace: pulumi.Input<string>,
+        intermediate: IntermediateCa,
+        args: CertManagerRootCAArgs,
+    ): NamespacedIntermediateIssuer {
         const secret = new k8s.core.v1.Secret(
-            resourceName,
+            `${name}-intermediate-ca-${purpose}`,
             {
                 metadata: { name: `${name}-intermediate-ca`, namespace, labels: { [intermediateCaSecretLabel]: purpose } },
                 type: "kubernetes.io/tls",
                 stringData: pulumi.secret(
                     pulumi
-                        .all([certificate.certPem, key.privateKeyPem, this.rootCertificatePem])
+                        .all([intermediate.certificatePem, intermediate.privateKeyPem, this.rootCertificatePem])
                         .apply(([intermediateCertificatePem, intermediatePrivateKeyPem, rootCertificatePem]) =>
                             intermediateIssuerSecretData({ intermediateCertificatePem, intermediatePrivateKeyPem, rootCertificatePem }),
                         ),
@@ -443,7 +456,7 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
             },
             inCluster(args.cluster, this, { dependsOn: [this.certManager] }),
         );
-        return { secret, issuer, certificatePem: certificate.certPem };
+        return { secret, issuer };
     }
 
     /**
