@@ -200,10 +200,10 @@ export function intermediateCommonName(trustDomain: string, purpose: Intermediat
  * What cert-manager v1.21.1 makes of it: the CA issuer reads `tls.crt`, `tls.key` and `ca.crt`
  * (pkg/util/kube/pki.go:94-115, `ca.crt` appended after the `tls.crt` chain), signs with the first
  * certificate (pkg/util/pki/csr.go:411-413) and orders signer, intermediate and root into one chain
- * (csr.go:418; pkg/util/pki/parse_certificate_chain.go:53-57, 71-77), so a CertificateRequest's
+ * (csr.go:418; pkg/util/pki/parse_certificate_chain.go:50-57, 152-183), so a CertificateRequest's
  * `status.certificate` is the issued certificate followed by the intermediate, without the
  * self-signed root, and `status.ca` is the root (pkg/controller/certificaterequests/ca/ca.go:130-133).
- * Without `ca.crt` the "CA" would be the intermediate itself (parse_certificate_chain.go:56), and
+ * Without `ca.crt` the "CA" would be the intermediate itself (parse_certificate_chain.go:56 and 170-176), and
  * SPIRE would publish the intermediate as its bundle.
  */
 export function intermediateIssuerSecretData(args: { intermediateCertificatePem: string; intermediatePrivateKeyPem: string; rootCertificatePem: string }): Record<string, string> {

@@ -28,21 +28,20 @@ const read = ["get", "list", "watch"];
 /**
  * What a remote istiod reads cluster-wide, rule by rule, with the Istio 1.30.3 code that reads it
  * (istio/istio tag 1.30.3). Istio builds every informer of a remote cluster from its remote
- * secret's kubeconfig (pkg/kube/multicluster/secretcontroller.go:383-398) and then:
+ * secret's kubeconfig (pkg/kube/multicluster/secretcontroller.go:382-399) and then:
  *
  * - namespaces: the discovery-namespace filter every other informer goes through
  *   (pkg/kube/multicluster/cluster.go:219-227, 289) and the network label of the system namespace
- *   (pilot/pkg/serviceregistry/kube/controller/controller.go:264-278); the injector's multicluster
- *   namespace view (pkg/kube/inject/webhook.go:216);
+ *   (pilot/pkg/serviceregistry/kube/controller/controller.go:264-278);
  * - services: the service registry (controller.go:300; cluster.go:313); with `meshNetworks`
  *   `registryServiceName` istiod also finds the peer's east-west gateway address here;
  * - pods: endpoints' workloads and identities (controller.go:310-317; cluster.go:295);
- * - nodes: locality and NodePort gateway addresses (controller.go:307; cluster.go:321;
- *   webhook.go:221);
+ * - nodes: locality and NodePort gateway addresses (controller.go:307; cluster.go:321), and the
+ *   injector's multicluster node view with native sidecars on, as here (pkg/kube/inject/webhook.go:220-224);
  * - endpointslices: the endpoints themselves (controller/endpointslice.go:54; cluster.go:331);
  * - customresourcedefinitions: the CRD watcher that starts the "delayed" informers below only once
- *   their CRD exists (secretcontroller.go:394-396, on because PILOT_ENABLE_CROSS_CLUSTER_WORKLOAD_ENTRY
- *   defaults to true, pilot/pkg/features/pilot.go:155);
+ *   their CRD exists (secretcontroller.go:394-396, on because
+ *   PILOT_ENABLE_CROSS_CLUSTER_WORKLOAD_ENTRY defaults to true, pilot/pkg/features/pilot.go:155);
  * - gateway.networking.k8s.io gateways: network gateways declared through the Gateway API
  *   (controller/network.go:84-88, PILOT_MULTI_NETWORK_DISCOVER_GATEWAY_API defaults to true,
  *   pilot.go:233; cluster.go:306);
@@ -55,12 +54,14 @@ const read = ["get", "list", "watch"];
  *   watches Secrets cluster-wide for gateway TLS (pilot/pkg/credentials/kube/multicluster.go:40-44,
  *   secrets.go:94-98). It serves only proxies of that cluster that connect to this istiod; in a
  *   multi-primary mesh each proxy connects to its own cluster's istiod, so nothing here uses it.
- *   Without the grant that informer never syncs, the remote cluster's sync is reported as timed out
- *   after PILOT_REMOTE_CLUSTER_TIMEOUT (30 s, pilot.go:130-135; cluster.go:195-211) and istiod logs
- *   the refused list; its service registry is registered at once and serves the peer's services
- *   and endpoints regardless (controller/multicluster.go:233-236). No rule can narrow Secrets to
- *   the types that controller wants (RBAC has no field selectors), so granting any list would hand
- *   peers every Secret, root and CA keys included.
+ *   Without the grant that informer never syncs, so the remote cluster's client never finishes
+ *   waiting for its informers (pkg/kube/multicluster/cluster.go:242, pkg/kube/client.go:767-800),
+ *   its sync is reported as timed out after PILOT_REMOTE_CLUSTER_TIMEOUT (30 s, pilot.go:130-135;
+ *   cluster.go:199-214) and istiod logs the refused list; its service registry is registered at
+ *   once and serves the peer's services and endpoints regardless
+ *   (controller/multicluster.go:233-236). No rule can narrow Secrets to the types that controller
+ *   wants (RBAC has no field selectors), so granting any list would hand peers every Secret,
+ *   CA keys and other peers' tokens included.
  * - MCS serviceexports/serviceimports: read only with ENABLE_MCS_SERVICE_DISCOVERY / ENABLE_MCS_HOST
  *   and written only with ENABLE_MCS_AUTO_EXPORT, all off by default
  *   (pilot/pkg/features/experimental.go:75-95; controller/serviceexportcache.go:57-63,
@@ -69,8 +70,8 @@ const read = ["get", "list", "watch"];
  *   no remote informer of 1.30.3 reads them (a remote cluster contributes services and workloads,
  *   not Istio config: only its WorkloadEntries, above).
  * - tokenreviews and subjectaccessreviews (create): used to authenticate and authorize proxies of
- *   the remote cluster that connect to this istiod (credentials/kube/secrets.go:190-215), which
- *   multi-primary proxies do not.
+ *   the remote cluster that connect to this istiod (security/pkg/server/ca/authenticate/kubeauth/
+ *   kube_jwt.go:130-160; credentials/kube/secrets.go:190-217), which multi-primary proxies do not.
  */
 export const peerReaderClusterRules: readonly PolicyRule[] = [
     { apiGroups: [""], resources: ["namespaces", "nodes", "pods", "services"], verbs: read },

@@ -179,7 +179,7 @@ function peerGateway(
  *
  * - Inbound mTLS accepts a client SAN under the own trust domain, the aliases and every
  *   `caCertificates[].trustDomains` alike (pilot/pkg/networking/plugin/authn/util.go:23-33 feeds
- *   pilot/pkg/security/model/authentication.go:188-191, which matches SAN prefixes
+ *   pilot/pkg/security/model/authentication.go:189-192, which matches SAN prefixes
  *   `spiffe://<td>/`), so listing peers here keeps cross-domain mTLS working.
  * - Only aliases rewrite AuthorizationPolicy principals: a principal in the own domain (or
  *   `cluster.local`) is expanded to every alias (pilot/pkg/networking/plugin/authz/authorization.go:66,
