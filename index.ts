@@ -28,7 +28,8 @@ export = async (): Promise<Record<string, unknown>> => {
             "exportAdminKubeconfigs is true on a stack with peerStacks: every peer allowed to read this stack's outputs can read its admin kubeconfigs too",
         );
     }
-    const mesh = deployMesh(config, referencePeerStacks(probe.connected));
+    const localTrustDomains = config.domains.map((domain) => domain.trustDomain);
+    const mesh = deployMesh(config, referencePeerStacks(probe.connected, localTrustDomains), probe.awaited);
 
     return {
         /** Per domain: trust domain, SPIFFE bundle, bundle endpoint, network and gateway addresses. */
@@ -41,7 +42,7 @@ export = async (): Promise<Record<string, unknown>> => {
         /** What peer stacks read: versioned, no credential in it. */
         [federationOutputName]: mesh.federation,
         /**
-         * Reader-only kubeconfig per domain for peer stacks' istiod (secret). Only a stack that
+         * Per domain, one reader-only kubeconfig per peer trust domain, for peer stacks' istiod (secret). Only a stack that
          * names peer stacks has readers for it (federation is approved on both sides), so no other
          * stack hands a credential out.
          */

@@ -38,7 +38,7 @@ export const configKeys = {
     },
     istiodCertDuration: {
         type: "string",
-        description: "Lifetime of istiod's cacerts certificate (the seed uses 1440h, then rotates to 720h).",
+        description: "Lifetime of istiod's cacerts certificate, at most 2880h (the seed uses 1440h, then rotates to 720h).",
         default: "1440h",
     },
     istiodCertRenewBefore: {

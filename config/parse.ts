@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { durationSeconds } from "./durations";
 import { ConfigError, ConfigProblem } from "./errors";
+import { intermediateCaEarlyRenewalHours } from "../lib/rootCa";
 import { ConfigKey } from "./keys";
 import { ChartSource, chartRepositories as publicChartRepositories } from "../versions";
 import { DomainConfig, Exposure, MeshConfig } from "./model";
@@ -106,6 +107,13 @@ function crossKeyProblems(checks: KeyChecks, values: Scalars, domains: DomainCon
     const { rootCaValidity, istiodCertDuration, istiodCertRenewBefore } = values;
     if (istiodCertDuration !== undefined && istiodCertRenewBefore !== undefined && durationSeconds(istiodCertRenewBefore) >= durationSeconds(istiodCertDuration)) {
         checks.fail("istiodCertRenewBefore", istiodCertRenewBefore, `must be shorter than istiodCertDuration (${istiodCertDuration})`);
+    }
+    if (istiodCertDuration !== undefined && durationSeconds(istiodCertDuration) > intermediateCaEarlyRenewalHours * 3600) {
+        checks.fail(
+            "istiodCertDuration",
+            istiodCertDuration,
+            `must be at most ${intermediateCaEarlyRenewalHours}h: the intermediate that signs cacerts is replaced that long before it expires, and a cacerts must not outlive it`,
+        );
     }
     if (rootCaValidity !== undefined && istiodCertDuration !== undefined && durationSeconds(istiodCertDuration) >= durationSeconds(rootCaValidity)) {
         checks.fail("istiodCertDuration", istiodCertDuration, `must be shorter than rootCaValidity (${rootCaValidity})`);

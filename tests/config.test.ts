@@ -239,6 +239,13 @@ describe("bad config is rejected with the key, the value and what is allowed", (
         ]);
     });
 
+    it("a cacerts lifetime longer than the intermediate's renewal window (it would outlive its signer)", () => {
+        expect(problemsOf({ ...kind(), istiodCertDuration: "2881h" })).toEqual([
+            'istiodCertDuration = "2881h": must be at most 2880h: the intermediate that signs cacerts is replaced that long before it expires, and a cacerts must not outlive it',
+        ]);
+        expect(parseMeshConfig({ ...kind(), istiodCertDuration: "2880h" }).certificates.istiodCertDuration).toBe("2880h");
+    });
+
     it.each([
         ["istioVersion", "latest"],
         ["istioVersion", "^1.30.0"],

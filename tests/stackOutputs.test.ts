@@ -70,24 +70,34 @@ describe.each(stackNames)("%s stack outputs", (stack) => {
             expect(published.exposure).toBe(stack === "cluster-kind" ? "NodePort" : "LoadBalancer");
             expect(JSON.parse(published.trustBundle).keys).toHaveLength(1);
         }
-        const credentials = (await resolvePlain(exported.federationCredentials)) as Record<string, string>;
+        const credentials = (await resolvePlain(exported.federationCredentials)) as Record<string, Record<string, string>>;
         expect(Object.keys(credentials).sort()).toEqual(["cluster-1", "cluster-2"]);
         const admin = (await resolvePlain(exported.kubeconfigs)) as Record<string, string>;
-        for (const [name, text] of Object.entries(credentials)) {
-            const kubeconfig = parse(text) as { users: { user: Record<string, unknown> }[]; clusters: { cluster: { server: string } }[] };
-            // A bearer token of the reader service account, nothing else: no client key, no exec plugin.
-            expect(Object.keys(kubeconfig.users[0].user)).toEqual(["token"]);
-            expect(kubeconfig.clusters[0].cluster.server).toBe(federatedDomainSchema.parse(contract.domains[name]).apiServerUrl);
-            expect(text).not.toBe(admin[name]);
-            const payload = JSON.parse(Buffer.from(String(kubeconfig.users[0].user.token).split(".")[1], "base64").toString("utf8"));
-            // The token of that cluster's service-account-token Secret for the reader, and of no other account.
-            const tokenSecrets = run
-                .ofType("kubernetes:core/v1:Secret")
-                .filter((r) => r.inputs.type === "kubernetes.io/service-account-token" && r.name.startsWith(`${name}-`));
-            expect(tokenSecrets).toHaveLength(1);
-            expect(tokenSecrets[0].inputs.metadata.annotations["kubernetes.io/service-account.name"]).toBe("istio-reader-service-account");
-            expect(payload["mock/resource"]).toBe(tokenSecrets[0].name);
-            expect(payload.sub).toBe("system:serviceaccount:istio-system:istio-reader-service-account");
+        const trustDomainOf = (cluster: string) => federatedDomainSchema.parse(contract.domains[cluster]).trustDomain;
+        for (const [name, issued] of Object.entries(credentials)) {
+            // One credential per peer trust domain: here, the other domain of the stack.
+            const peers = Object.keys(contract.domains).filter((other) => other !== name).map(trustDomainOf);
+            expect(Object.keys(issued).sort()).toEqual(peers.sort());
+            for (const [reader, text] of Object.entries(issued)) {
+                const kubeconfig = parse(text) as { users: { user: Record<string, unknown> }[]; clusters: { cluster: { server: string } }[] };
+                // A bearer token of the peer's own reader service account, nothing else: no client key, no exec plugin.
+                expect(Object.keys(kubeconfig.users[0].user)).toEqual(["token"]);
+                expect(kubeconfig.clusters[0].cluster.server).toBe(federatedDomainSchema.parse(contract.domains[name]).apiServerUrl);
+                expect(text).not.toBe(admin[name]);
+                const payload = JSON.parse(Buffer.from(String(kubeconfig.users[0].user.token).split(".")[1], "base64").toString("utf8"));
+                // The token of that cluster's service-account-token Secret for this reader, and of no other account.
+                const tokenSecrets = run
+                    .ofType("kubernetes:core/v1:Secret")
+                    .filter(
+                        (r) =>
+                            r.inputs.type === "kubernetes.io/service-account-token" &&
+                            r.name.startsWith(`${name}-`) &&
+                            r.inputs.metadata.annotations["kubernetes.io/service-account.name"] === `peer-reader-${reader}`,
+                    );
+                expect(tokenSecrets).toHaveLength(1);
+                expect(payload["mock/resource"]).toBe(tokenSecrets[0].name);
+                expect(payload.sub).toBe(`system:serviceaccount:istio-system:peer-reader-${reader}`);
+            }
         }
     });
 

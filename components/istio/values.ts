@@ -22,10 +22,6 @@ export const eastWestGatewaySelector = { istio: "eastwestgateway" } as const;
 export const crossNetworkPort = 15443;
 /** Port the ingress gateway serves plain HTTP on. */
 export const ingressHttpPort = 80;
-/** ServiceAccount from the `base` chart that peers' istiod use to watch this cluster. */
-export const readerServiceAccount = "istio-reader-service-account";
-/** Same name istioctl gives it, so `istioctl create-remote-secret` would find and reuse it. */
-export const readerTokenSecretName = `${readerServiceAccount}-istio-remote-secret-token`;
 /** istiod only watches Secrets with this label for remote clusters. */
 export const multiClusterSecretLabel = { "istio/multiCluster": "true" } as const;
 
@@ -38,7 +34,7 @@ export interface IstioPeer {
     clusterName: string;
     /** The peer's Istio network. */
     network: string;
-    /** The peer's SPIFFE trust domain, accepted as an alias of this one. */
+    /** The peer's SPIFFE trust domain: its SVIDs are accepted on mTLS, never as this domain's. */
     trustDomain: string;
     /** NodePort exposure only: the address this cluster's pods reach the peer's node ports on. */
     nodeAddress?: string;
@@ -84,11 +80,12 @@ export interface MeshNetwork {
 }
 
 export interface IstioBaseValues {
-    global: { enableReaderRBAC: boolean };
+    global: { enableReaderRBAC: false };
 }
 
 export interface IstiodValues {
     global: {
+        enableReaderRBAC: false;
         meshID: string;
         multiCluster: { clusterName: string };
         network: string;
@@ -97,6 +94,7 @@ export interface IstiodValues {
     meshConfig: {
         trustDomain: string;
         trustDomainAliases: string[];
+        caCertificates: { trustDomains: string[] }[];
         defaultConfig: { proxyMetadata: Record<string, string> };
     };
     env: Record<string, string>;
@@ -118,10 +116,12 @@ export interface GatewayValues {
     service: { type: "LoadBalancer" | "NodePort"; ports?: GatewayServicePort[]; loadBalancerSourceRanges?: string[] };
 }
 
-/** The `base` chart: CRDs, and the reader ServiceAccount that remote secrets depend on. */
+/**
+ * The `base` chart: CRDs only. Its reader ServiceAccount (templates/reader-serviceaccount.yaml) is
+ * turned off, with the istiod chart's reader ClusterRole: peers get `PeerReaders` instead.
+ */
 export function istioBaseValues(): IstioBaseValues {
-    // The chart's default, stated because the remote secrets rely on the ServiceAccount it creates.
-    return { global: { enableReaderRBAC: true } };
+    return { global: { enableReaderRBAC: false } };
 }
 
 /**
@@ -171,10 +171,45 @@ function peerGateway(
     return { address: peer.nodeAddress, port: input.nodePorts.eastWest };
 }
 
+/**
+ * How istiod accepts peers' identities: each peer trust domain in `caCertificates[].trustDomains`
+ * (one entry per peer, as upstream's SPIRE federation sample scopes trust per bundle), and no
+ * `trustDomainAliases`. In Istio 1.30.3:
+ *
+ * - Inbound mTLS accepts a client SAN under the own trust domain, the aliases and every
+ *   `caCertificates[].trustDomains` alike (pilot/pkg/networking/plugin/authn/util.go:23-33 feeds
+ *   pilot/pkg/security/model/authentication.go:189-192, which matches SAN prefixes
+ *   `spiffe://<td>/`), so listing peers here keeps cross-domain mTLS working.
+ * - Only aliases rewrite AuthorizationPolicy principals: a principal in the own domain (or
+ *   `cluster.local`) is expanded to every alias (pilot/pkg/networking/plugin/authz/authorization.go:66,
+ *   pilot/pkg/security/trustdomain/bundle.go:54-120). With peers as aliases a peer's
+ *   `spiffe://bar.com/ns/x/sa/y` would satisfy a policy written for `foo.com/ns/x/sa/y`; without,
+ *   a policy must name the peer's identity to admit it.
+ * - Only aliases widen outbound SAN checks (pilot/pkg/model/push_context.go:1635). The SANs of a
+ *   peer's endpoints are its own: istiod reads the peer's trust domain from the peer's `istio`
+ *   ConfigMap (pilot/pkg/serviceregistry/kube/controller/multicluster.go:131-149,
+ *   pkg/config/mesh/watchers.go:87-96, controller/endpoint_builder.go:55), which the peer reader
+ *   role grants (components/peerReaders.ts).
+ * - An entry without `pem` or `spiffeBundleUrl` adds no trust anchor to istiod
+ *   (pilot/pkg/trustbundle/trustbundle.go:215-241): the peers' roots reach proxies from SPIRE
+ *   (its ROOTCA carries every federated bundle), never through istiod's CA bundle, where a peer
+ *   root would also validate istiod's own serving certificate.
+ */
+export function peerTrustDomainSettings(peers: Pick<IstioPeer, "trustDomain">[]): Pick<IstiodValues["meshConfig"], "trustDomainAliases" | "caCertificates"> {
+    return {
+        trustDomainAliases: [],
+        caCertificates: peers.map((peer) => ({ trustDomains: [peer.trustDomain] })),
+    };
+}
+
 /** The `istiod` chart of one primary cluster. */
 export function istiodValues(input: IstioValuesInput): IstiodValues {
     return {
         global: {
+            // The istiod chart reads this with a default of true (templates/reader-clusterrole.yaml:2,
+            // reader-clusterrolebinding.yaml:2) though its values.yaml does not declare it: without
+            // it the chart would bind its stock reader role, which reads every Secret.
+            enableReaderRBAC: false,
             meshID: input.meshId,
             multiCluster: { clusterName: input.clusterName },
             network: input.network,
@@ -183,8 +218,7 @@ export function istiodValues(input: IstioValuesInput): IstiodValues {
         meshConfig: {
             // Must equal SPIRE's trust domain: istiod derives the identities it expects from it.
             trustDomain: input.trustDomain,
-            // Peers' SVIDs carry their own trust domains; authorization treats them as this one.
-            trustDomainAliases: input.peers.map((peer) => peer.trustDomain),
+            ...peerTrustDomainSettings(input.peers),
             defaultConfig: {
                 // The agent answers DNS for mesh services, so a name that only a peer cluster
                 // defines (the failover demo) still resolves. A map of strings in ProxyConfig.

@@ -4,7 +4,7 @@ import { projectConfigOf, stackNames } from "../../tests/harness/stacks";
 import { evaluatePolicies, fromDeclared } from "../evaluate";
 import { UNKNOWN } from "../lib/values";
 
-const credentialPolicies = new Set(["federation-credentials-reader-only", "istio-remote-secret-reader-only", "admin-kubeconfigs-not-exported"]);
+const credentialPolicies = new Set(["federation-credentials-reader-only", "istio-remote-secret-reader-only", "admin-kubeconfigs-not-exported", "peer-reader-rbac"]);
 const remoteSecretsOf = (plan: Awaited<ReturnType<typeof planStack>>) =>
     plan.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
 
@@ -26,7 +26,10 @@ describe.each(stackNames)("the %s program's peer credentials under the pack", (s
         // Two clusters, each holding the other's, and both exported: the checks are not over empty sets.
         expect(remoteSecretsOf(plan)).toHaveLength(2);
         expect(Object.keys(plan.rootStack.props.federationCredentials as object).sort()).toEqual(["cluster-1", "cluster-2"]);
-        expect(plan.rootStack.isSecretPath?.(["federationCredentials", "cluster-1"])).toBe(true);
+        expect(Object.keys((plan.rootStack.props.federationCredentials as Record<string, object>)["cluster-1"])).toEqual(["bar.com"]);
+        expect(plan.rootStack.isSecretPath?.(["federationCredentials", "cluster-1", "bar.com"])).toBe(true);
+        // The peer readers' roles are judged, not only the credentials' form: both clusters declare them.
+        expect(plan.resources.filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")).toHaveLength(2);
         expect(plan.violations.filter((v) => credentialPolicies.has(v.policy) || v.enforcementLevel === "mandatory")).toEqual([]);
     });
 
@@ -46,14 +49,14 @@ describe.each(stackNames)("the %s program's peer credentials under the pack", (s
 
         const root = plan.rootStack;
         const admin = (root.props.kubeconfigs as Record<string, string>)["cluster-2"];
-        const withAdmin = { ...root, props: { ...root.props, federationCredentials: { ...(root.props.federationCredentials as object), "cluster-2": admin } } };
+        const withAdmin = { ...root, props: { ...root.props, federationCredentials: { ...(root.props.federationCredentials as object), "cluster-2": { "foo.com": admin } } } };
         const remoteSecret = remoteSecretsOf(plan).find((r) => r.inputs.stringData?.["cluster-2"] !== undefined)!;
         const handedAdmin = fromDeclared({ ...remoteSecret, inputs: { ...remoteSecret.inputs, stringData: { "cluster-2": admin } } });
         const violations = evaluatePolicies([handedAdmin, withAdmin]);
         // GKE's admin kubeconfig runs an exec plugin, kind's carries a client certificate; neither has a token.
         const adminCredential = stack === "cluster-gke" ? '"exec"' : '"client-certificate-data", "client-key-data"';
         expect(violations.filter((v) => v.policy === "federation-credentials-reader-only")).toEqual([
-            expect.objectContaining({ enforcementLevel: "mandatory", urn: root.urn, message: expect.stringMatching(new RegExp(`^Stack output "federationCredentials" entry "cluster-2" user \\S+ has ${adminCredential};`)) }),
+            expect.objectContaining({ enforcementLevel: "mandatory", urn: root.urn, message: expect.stringMatching(new RegExp(`^Stack output "federationCredentials" entry "cluster-2"."foo.com" user \\S+ has ${adminCredential};`)) }),
         ]);
         expect(violations.filter((v) => v.policy === "istio-remote-secret-reader-only")).toEqual([
             expect.objectContaining({ enforcementLevel: "mandatory", urn: remoteSecret.urn, message: expect.stringContaining(`has ${adminCredential};`) }),
