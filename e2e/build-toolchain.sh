@@ -427,7 +427,7 @@ family_istio() {
         while read -r module repo folder; do
             [[ -n "$module" && "$module" != \#* ]] || continue
             version=$(goModRequire "$src/istio/go.mod" "$module") || exit 1
-            if [[ "$version" =~ -[0-9]{14}-([0-9a-f]{12})$ ]]; then
+            if [[ "$version" =~ [-.][0-9]{14}-([0-9a-f]{12})$ ]]; then
                 rev=${BASH_REMATCH[1]}
             else
                 rev=$version
