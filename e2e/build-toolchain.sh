@@ -181,7 +181,6 @@ family_providers_unserved() {
     # named by the pseudo-version of its release commit; the module proxy refuses all of them.
     unavailable "pulumi-resource-command $(npmVersion @pulumi/command)" \
         github.com/pulumi/pulumi-command/provider@v0.0.0-20260303235922-7f3eb6f3b77c
-    unavailable "pulumi-resource-tls $(npmVersion @pulumi/tls)" github.com/pulumi/pulumi-tls/provider/v5@latest
 }
 
 # unavailable NAME MODULE@VERSION...: ask the proxy again (it may serve the module one day) and
@@ -466,11 +465,51 @@ family_istio() {
     link istio "$k"
 }
 
+# The tls provider, at exactly the version package.json pins for @pulumi/tls: the repository's tag
+# (the proxy refuses github.com/pulumi/pulumi-tls/provider/v5), its schema stamped with that version
+# as upstream's `go generate` does, built as its Makefile builds it, with one dependency the proxy
+# refuses swapped for a served version of the same code (toolchain/provider-tls/unserved-modules).
+family_provider_tls() {
+    local v k src g commit module pinned served lines=()
+    v=$(npmVersion @pulumi/tls)
+    k=$(key provider-tls "$v")
+    src="$cache/src/pulumi-tls-$v"
+    if [[ "$(cat "$src/.e2e-source" 2>/dev/null)" != "$k" ]]; then
+        rm -rf "$src" && mkdir -p "$src"
+        g=$(gitSource pulumi/pulumi-tls "v$v") || exit 1
+        commit=$(git --git-dir="$g" rev-parse "v$v^{commit}")
+        git --git-dir="$g" archive "$commit" provider | tar -x -C "$src"
+        lines+=("source: github.com/pulumi/pulumi-tls tag v$v, commit $commit, folder provider, from ${E2E_SOURCE_SNAPSHOTS:+the snapshot }$g")
+        while read -r module pinned served; do
+            [[ -n "$module" && "$module" != \#* ]] || continue
+            grep -q "$module $pinned" "$src/provider/go.mod" ||
+                { echo "FAIL provider-tls: v$v no longer pins $module $pinned; revisit toolchain/provider-tls/unserved-modules" >&2; exit 1; }
+            (cd "$src/provider" && go mod edit -replace "$module=$module@$served") || exit 1
+            lines+=("replace $module $pinned => $served (toolchain/provider-tls/unserved-modules says why)")
+        done <"$toolchain/provider-tls/unserved-modules"
+        # schema-embed.json: schema.json with the version set (cmd/pulumi-resource-tls/generate.go, run as upstream's go:generate does).
+        (cd "$src/provider/cmd/pulumi-resource-tls" && VERSION=$v GOFLAGS=-mod=mod go run generate.go) ||
+            { echo "FAIL provider-tls: generating schema-embed.json" >&2; exit 1; }
+        lines+=("dependencies: everything else as the tag's go.mod and go.sum pin it, from the Go module proxy")
+        printf '%s\n' "${lines[@]}" >"$src/.e2e-provenance"
+        echo "$k" >"$src/.e2e-source"
+    fi
+    # Flags of upstream's Makefile (LDFLAGS_PROJ_VERSION, LDFLAGS_STRIP_SYMBOLS; CGO_ENABLED=0 is this
+    # script's default). -mod=mod: the replacement's checksum is not in upstream's go.sum, so Go adds
+    # it, verified against the checksum database.
+    workdir="$src/provider" build provider-tls "$k" pulumi-resource-tls ./cmd/pulumi-resource-tls \
+        -mod=mod -buildvcs=false -ldflags "-s -w -X github.com/pulumi/pulumi-tls/provider/v5/pkg/version.Version=$v"
+    mapfile -t lines <"$src/.e2e-provenance"
+    provenance provider-tls "$k" "pulumi-resource-tls $v: package.json @pulumi/tls" "${lines[@]}"
+    link provider-tls "$k"
+}
+
 # --pins: the versions this script reads from the project, one "family version" per line, and
 # nothing built (tests compare them with package.json and versions.ts).
 if [[ "${1:-}" == "--pins" ]]; then
     echo "pulumi v$(npmVersion @pulumi/pulumi)"
     echo "provider-kubernetes $(npmVersion @pulumi/kubernetes)"
+    echo "provider-tls $(npmVersion @pulumi/tls)"
     echo "kube $(kubeVersion)"
     echo "cert-manager $(versionsTs certManager)"
     echo "spire $(spireImage spire)"
@@ -480,7 +519,7 @@ if [[ "${1:-}" == "--pins" ]]; then
 fi
 
 mkdir -p "$cache/bin" "$logs"
-all=(kube etcd kwok pulumi pulumi-yaml provider-kubernetes providers-unserved cert-manager
+all=(kube etcd kwok pulumi pulumi-yaml provider-kubernetes provider-tls providers-unserved cert-manager
     spire spire-controller-manager istio)
 families=("$@")
 [[ ${#families[@]} -gt 0 ]] || families=("${all[@]}")

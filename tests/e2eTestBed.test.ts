@@ -57,6 +57,11 @@ describe("e2e/build-toolchain.sh --pins", () => {
         expect(pins.get("provider-kubernetes")).toBe(dependencies["@pulumi/kubernetes"]);
     });
 
+    it("builds the tls provider at exactly the version @pulumi/tls pins, an exact release (no range)", () => {
+        expect(dependencies["@pulumi/tls"]).toMatch(/^\d+\.\d+\.\d+$/);
+        expect(pins.get("provider-tls")).toBe(dependencies["@pulumi/tls"]);
+    });
+
     it("builds the mesh's control plane at what the pinned charts run: SPIRE and its controller manager as the spire chart's images, pilot-discovery at the Istio pin", () => {
         expect(pins.get("spire")).toBe(spireChartImages.spire);
         expect(pins.get("spire-controller-manager")).toBe(spireChartImages.controllerManager);

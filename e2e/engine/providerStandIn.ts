@@ -6,8 +6,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { bin, root } from "../runner/paths";
 
-/** Providers the SDKs request that the toolchain cannot build (e2e/README.md); the program must not need them here. */
-export const unbuildable = ["pulumi-language-nodejs", "pulumi-resource-command", "pulumi-resource-tls"];
+/** Plugins the SDKs request that the toolchain does not build yet (e2e/README.md); the program must not need them here. */
+export const unbuildable = ["pulumi-language-nodejs", "pulumi-resource-command"];
+
+/**
+ * The exact version package.json pins for an npm dependency: what the SDK requests of the engine.
+ * @param name the npm package
+ */
+export function sdkVersionOf(name: string): string {
+    return (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies[name];
+}
 
 /** The provider build standing in for the one the SDK requests. */
 export interface StandIn {
@@ -22,6 +30,6 @@ export function providerStandIn(): StandIn {
     const flags = fs.readFileSync(`${bin("provider-kubernetes", "pulumi-resource-kubernetes")}.flags`, "utf8");
     return {
         version: /version\.Version=(\S+)/.exec(flags)?.[1] ?? "unknown",
-        sdkVersion: (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies["@pulumi/kubernetes"],
+        sdkVersion: sdkVersionOf("@pulumi/kubernetes"),
     };
 }

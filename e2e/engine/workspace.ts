@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { bin, root, work } from "../runner/paths";
 import { logged } from "../runner/processes";
-import { StandIn } from "./providerStandIn";
+import { sdkVersionOf, StandIn } from "./providerStandIn";
 import { StateResource } from "./engineState";
 
 /** The project's name in Pulumi.yaml: stack references on the file backend name it. */
@@ -35,7 +35,8 @@ export interface Workspace {
 }
 
 /**
- * Makes the project folder, links the toolchain's CLI and installs the provider stand-in.
+ * Makes the project folder, links the toolchain's CLI and installs the providers: the kubernetes
+ * stand-in, and the tls provider built at the version package.json pins.
  * @param standIn the kubernetes provider build and the version it is installed as
  * @param program the folder holding the program's `index.ts` and `Pulumi.yaml`
  */
@@ -51,6 +52,8 @@ export async function prepareWorkspace(standIn: StandIn, program: string): Promi
     fs.symlinkSync(path.join(root, "scripts"), path.join(project, "scripts"));
     fs.symlinkSync(bin("pulumi", "pulumi"), path.join(cli, "pulumi"));
     await logged("plugin-install", path.join(cli, "pulumi"), ["plugin", "install", "resource", "kubernetes", standIn.sdkVersion, "--file", bin("provider-kubernetes", "pulumi-resource-kubernetes")], { ...process.env, ...pulumiEnv });
+    // The tls provider is built at exactly the version @pulumi/tls pins (build-toolchain.sh), so it is installed as itself.
+    await logged("plugin-install-tls", path.join(cli, "pulumi"), ["plugin", "install", "resource", "tls", sdkVersionOf("@pulumi/tls"), "--file", bin("provider-tls", "pulumi-resource-tls")], { ...process.env, ...pulumiEnv });
     return { project, pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }), program };
 }
 
