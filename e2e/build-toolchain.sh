@@ -344,6 +344,37 @@ gitSource() {
     echo "$dir/objects.git"
 }
 
+# replaceFromRepositories MODDIR DEPSDIR LIST: for each "MODULE OWNER/NAME FOLDER" row of LIST, the
+# version MODDIR's go.mod requires MODULE at is taken from that repository at the exact commit (a
+# pseudo-version's) or tag, unpacked under DEPSDIR and wired in with a `replace`; prints one
+# provenance line per module.
+replaceFromRepositories() {
+    local moddir=$1 deps=$2 list=$3 module repo folder version rev g commit dep
+    while read -r module repo folder; do
+        [[ -n "$module" && "$module" != \#* ]] || continue
+        version=$(goModRequire "$moddir/go.mod" "$module") || return 1
+        if [[ "$version" =~ [-.][0-9]{14}-([0-9a-f]{12})$ ]]; then
+            rev=${BASH_REMATCH[1]}
+        else
+            rev=$version
+            [[ "$folder" == . ]] || rev="$folder/$version"
+        fi
+        g=$(gitSource "$repo" "$rev") || return 1
+        commit=$(git --git-dir="$g" rev-parse "$rev^{commit}")
+        dep="$deps/${repo/\//+}@${commit:0:12}"
+        mkdir -p "$dep"
+        if [[ "$folder" == . ]]; then
+            git --git-dir="$g" archive "$commit" | tar -x -C "$dep"
+            folder=""
+        else
+            git --git-dir="$g" archive "$commit" "$folder" | tar -x -C "$dep"
+            folder="/$folder"
+        fi
+        (cd "$moddir" && go mod edit -replace "$module=$(realpath --relative-to="$moddir" "$dep")$folder") || return 1
+        echo "replace $module $version => github.com/$repo$folder at commit $commit, from ${E2E_SOURCE_SNAPSHOTS:+the snapshot }$g"
+    done <"$list"
+}
+
 # provenance FAMILY KEY LINE...: provenance.txt beside the family's binaries, saying what each was
 # built from (the given lines) and how (Go, and each binary's go build flags). The builds themselves
 # run with -buildvcs=false: .e2e-cache/src/ lies inside this project's checkout, whose commit Go
@@ -423,29 +454,8 @@ family_istio() {
         commit=$(git --git-dir="$g" rev-parse "$v^{commit}")
         git --git-dir="$g" archive --prefix=istio/ "$commit" | tar -x -C "$src"
         lines+=("source: github.com/istio/istio tag $v, commit $commit, from ${E2E_SOURCE_SNAPSHOTS:+the snapshot }$g")
-        while read -r module repo folder; do
-            [[ -n "$module" && "$module" != \#* ]] || continue
-            version=$(goModRequire "$src/istio/go.mod" "$module") || exit 1
-            if [[ "$version" =~ [-.][0-9]{14}-([0-9a-f]{12})$ ]]; then
-                rev=${BASH_REMATCH[1]}
-            else
-                rev=$version
-                [[ "$folder" == . ]] || rev="$folder/$version"
-            fi
-            g=$(gitSource "$repo" "$rev") || exit 1
-            commit=$(git --git-dir="$g" rev-parse "$rev^{commit}")
-            dep="$src/deps/${repo/\//+}@${commit:0:12}"
-            mkdir -p "$dep"
-            if [[ "$folder" == . ]]; then
-                git --git-dir="$g" archive "$commit" | tar -x -C "$dep"
-                folder=""
-            else
-                git --git-dir="$g" archive "$commit" "$folder" | tar -x -C "$dep"
-                folder="/$folder"
-            fi
-            (cd "$src/istio" && go mod edit -replace "$module=../deps/${dep##*/}$folder") || exit 1
-            lines+=("replace $module $version => github.com/$repo$folder at commit $commit, from ${E2E_SOURCE_SNAPSHOTS:+the snapshot }$g")
-        done <"$toolchain/istio/unserved-modules"
+        replaceFromRepositories "$src/istio" "$src/deps" "$toolchain/istio/unserved-modules" >"$src/.e2e-provenance.part" || exit 1
+        mapfile -t -O "${#lines[@]}" lines <"$src/.e2e-provenance.part"
         lines+=("dependencies: everything else as Istio's go.mod and go.sum at $v pin it, from the Go module proxy")
         printf '%s\n' "${lines[@]}" >"$src/.e2e-provenance"
         echo "$k" >"$src/.e2e-source"
@@ -487,6 +497,9 @@ family_provider_tls() {
             (cd "$src/provider" && go mod edit -replace "$module=$module@$served") || exit 1
             lines+=("replace $module $pinned => $served (toolchain/provider-tls/unserved-modules says why)")
         done <"$toolchain/provider-tls/unserved-modules"
+        mkdir -p "$src/deps"
+        replaceFromRepositories "$src/provider" "$src/deps" "$toolchain/provider-tls/unserved-commits" >"$src/.e2e-provenance.part" || exit 1
+        mapfile -t -O "${#lines[@]}" lines <"$src/.e2e-provenance.part"
         # schema-embed.json: schema.json with the version set (cmd/pulumi-resource-tls/generate.go, run as upstream's go:generate does).
         (cd "$src/provider/cmd/pulumi-resource-tls" && VERSION=$v GOFLAGS=-mod=mod go run generate.go) ||
             { echo "FAIL provider-tls: generating schema-embed.json" >&2; exit 1; }
