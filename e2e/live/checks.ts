@@ -122,7 +122,7 @@ export async function checkServerCa(domain: LiveDomain, evidence: string[]): Pro
 }
 
 /** Where a holder stands with one peer: what it holds of the peer's bundle, against the peer's own. */
-function peerBundleState(held: BundleJson | undefined, own: BundleJson): "absent" | "bootstrap" | "stale" | "fetched" {
+export function peerBundleState(held: BundleJson | undefined, own: BundleJson): "absent" | "bootstrap" | "stale" | "fetched" {
     if (held === undefined) return "absent";
     const [h, o] = [bundleKeys(held), bundleKeys(own)];
     if (JSON.stringify(h) === JSON.stringify(o)) return "fetched";

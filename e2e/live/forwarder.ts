@@ -36,9 +36,10 @@ export async function closeAllForwarders(): Promise<string[]> {
 export async function startForwarder(listen: { address: string; port: number }, target: { address: string; port: number }): Promise<Forwarder> {
     let count = 0;
     const sockets = new Set<net.Socket>();
-    const server = net.createServer((inbound) => {
+    // Half-open both ways: one side's end is passed on as an end, not a close, as TCP through NAT.
+    const server = net.createServer({ allowHalfOpen: true }, (inbound) => {
         count++;
-        const outbound = net.connect(target.port, target.address);
+        const outbound = net.connect({ port: target.port, host: target.address, allowHalfOpen: true });
         for (const socket of [inbound, outbound]) {
             sockets.add(socket);
             socket.on("close", () => sockets.delete(socket));

@@ -91,9 +91,10 @@ function section(config: JsonObject, key: string, create = false): JsonObject {
 /**
  * The plugins of one type (`DataStore`, `NodeAttestor`, ...) as `[name, plugin_data]` pairs. SPIRE
  * accepts a type's plugins as one object keyed by name, or as a list of one-key objects; the chart
- * renders the first, and both are read.
+ * renders the first, and both are read. A plugin whose `plugin_data` is empty (the chart renders
+ * `null`) gets an object of its own only if `attach`, so that reading never changes a config.
  */
-export function pluginsOf(config: JsonObject, type: string): [string, JsonObject][] {
+export function pluginsOf(config: JsonObject, type: string, attach = false): [string, JsonObject][] {
     const plugins = config.plugins;
     if (!isObject(plugins)) return [];
     const value = plugins[type];
@@ -102,16 +103,17 @@ export function pluginsOf(config: JsonObject, type: string): [string, JsonObject
     for (const entry of entries) {
         for (const [name, body] of Object.entries(entry)) {
             if (!isObject(body)) continue;
-            if (!isObject(body.plugin_data)) body.plugin_data = {};
-            found.push([name, body.plugin_data as JsonObject]);
+            if (isObject(body.plugin_data)) found.push([name, body.plugin_data]);
+            else if (attach) found.push([name, (body.plugin_data = {})]);
+            else found.push([name, {}]);
         }
     }
     return found;
 }
 
 /** The one plugin `name` of `type`, or undefined. */
-export function pluginData(config: JsonObject, type: string, name: string): JsonObject | undefined {
-    return pluginsOf(config, type).find(([found]) => found === name)?.[1];
+export function pluginData(config: JsonObject, type: string, name: string, attach = false): JsonObject | undefined {
+    return pluginsOf(config, type, attach).find(([found]) => found === name)?.[1];
 }
 
 /**
@@ -251,11 +253,11 @@ export function apiServerPluginsKubeconfig(config: JsonObject, host: ServerHost)
     for (const [cluster, settings] of psatClusters(config)) {
         if (settings.kube_config_file === undefined) set(changes, settings, "kube_config_file", host.kubeconfig, `NodeAttestor.k8s_psat.clusters.${cluster}.kube_config_file`);
     }
-    const certManager = pluginData(config, "UpstreamAuthority", "cert-manager");
+    const certManager = pluginData(config, "UpstreamAuthority", "cert-manager", true);
     if (certManager && !certManager.kube_config_file) set(changes, certManager, "kube_config_file", host.kubeconfig, "UpstreamAuthority.cert-manager.kube_config_file");
-    const notifier = pluginData(config, "Notifier", "k8sbundle");
+    const notifier = pluginData(config, "Notifier", "k8sbundle", true);
     if (notifier && notifier.namespace !== undefined && !notifier.kube_config_file_path) set(changes, notifier, "kube_config_file_path", host.kubeconfig, "Notifier.k8sbundle.kube_config_file_path");
-    const publisher = pluginData(config, "BundlePublisher", "k8s_configmap");
+    const publisher = pluginData(config, "BundlePublisher", "k8s_configmap", true);
     const clusters = publisher?.clusters;
     for (const entry of (Array.isArray(clusters) ? clusters : [clusters]).filter(isObject)) {
         for (const [name, settings] of Object.entries(entry)) {
@@ -335,7 +337,7 @@ export function agentTrustBundleOnHost(config: JsonObject, host: AgentHost): str
  */
 export function agentPsatToken(config: JsonObject, host: AgentHost): string[] {
     const changes: string[] = [];
-    const psat = pluginData(config, "NodeAttestor", "k8s_psat");
+    const psat = pluginData(config, "NodeAttestor", "k8s_psat", true);
     if (psat === undefined) throw new Error("rendered agent.conf has no k8s_psat node attestor");
     set(changes, psat, "token_path", host.tokenPath, "NodeAttestor.k8s_psat.token_path");
     return changes;
