@@ -48,7 +48,7 @@ function changedPaths(before: unknown, after: unknown): string[] {
 }
 
 const serverHost = { address: "127.0.0.2", dataDir: "/w/server/data", socketPath: "/w/server/api.sock", kubeconfig: "/w/server/pod.kubeconfig" };
-const agentHost = { address: "127.0.0.2", dataDir: "/w/agent/data", socketDir: "/w/agent/s", tokenPath: "/w/agent/token", trustBundlePath: "/w/agent/bundle.crt" };
+const agentHost = { address: "127.0.0.2", dataDir: "/w/agent/data", socketDir: "/w/agent/s", tokenPath: "/w/agent/token", serviceAccountTokenPath: "/w/agent/sa-token", trustBundlePath: "/w/agent/bundle.crt" };
 
 describe("the rendered server.conf (spire chart 0.30.0, the program's values, foo.com)", () => {
     const { config, changes } = hostServerConf(renderedServer, serverHost);

@@ -185,10 +185,12 @@ export async function startAgents(cluster: LiveCluster, binaries: SpireBinaries,
         fs.writeFileSync(trustBundlePath, bundlePem);
         const tokenPath = path.join(dir, "token");
         fs.writeFileSync(tokenPath, await podToken(cluster, identity, pod.name, accepted.audience), { mode: 0o600 });
+        const serviceAccountTokenPath = path.join(dir, "serviceaccount-token");
+        fs.writeFileSync(serviceAccountTokenPath, await podToken(cluster, identity, pod.name), { mode: 0o600 });
         const socketDir = path.join(dir, "s");
         fs.mkdirSync(path.join(socketDir, "public"), { recursive: true });
         fs.mkdirSync(path.join(socketDir, "private"), { recursive: true });
-        const { config, changes } = hostAgentConf(original, { address: cluster.address, dataDir: path.join(dir, "data"), socketDir, tokenPath, trustBundlePath });
+        const { config, changes } = hostAgentConf(original, { address: cluster.address, dataDir: path.join(dir, "data"), socketDir, tokenPath, serviceAccountTokenPath, trustBundlePath });
         const socketPath = socketIn(socketDir, path.relative(socketDir, String((config.agent as JsonObject).socket_path)));
         const configFile = path.join(dir, "agent.conf");
         fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);

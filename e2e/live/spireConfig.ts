@@ -33,8 +33,10 @@ export interface AgentHost {
     dataDir: string;
     /** Directory standing in for the container's `/tmp/spire-agent`: the Workload API and admin sockets go there. */
     socketDir: string;
-    /** The service-account token the test bed requested for the agent's pod (what the kubelet would project). */
+    /** The k8s_psat token the test bed requested for the agent's pod, with the server's audience (what the kubelet would project). */
     tokenPath: string;
+    /** The agent pod's own service-account token (the API server's audience): what the kubelet mounts at /var/run/secrets/kubernetes.io/serviceaccount/token. */
+    serviceAccountTokenPath: string;
     /** The server's bundle from the ConfigMap the chart mounts (written by the server's k8sbundle notifier). */
     trustBundlePath: string;
 }
@@ -344,6 +346,20 @@ export function agentPsatToken(config: JsonObject, host: AgentHost): string[] {
 }
 
 /**
+ * The k8s workload attestor's `token_path`, when it authenticates to the kubelet with a token
+ * (the chart's setting): the agent pod's own service-account token, which the kubelet mounts at
+ * /var/run/secrets/kubernetes.io/serviceaccount/token and the plugin loads when it is configured
+ * (the agent refuses to start without it, spire v1.15.2 pkg/agent/plugin/workloadattestor/k8s/k8s.go:1467).
+ */
+export function agentK8sAttestorToken(config: JsonObject, host: AgentHost): string[] {
+    const changes: string[] = [];
+    const k8s = pluginData(config, "WorkloadAttestor", "k8s", true);
+    if (k8s === undefined || k8s.use_anonymous_authentication === true || k8s.certificate_path !== undefined || k8s.token_path !== undefined) return changes;
+    set(changes, k8s, "token_path", host.serviceAccountTokenPath, "WorkloadAttestor.k8s.token_path");
+    return changes;
+}
+
+/**
  * The `unix` workload attestor added, when the chart did not enable it: without a kubelet the
  * `k8s` attestor cannot attest anything, so the test bed's own probe workload (a host process) is
  * registered by unix selectors. The chart's attestors stay as rendered.
@@ -363,6 +379,7 @@ export const agentRewrites: Rewrite<AgentHost>[] = [
     { name: "agentPathsOnHost", why: "data_dir (and paths under it) and the Workload API/admin sockets (under /tmp/spire-agent in the pod) in host directories of this agent's own", apply: agentPathsOnHost },
     { name: "agentTrustBundleOnHost", why: "trust_bundle_path: a file the test bed writes from the bundle ConfigMap the chart mounts (the one the server's k8sbundle notifier writes)", apply: agentTrustBundleOnHost },
     { name: "agentPsatToken", why: "k8s_psat token_path: the token the test bed requests for the agent's own pod, which a kubelet would project", apply: agentPsatToken },
+    { name: "agentK8sAttestorToken", why: "the k8s workload attestor's token_path: the agent pod's own service-account token, which the kubelet mounts in the pod and the plugin loads at start", apply: agentK8sAttestorToken },
     { name: "agentUnixWorkloadAttestor", why: "the unix workload attestor added (if absent) for the test bed's probe workload: with no kubelet the k8s attestor attests nothing", apply: agentUnixWorkloadAttestor },
 ];
 
