@@ -9,6 +9,7 @@ import { SampleApps } from "./components/sampleApps";
 import { SpireBundleEndpoint } from "./components/spireBundleEndpoint";
 import { SpireFederatedDomain } from "./components/spireFederatedDomain";
 import { DomainConfig, MeshConfig } from "./config/model";
+import { chartRepositoryOptsOf } from "./lib/chartRepositories";
 import { federationContract, FederationContract } from "./lib/federationContract";
 import { ExternalPeer } from "./lib/peerStacks";
 import { spiffeBundleJson } from "./lib/spiffeBundle";
@@ -86,6 +87,7 @@ function later<T>(): { value: Promise<T>; provide: (value: T) => void } {
  * Nothing here assumes two domains.
  */
 export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []): DeployedMesh {
+    const chartRepositories = chartRepositoryOptsOf(mesh.chartRepositories, mesh.chartRepositoryCredentials);
     // Phase 1
     const clustered = mesh.domains.map((config) => {
         const cluster = createCluster(mesh, config);
@@ -119,7 +121,7 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
                 certificates: mesh.certificates,
                 rootCaGeneration: config.rootCaGeneration,
                 certManagerVersion: mesh.versions.certManager,
-                chartRepository: mesh.chartRepositories.jetstack,
+                chartRepository: chartRepositories.jetstack,
                 suppliedRoot: suppliedRootCaOf(config),
             },
             parent,
@@ -139,7 +141,7 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
                 clusterName: config.name,
                 meshId: mesh.meshId,
                 versions: mesh.versions,
-                chartRepository: mesh.chartRepositories.spiffe,
+                chartRepository: chartRepositories.spiffe,
                 endpoint: domain.bundleEndpoint,
                 issuerName: domain.rootCa.spireIssuerName,
                 trustBundle: domain.trustBundle,
@@ -189,7 +191,7 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
                 loadBalancerSourceRanges: mesh.loadBalancerSourceRanges,
                 peerSourceRanges: mesh.peerSourceRanges,
                 istioVersion: mesh.versions.istio,
-                chartRepository: mesh.chartRepositories.istio,
+                chartRepository: chartRepositories.istio,
                 trustReady: [domain.rootCa.istiodCertificate, ...domain.spire.ready],
             },
             { parent: cluster },

@@ -35,8 +35,11 @@ export const chartRepositories = {
     jetstack: "https://charts.jetstack.io",
 } as const;
 
+/** A source of charts: a key of `chartRepositories`. */
+export type ChartSource = keyof typeof chartRepositories;
+
 /** The repository of each chart source, after config. */
-export type ChartRepositories = { -readonly [K in keyof typeof chartRepositories]: string };
+export type ChartRepositories = { -readonly [K in ChartSource]: string };
 
 /** Sample workload images (Istio's own samples at the pinned Istio release). */
 export const sampleImages = {

@@ -1,12 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { durationHours } from "../config/durations";
 import { requireSecretConfig } from "../config/load";
 import { CertificateSettings, DomainConfig } from "../config/model";
+import { ChartRepositoryOpts } from "../lib/chartRepositories";
 import { firstInstallTimeoutSeconds } from "../lib/helm";
-import { rootCaSecretLabel } from "../lib/rootCa";
+import { rootCaSecretLabel, rootKeyProblem } from "../lib/rootCa";
 import { inCluster, MeshCluster } from "./meshCluster";
 
 /** Namespace of cert-manager. It holds no root: ClusterIssuers, which read Secrets here, are not used. */
@@ -37,17 +38,13 @@ export function suppliedRootCaOf(domain: DomainConfig): RootCaMaterial | undefin
     return { certificatePem, privateKeyPem: pulumi.secret(privateKeyPem) };
 }
 
-/** Fails when a supplied key is not the certificate's: the CA issuer would only fail later, in the cluster. */
+/**
+ * Fails when a supplied key is not the certificate's. Config validation refuses that before
+ * anything is declared (naming the key); this holds for callers that skip it.
+ */
 export function assertKeyMatchesCertificate(certificatePem: string, privateKeyPem: string, keyName: string): void {
-    let matches = false;
-    try {
-        matches = createPublicKey(createPrivateKey(privateKeyPem)).equals(new X509Certificate(certificatePem).publicKey);
-    } catch {
-        throw new pulumi.RunError(`secret config key ${keyName} does not hold a PEM private key`);
-    }
-    if (!matches) {
-        throw new pulumi.RunError(`secret config key ${keyName} holds a key that does not belong to the domain's root certificate`);
-    }
+    const problem = rootKeyProblem(certificatePem, privateKeyPem);
+    if (problem) throw new pulumi.RunError(`secret config key ${keyName} does not hold the private key of the domain's root certificate: ${problem}`);
 }
 
 /** Helm release name of cert-manager; it prefixes the chart's object names (cert-manager-webhook, …). */
@@ -204,7 +201,7 @@ export interface CertManagerRootCAArgs {
     /** cert-manager chart version (config may override versions.ts). */
     certManagerVersion: string;
     /** Repository of the Jetstack cert-manager chart: the public one, or a mirror from config. */
-    chartRepository: string;
+    chartRepository: ChartRepositoryOpts;
     /** A root supplied through config; the program generates one (ECDSA P-256) when undefined. */
     suppliedRoot?: RootCaMaterial;
 }
@@ -259,7 +256,7 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
                 chart: "cert-manager",
                 version: args.certManagerVersion,
                 namespace: namespace.metadata.name,
-                repositoryOpts: { repo: args.chartRepository },
+                repositoryOpts: args.chartRepository,
                 values: certManagerValues(),
                 // Controller, webhook, cainjector and startupapicheck images on first install.
                 timeout: firstInstallTimeoutSeconds,

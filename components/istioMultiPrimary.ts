@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Exposure, NodePorts } from "../config/model";
+import { ChartRepositoryOpts } from "../lib/chartRepositories";
 import { firstInstallTimeoutSeconds, dropKeepPolicyPostRenderer } from "../lib/helm";
 import {
     crossNetworkGatewaySpec,
@@ -69,7 +70,7 @@ export interface IstioMultiPrimaryArgs {
     /** Version of the `base`, `istiod` and `gateway` charts (one Istio release for all three). */
     istioVersion: string;
     /** Repository of the Istio charts: the public one, or a mirror from config. */
-    chartRepository: string;
+    chartRepository: ChartRepositoryOpts;
     /**
      * What istiod and the gateways must wait for without consuming a value of it: istiod decides
      * at startup between the plugged `cacerts` CA and a self-signed one, so the cacerts
@@ -152,7 +153,7 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
             chart: chartName,
             version: args.istioVersion,
             namespace: this.namespace,
-            repositoryOpts: { repo: args.chartRepository },
+            repositoryOpts: args.chartRepository,
             // istiod and the gateways pull their images on first install; base waits for little.
             timeout: firstInstallTimeoutSeconds,
         });

@@ -280,31 +280,22 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
         }
     });
 
-    it("exposes the east-west gateway on the network, with the four multi-network ports, per exposure mode", async () => {
+    it("exposes the east-west gateway on the network with 15443 alone, per exposure mode", async () => {
         const run = await runOf(c);
-        const defaultPorts = Object.values(gatewayChartDefaults.networkGatewayPorts as Record<string, { port: number }>).map(
-            (p) => p.port,
-        );
-        expect(defaultPorts.sort()).toEqual([15012, 15017, 15021, 15443]);
+        // The chart's network gateway would add the status port and istiod's 15012/15017, which a
+        // multi-primary mesh never sends to a peer's gateway.
+        const chartNetworkPorts = Object.values(gatewayChartDefaults.networkGatewayPorts as Record<string, { port: number }>).map((p) => p.port);
+        expect(chartNetworkPorts.sort()).toEqual([15012, 15017, 15021, 15443]);
         for (const domain of domains) {
             const values = istioRelease(run, domain.name, "istio-eastwestgateway").inputs.values as Values;
-            if (exposureOf(c) === "LoadBalancer") {
-                expect(values.networkGateway).toBe(domain.network);
-                // networkGateway labels the pods itself; a second label would duplicate the key.
-                expect(values.labels?.["topology.istio.io/network"]).toBeUndefined();
-                expect(values.networkGatewayPorts).toBeUndefined();
-                expect(values.service.type).toBe("LoadBalancer");
-            } else {
-                // networkGateway would replace service.ports with ports that have no nodePort.
-                expect(values.networkGateway ?? "").toBe("");
-                expect(values.labels["topology.istio.io/network"]).toBe(domain.network);
-                expect(values.env.ISTIO_META_REQUESTED_NETWORK_VIEW).toBe(domain.network);
-                expect(values.service.type).toBe("NodePort");
-                const ports = values.service.ports as Values[];
-                expect(ports.map((p) => p.port).sort()).toEqual(defaultPorts);
-                for (const p of ports) expect(p.targetPort).toBe(p.port);
-                expect(ports.find((p) => p.port === 15443)!.nodePort).toBe(eastWestNodePortOf(c));
-            }
+            // Not networkGateway: it renders all four ports whatever service.ports says.
+            expect(values.networkGateway ?? "").toBe("");
+            expect(values.networkGatewayPorts).toBeUndefined();
+            expect(values.labels["topology.istio.io/network"]).toBe(domain.network);
+            expect(values.env.ISTIO_META_REQUESTED_NETWORK_VIEW).toBe(domain.network);
+            expect(values.service.type).toBe(exposureOf(c));
+            const nodePort = exposureOf(c) === "NodePort" ? { nodePort: eastWestNodePortOf(c) } : {};
+            expect(values.service.ports).toEqual([{ name: "tls", port: 15443, targetPort: 15443, protocol: "TCP", ...nodePort }]);
         }
     });
 

@@ -9,6 +9,9 @@ import { projectConfigOf, StackName, stackNames } from "./harness/stacks";
 
 type StackOutputs = Record<string, pulumi.Output<unknown>>;
 
+/** A peer stack not deployed yet: the stack names it, and the probe leaves it out with a warning. */
+const laterPeer = { stack: "organization/spire-istio-mesh/team-z", trustDomains: ["baz.com"] };
+
 /** Runs index.ts as the CLI would: its default export is the program; its result, the stack outputs. */
 function runIndex(stack: StackName, projectConfig?: Record<string, unknown>) {
     return runProgram(async () => {
@@ -52,8 +55,9 @@ describe.each(stackNames)("%s stack outputs", (stack) => {
         expect(Object.keys(target.kubeconfigs).sort()).toEqual(["cluster-1", "cluster-2"]);
     });
 
-    it("publish the federation contract in the clear and only reader credentials, as a secret", async () => {
-        const run = await runIndex(stack);
+    it("publish the federation contract in the clear and, to peer stacks, only reader credentials, as a secret", async () => {
+        // Admin kubeconfigs exported on purpose, to show the reader credentials differ from them.
+        const run = await runIndex(stack, { ...projectConfigOf(stack), peerStacks: [laterPeer], exportAdminKubeconfigs: "true" });
         const exported = run.result;
         expect(await isSecretOutput(exported.federation as pulumi.Output<unknown>)).toBe(false);
         expect(await isSecretOutput(exported.federationCredentials as pulumi.Output<unknown>)).toBe(true);
@@ -87,8 +91,19 @@ describe.each(stackNames)("%s stack outputs", (stack) => {
         }
     });
 
-    it("leave the admin kubeconfigs out when exportAdminKubeconfigs is false", async () => {
-        const run = await runIndex(stack, { ...projectConfigOf(stack), exportAdminKubeconfigs: false });
-        expect(Object.keys(run.result).sort()).toEqual(["domains", "federation", "federationCredentials"]);
+    it("without peer stacks, hand out no peer credential, and the admin kubeconfigs unless exportAdminKubeconfigs is false", async () => {
+        expect(Object.keys((await runIndex(stack)).result).sort()).toEqual(["domains", "federation", "kubeconfigs"]);
+        const withoutAdmin = await runIndex(stack, { ...projectConfigOf(stack), exportAdminKubeconfigs: false });
+        expect(Object.keys(withoutAdmin.result).sort()).toEqual(["domains", "federation"]);
+    });
+
+    it.each([
+        ["left unset", undefined, ["domains", "federation", "federationCredentials"]],
+        ["the declared default (empty)", "", ["domains", "federation", "federationCredentials"]],
+        ["false", "false", ["domains", "federation", "federationCredentials"]],
+        ["true, explicitly", "true", ["domains", "federation", "federationCredentials", "kubeconfigs"]],
+    ])("with peer stacks, export the admin kubeconfigs only when the owner says so: exportAdminKubeconfigs %s", async (_, value, outputs) => {
+        const config = { ...projectConfigOf(stack), peerStacks: [laterPeer], ...(value === undefined ? {} : { exportAdminKubeconfigs: value }) };
+        expect(Object.keys((await runIndex(stack, config)).result).sort()).toEqual(outputs);
     });
 });

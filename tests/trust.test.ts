@@ -698,9 +698,11 @@ describe("a root CA supplied through config", () => {
         expect(bundle.x509Authorities[0].raw.equals(derOfPem(root.certificatePem))).toBe(true);
     });
 
-    it("refuses a key that is not the supplied certificate's", async () => {
+    it("refuses a key that is not the supplied certificate's while validating config, naming the secret config key", async () => {
         const other = await createTestRootCa("unrelated");
-        await expect(suppliedRun(other.privateKeyPem)).rejects.toThrow(/does not belong to the domain's root certificate/);
+        await expect(suppliedRun(other.privateKeyPem)).rejects.toThrow(
+            'spire-istio-mesh:domains[0].rootCa.privateKeyConfigKey = "cluster1RootKey": must name a secret config key holding the PEM private key of rootCa.certificatePem, but the key it holds belongs to another certificate',
+        );
     });
 });
 
@@ -728,12 +730,13 @@ describe("ClusterFederatedTrustDomain object names", () => {
         expect(underscored).not.toBe(federatedTrustDomainObjectName("a-b.example"));
     });
 
-    it("validate for a trust domain with an underscore", async () => {
+    it("are valid object names for every trust domain config accepts (config refuses '_', which Istio refuses too)", async () => {
         const config = projectConfigOf("cluster-kind");
-        const domains = (config.domains as Record<string, unknown>[]).map((d, i) => (i === 1 ? { ...d, trustDomain: "bar_domain.com" } : d));
+        const longest = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61)].join(".");
+        const domains = (config.domains as Record<string, unknown>[]).map((d, i) => (i === 1 ? { ...d, trustDomain: longest } : d));
         const run = await runProgram(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
-        const federation = run.ofType(cftdType).find((r) => r.inputs.spec.trustDomain === "bar_domain.com")!;
+        const federation = run.ofType(cftdType).find((r) => r.inputs.spec.trustDomain === longest)!;
         expect(validateKubernetesObject(federation.inputs as KubernetesObject)).toEqual([]);
-        expect(federation.inputs.metadata.name).toMatch(/^bar-domain\.com-[0-9a-f]{8}$/);
+        expect(federation.inputs.metadata.name).toBe(longest);
     });
 });

@@ -112,7 +112,6 @@ export interface GatewayServicePort {
 }
 
 export interface GatewayValues {
-    networkGateway?: string;
     labels?: Record<string, string>;
     env?: Record<string, string>;
     podAnnotations: Record<string, string>;
@@ -135,7 +134,7 @@ export function istioBaseValues(): IstioBaseValues {
  *
  * LoadBalancer: no address is written anywhere. Each network names the east-west Service of its
  * own registry, and istiod reads the address from that Service's load balancer status (the
- * chart's `networkGateway` label leads istiod to the same Service, so both agree).
+ * network label on that Service leads istiod to the same Service, so both agree).
  */
 export function meshNetworks(input: IstioValuesInput): Record<string, MeshNetwork> {
     const networks: Record<string, MeshNetwork> = {};
@@ -217,34 +216,25 @@ function tcpPort(name: string, port: number, nodePort?: number): GatewayServiceP
 }
 
 /**
- * The east-west gateway: cross-network mTLS on 15443, plus the status port and the istiod and
- * webhook ports Istio's multi-network setup exposes (they carry traffic only if a Gateway
- * resource opens them; this program opens only 15443).
+ * The east-west gateway: one Service port, cross-network mTLS on 15443, the only port peers use.
+ * Not the chart's `networkGateway`, which always renders three more (the status port 15021, and
+ * 15012 and 15017, which expose istiod to remote clusters of a primary-remote mesh; every cluster
+ * here is a primary with its own istiod) and gives them no node port. What `networkGateway` would
+ * set besides the ports is set by hand: the network label, which the chart puts on the pods and
+ * the Service (istiod takes a Service with that label and a 15443 port as its network's gateway),
+ * and the network view the gateway requests.
  */
 export function eastWestGatewayValues(input: IstioValuesInput): GatewayValues {
-    if (input.exposure === "LoadBalancer") {
-        return {
-            networkGateway: input.network,
-            podAnnotations: gatewayPodAnnotations(),
-            // Peers' proxies connect here from their own clusters, not from the clients' networks.
-            service: loadBalancerService(input.peerSourceRanges),
-        };
-    }
-    // `networkGateway` renders its own port list without node ports, so NodePort mode sets what
-    // it would set (network label and requested network view) by hand, with a fixed 15443.
+    const tls = tcpPort("tls", crossNetworkPort, input.exposure === "NodePort" ? input.nodePorts.eastWest : undefined);
     return {
         labels: { [networkLabel]: input.network },
         env: { ISTIO_META_REQUESTED_NETWORK_VIEW: input.network },
         podAnnotations: gatewayPodAnnotations(),
-        service: {
-            type: "NodePort",
-            ports: [
-                tcpPort("status-port", 15021),
-                tcpPort("tls", crossNetworkPort, input.nodePorts.eastWest),
-                tcpPort("tls-istiod", 15012),
-                tcpPort("tls-webhook", 15017),
-            ],
-        },
+        // Peers' proxies connect here from their own clusters, not from the clients' networks.
+        service:
+            input.exposure === "LoadBalancer"
+                ? { ...loadBalancerService(input.peerSourceRanges), ports: [tls] }
+                : { type: "NodePort", ports: [tls] },
     };
 }
 

@@ -8,10 +8,19 @@ const credentialPolicies = new Set(["federation-credentials-reader-only", "istio
 const remoteSecretsOf = (plan: Awaited<ReturnType<typeof planStack>>) =>
     plan.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
 
+/** A peer stack not deployed yet: naming it makes the stack one that peers read. */
+const withPeer = (stack: (typeof stackNames)[number], extra: Record<string, unknown> = {}) => ({
+    ...projectConfigOf(stack),
+    peerStacks: [{ stack: "organization/spire-istio-mesh/team-z", trustDomains: ["baz.com"] }],
+    ...extra,
+});
+
 /** The offline plan runs index.ts and judges its stack outputs as the engine shows them to stack policies. */
 describe.each(stackNames)("the %s program's peer credentials under the pack", (stack) => {
     it("export only reader kubeconfigs, as secrets, and hand only those to every istiod", async () => {
-        const plan = await planStack({ stack, projectConfig: { ...projectConfigOf(stack), exportAdminKubeconfigs: false } });
+        // With peer stacks, exportAdminKubeconfigs defaults to false.
+        const plan = await planStack({ stack, projectConfig: withPeer(stack) });
+        expect(plan.rootStack.props.kubeconfigs).toBeUndefined();
         expect(plan.rootStack.type).toBe("pulumi:pulumi:Stack");
         expect(plan.rootStack.urn).toBe(`urn:pulumi:${stack}::spire-istio-mesh::pulumi:pulumi:Stack::spire-istio-mesh-${stack}`);
         // Two clusters, each holding the other's, and both exported: the checks are not over empty sets.
@@ -21,9 +30,16 @@ describe.each(stackNames)("the %s program's peer credentials under the pack", (s
         expect(plan.violations.filter((v) => credentialPolicies.has(v.policy) || v.enforcementLevel === "mandatory")).toEqual([]);
     });
 
-    it("refuse the program's own admin kubeconfig as a peer credential, in the outputs or in a remote secret", async () => {
-        // exportAdminKubeconfigs defaults to true: peers reading the credentials could read these too.
+    it("trip none of the credential policies as committed (no peer stacks: no peer credential beside the admin kubeconfigs)", async () => {
         const plan = await planStack({ stack });
+        expect(plan.rootStack.props.kubeconfigs).toBeDefined();
+        expect(plan.rootStack.props.federationCredentials).toBeUndefined();
+        expect(plan.violations.filter((v) => credentialPolicies.has(v.policy) || v.enforcementLevel === "mandatory")).toEqual([]);
+    });
+
+    it("refuse the program's own admin kubeconfig as a peer credential, in the outputs or in a remote secret", async () => {
+        // An owner who exports the admin kubeconfigs on purpose beside the peer credentials is warned.
+        const plan = await planStack({ stack, projectConfig: withPeer(stack, { exportAdminKubeconfigs: true }) });
         expect(plan.violations.filter((v) => credentialPolicies.has(v.policy))).toEqual([
             expect.objectContaining({ policy: "admin-kubeconfigs-not-exported", enforcementLevel: "advisory", urn: plan.rootStack.urn, message: expect.stringContaining('"kubeconfigs"') }),
         ]);
@@ -45,7 +61,7 @@ describe.each(stackNames)("the %s program's peer credentials under the pack", (s
     });
 
     it("do not fail a preview, where the reader tokens are not known yet", async () => {
-        const plan = await planStack({ stack, projectConfig: { ...projectConfigOf(stack), exportAdminKubeconfigs: false }, preview: true });
+        const plan = await planStack({ stack, projectConfig: withPeer(stack), preview: true });
         expect(plan.rootStack.props.federationCredentials).toBe(UNKNOWN);
         expect(plan.mandatory).toEqual([]);
     });
