@@ -13,6 +13,8 @@ export interface Break {
     error: RegExp;
     /** The break shows only when the third domain joins: the run goes on to `add-third-domain`. */
     needsThirdDomain?: boolean;
+    /** Caught before the live phases, which run all the same to record the processes' own errors (other failed phases). */
+    liveToo?: boolean;
 }
 
 export const breaks: Record<string, Break> = {
@@ -84,6 +86,7 @@ export const breaks: Record<string, Break> = {
         // with the processes' own errors (listed as other failed phases in the verdict).
         phase: "check-rendered-config",
         error: /server\.conf has trust domain bar\.org, want bar\.com/,
+        liveToo: true,
     },
 };
 
