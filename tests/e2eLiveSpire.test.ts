@@ -22,6 +22,7 @@ import {
     pluginsOf,
     relocatePaths,
     serverFacts,
+    serviceOfAddress,
 } from "../e2e/live/spireConfig";
 
 const fixtures = join(__dirname, "fixtures", "e2e-live");
@@ -48,7 +49,7 @@ function changedPaths(before: unknown, after: unknown): string[] {
 }
 
 const serverHost = { address: "127.0.0.2", dataDir: "/w/server/data", socketPath: "/w/server/api.sock", kubeconfig: "/w/server/pod.kubeconfig" };
-const agentHost = { address: "127.0.0.2", dataDir: "/w/agent/data", socketDir: "/w/agent/s", tokenPath: "/w/agent/token", serviceAccountTokenPath: "/w/agent/sa-token", trustBundlePath: "/w/agent/bundle.crt" };
+const agentHost = { address: "127.0.0.2", serverPort: 8081, dataDir: "/w/agent/data", socketDir: "/w/agent/s", tokenPath: "/w/agent/token", serviceAccountTokenPath: "/w/agent/sa-token", trustBundlePath: "/w/agent/bundle.crt" };
 
 describe("the rendered server.conf (spire chart 0.30.0, the program's values, foo.com)", () => {
     const { config, changes } = hostServerConf(renderedServer, serverHost);
@@ -57,11 +58,11 @@ describe("the rendered server.conf (spire chart 0.30.0, the program's values, fo
         expect(changedPaths(renderedServer, config)).toEqual(
             [
                 "health_checks.bind_address",
-                "plugins.DataStore.sql.plugin_data.connection_string",
-                "plugins.KeyManager.disk.plugin_data.keys_path",
-                "plugins.NodeAttestor.k8s_psat.plugin_data.clusters[0].cluster-1.kube_config_file",
-                "plugins.Notifier.k8sbundle.plugin_data.kube_config_file_path",
-                "plugins.UpstreamAuthority.cert-manager.plugin_data.kube_config_file",
+                "plugins.BundlePublisher[0].k8s_configmap.plugin_data.clusters[0].chart-internal.kubeconfig_path",
+                "plugins.DataStore[0].sql.plugin_data.connection_string",
+                "plugins.KeyManager[0].disk.plugin_data.keys_path",
+                "plugins.NodeAttestor[0].k8s_psat.plugin_data.clusters[0].cluster-1.kube_config_file",
+                "plugins.UpstreamAuthority[0].cert-manager.plugin_data.kube_config_file",
                 "server.bind_address",
                 "server.data_dir",
                 "server.federation.bundle_endpoint.address",
@@ -84,10 +85,10 @@ describe("the rendered server.conf (spire chart 0.30.0, the program's values, fo
         expect(pluginsOf(config, "KeyManager")[0][1].keys_path).toBe("/w/server/data/keys.json");
     });
 
-    it("gives k8s_psat, cert-manager and k8sbundle the pod's kubeconfig", () => {
+    it("gives k8s_psat, cert-manager and the k8s_configmap publisher the pod's kubeconfig", () => {
         expect(pluginsOf(config, "UpstreamAuthority")[0]).toEqual(["cert-manager", expect.objectContaining({ kube_config_file: serverHost.kubeconfig, issuer_name: "cluster-1-root-ca", namespace: "spire-server" })]);
-        expect(pluginsOf(config, "Notifier")[0][1].kube_config_file_path).toBe(serverHost.kubeconfig);
-        expect(JSON.stringify(pluginsOf(config, "NodeAttestor")[0][1].clusters)).toContain(`"kube_config_file":"${serverHost.kubeconfig}"`);
+        expect(pluginsOf(config, "BundlePublisher")[0][1].clusters).toEqual([{ "chart-internal": expect.objectContaining({ kubeconfig_path: serverHost.kubeconfig, configmap_name: "spire-bundle" }) }]);
+        expect(pluginsOf(config, "NodeAttestor")[0][1].clusters).toEqual([{ "cluster-1": expect.objectContaining({ kube_config_file: serverHost.kubeconfig, audience: ["spire-server"] }) }]);
     });
 
     it("records each change as `key: old -> new`", () => {
@@ -106,7 +107,7 @@ describe("the rendered server.conf (spire chart 0.30.0, the program's values, fo
             bundleEndpointPort: 8443,
             refreshHint: "300s",
             psat: { "cluster-1": { audience: ["spire-server"], serviceAccounts: ["spire-server:spire-agent"] } },
-            bundleConfigMap: { namespace: "spire-server", name: "spire-bundle", key: "bundle.crt" },
+            bundleConfigMap: { namespace: "spire-server", name: "spire-bundle", key: "bundle.spiffe", plugin: "BundlePublisher k8s_configmap" },
             certManager: { issuerName: "cluster-1-root-ca", issuerKind: "Issuer", namespace: "spire-server" },
         });
     });
@@ -120,17 +121,27 @@ describe("the rendered agent.conf", () => {
             [
                 "agent.data_dir",
                 "agent.server_address",
+                "agent.server_port",
                 "agent.socket_path",
                 "agent.trust_bundle_path",
                 "health_checks.bind_address",
-                "plugins.NodeAttestor.k8s_psat.plugin_data.token_path",
-                "plugins.WorkloadAttestor.unix.plugin_data",
+                "plugins.NodeAttestor[0].k8s_psat.plugin_data.token_path",
+                "plugins.WorkloadAttestor[0].k8s.plugin_data.token_path",
+                "plugins.WorkloadAttestor[1].unix.plugin_data",
             ].sort(),
         );
     });
 
-    it("talks to the server on the cluster's address at the rendered port", () => {
-        expect(config.agent).toMatchObject({ server_address: "127.0.0.2", server_port: "8081", trust_domain: "foo.com", socket_path: "/w/agent/s/public/spire-agent.sock" });
+    it("talks to the server where its Service routes (spire-server.spire-server:443 -> the cluster's address, endpoint port 8081)", () => {
+        expect(renderedAgent.agent).toMatchObject({ server_address: "spire-server.spire-server", server_port: "443" });
+        expect(config.agent).toMatchObject({ server_address: "127.0.0.2", server_port: "8081", trust_domain: "foo.com", socket_path: "/w/agent/s/public/spire-agent.sock", trust_bundle_path: "/w/agent/bundle.crt" });
+        expect(serviceOfAddress("spire-server.spire-server")).toEqual({ name: "spire-server", namespace: "spire-server" });
+        expect(serviceOfAddress("127.0.0.2")).toBeUndefined();
+    });
+
+    it("gives k8s_psat the requested token and the k8s attestor the pod's service-account token", () => {
+        expect(pluginsOf(config, "NodeAttestor")).toEqual([["k8s_psat", { cluster: "cluster-1", token_path: "/w/agent/token" }]]);
+        expect(pluginsOf(config, "WorkloadAttestor")[0][1]).toMatchObject({ skip_kubelet_verification: true, token_path: "/w/agent/sa-token" });
     });
 
     it("keeps the chart's k8s attestor and SDS settings", () => {

@@ -43,6 +43,9 @@ export interface LiveTimings {
 
 /**
  * The phases, in order. Each needs the ones before it: a runner skips the rest after a failure.
+ * The node-port forwarders start before the controller managers create the federation
+ * relationships: a server whose first fetch fails waits a quarter of the bootstrap bundle's
+ * refresh hint (75 s) before the next.
  *
  * @param inputs Every domain of the mesh; each federates with all the others.
  * @param binaries spire-server, spire-agent, spire-controller-manager.
@@ -70,6 +73,16 @@ export function spireLivePhases(inputs: LiveDomainInput[], binaries: SpireBinari
             },
         },
         {
+            name: "live-bundle-endpoints",
+            run: async (evidence) => {
+                for (const domain of domains) {
+                    const forwarder = await startBundleEndpointForwarder(domain.cluster);
+                    forwarders.push(forwarder);
+                    evidence.push(`${domain.cluster.name}: kube-proxy stand-in for ${forwarder.service}: ${forwarder.route} (node port ${forwarder.nodePort}, endpoint port ${forwarder.endpointPort} from its EndpointSlice; exported URL ${domain.exported.bundleEndpointUrl})`);
+                }
+            },
+        },
+        {
             name: "live-spire-controller-managers",
             run: async (evidence) => {
                 evidence.push(`rewrites of the rendered config: ${controllerManagerRewrites.map((rewrite) => rewrite.name).join(", ")}; environment: ${Object.entries(controllerManagerEnvironment("KUBECONFIG").why).map(([key, why]) => `${key} (${why.split(":")[0]})`).join(", ")}`);
@@ -88,16 +101,6 @@ export function spireLivePhases(inputs: LiveDomainInput[], binaries: SpireBinari
                     for (const agent of domain.agents) {
                         evidence.push(`${domain.cluster.name}: agent for pod ${agent.pod.namespace}/${agent.pod.name} (node ${agent.node}, service account ${agent.pod.serviceAccount}, token audience ${agent.audience.join(",") || "(API server's)"}) attested as ${agent.spiffeId}`);
                     }
-                }
-            },
-        },
-        {
-            name: "live-bundle-endpoints",
-            run: async (evidence) => {
-                for (const domain of domains) {
-                    const forwarder = await startBundleEndpointForwarder(domain.cluster);
-                    forwarders.push(forwarder);
-                    evidence.push(`${domain.cluster.name}: kube-proxy stand-in for ${forwarder.service}: ${forwarder.route} (node port ${forwarder.nodePort}, endpoint port ${forwarder.endpointPort} from its EndpointSlice; exported URL ${domain.exported.bundleEndpointUrl})`);
                 }
             },
         },

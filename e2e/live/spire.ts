@@ -21,6 +21,7 @@ import {
     parseRenderedConf,
     pluginData,
     serverFacts,
+    serviceOfAddress,
     ServerFacts,
 } from "./spireConfig";
 import { LiveProcess, runTool, startProcess, waitFor, waitReady } from "./supervisor";
@@ -163,17 +164,23 @@ export async function startAgents(cluster: LiveCluster, binaries: SpireBinaries,
     const identity = await podIdentityMounting(cluster, rendered.namespace, rendered.configMap);
 
     const bundleSource = server.facts.bundleConfigMap;
-    if (bundleSource === undefined) throw new Error("server.conf has no k8sbundle notifier: nothing publishes the bundle the agent's chart mounts");
-    // The notifier writes the bundle once the server has its CA.
+    if (bundleSource === undefined) throw new Error("server.conf has no k8s_configmap bundle publisher nor k8sbundle notifier: nothing publishes the bundle the agent's chart mounts");
+    // The server publishes the bundle once it has its CA: PEM, or a SPIFFE bundle (JSON with keys).
     const { value: bundlePem } = await waitFor(
-        `ConfigMap ${bundleSource.namespace}/${bundleSource.name}[${bundleSource.key}] filled by the server's k8sbundle notifier`,
+        `ConfigMap ${bundleSource.namespace}/${bundleSource.name}[${bundleSource.key}] filled by the server's ${bundleSource.plugin}`,
         async () => {
             const map = await kubectlJson<{ data?: Record<string, string> }>(cluster, "-n", bundleSource.namespace, "get", "configmap", bundleSource.name);
-            const pem = map.data?.[bundleSource.key];
-            return pem?.includes("BEGIN CERTIFICATE") ? pem : undefined;
+            const bundle = map.data?.[bundleSource.key];
+            return bundle?.includes("BEGIN CERTIFICATE") || bundle?.includes('"keys"') ? bundle : undefined;
         },
         60_000,
     );
+
+    // kube-proxy's part for the server's Service: the port its EndpointSlice routes server_port to.
+    const renderedAgent = original.agent as JsonObject;
+    const service = serviceOfAddress(String(renderedAgent.server_address));
+    if (service === undefined) throw new Error(`agent.conf's server_address ${String(renderedAgent.server_address)} names no Service`);
+    const serverPort = await endpointPortOf(cluster, service.namespace, service.name, Number(renderedAgent.server_port));
 
     const agents: LiveAgent[] = [];
     for (const pod of identity.pods) {
@@ -181,7 +188,7 @@ export async function startAgents(cluster: LiveCluster, binaries: SpireBinaries,
         const dir = path.join(cluster.workDir, `agent-${node}`);
         fs.mkdirSync(dir, { recursive: true });
         fs.writeFileSync(path.join(dir, "agent.rendered.conf"), rendered.text);
-        const trustBundlePath = path.join(dir, "bundle.crt");
+        const trustBundlePath = path.join(dir, path.basename(bundleSource.key));
         fs.writeFileSync(trustBundlePath, bundlePem);
         const tokenPath = path.join(dir, "token");
         fs.writeFileSync(tokenPath, await podToken(cluster, identity, pod.name, accepted.audience), { mode: 0o600 });
@@ -190,7 +197,7 @@ export async function startAgents(cluster: LiveCluster, binaries: SpireBinaries,
         const socketDir = path.join(dir, "s");
         fs.mkdirSync(path.join(socketDir, "public"), { recursive: true });
         fs.mkdirSync(path.join(socketDir, "private"), { recursive: true });
-        const { config, changes } = hostAgentConf(original, { address: cluster.address, dataDir: path.join(dir, "data"), socketDir, tokenPath, serviceAccountTokenPath, trustBundlePath });
+        const { config, changes } = hostAgentConf(original, { address: cluster.address, serverPort, dataDir: path.join(dir, "data"), socketDir, tokenPath, serviceAccountTokenPath, trustBundlePath });
         const socketPath = socketIn(socketDir, path.relative(socketDir, String((config.agent as JsonObject).socket_path)));
         const configFile = path.join(dir, "agent.conf");
         fs.writeFileSync(configFile, `${JSON.stringify(config, null, 2)}\n`);
@@ -245,6 +252,21 @@ interface EndpointSlice extends Meta {
 }
 interface Node extends Meta {
     status: { addresses?: { type: string; address: string }[] };
+}
+
+/**
+ * The port a Service's `port` reaches its ready endpoints at, as its EndpointSlices resolve the
+ * target port (kube-proxy's translation); an error when no ready endpoint has one.
+ */
+export async function endpointPortOf(cluster: KubeAccess, namespace: string, name: string, port: number): Promise<number> {
+    const service = await kubectlJson<Service>(cluster, "-n", namespace, "get", "service", name);
+    const servicePort = service.spec.ports.find((candidate) => candidate.port === port);
+    if (servicePort === undefined) throw new Error(`Service ${namespace}/${name} has no port ${port} (it has ${service.spec.ports.map((p) => p.port).join(", ")})`);
+    const slices = await kubectlJson<List<EndpointSlice>>(cluster, "-n", namespace, "get", "endpointslices", "-l", `kubernetes.io/service-name=${name}`);
+    const ready = slices.items.filter((slice) => slice.endpoints?.some((endpoint) => endpoint.conditions?.ready !== false));
+    const resolved = ready.flatMap((slice) => slice.ports ?? []).find((candidate) => (candidate.name ?? "") === (servicePort.name ?? ""))?.port;
+    if (resolved === undefined) throw new Error(`Service ${namespace}/${name}:${port}: no ready endpoint with a resolved port (targetPort ${String(servicePort.targetPort)})`);
+    return resolved;
 }
 
 /**

@@ -29,6 +29,11 @@ export interface ServerHost {
 export interface AgentHost {
     /** The cluster's loopback address: the agent's health listener binds there, and its server listens there. */
     address: string;
+    /**
+     * The port the rendered server address's Service routes `server_port` to: its EndpointSlice's
+     * port, where the server process listens (kube-proxy's translation, done by the test bed).
+     */
+    serverPort: number;
     /** The agent's data directory on the host. */
     dataDir: string;
     /** Directory standing in for the container's `/tmp/spire-agent`: the Workload API and admin sockets go there. */
@@ -138,8 +143,8 @@ export interface ServerFacts {
     refreshHint: string;
     /** k8s_psat: cluster name -> the audiences and `namespace:serviceaccount` pairs it accepts. */
     psat: Record<string, { audience: string[]; serviceAccounts: string[] }>;
-    /** The k8sbundle notifier's ConfigMap, where the agents' trust bundle is published. */
-    bundleConfigMap?: { namespace: string; name: string; key: string };
+    /** Where the server publishes the bundle the agents' chart mounts: the k8s_configmap bundle publisher's ConfigMap (or the older k8sbundle notifier's). */
+    bundleConfigMap?: { namespace: string; name: string; key: string; plugin: string };
     /** The cert-manager upstream authority's issuer and namespace. */
     certManager?: { issuerName: string; issuerKind: string; namespace: string };
 }
@@ -153,6 +158,12 @@ export function serverFacts(config: JsonObject): ServerFacts {
         psat[cluster] = { audience: list(settings.audience), serviceAccounts: list(settings.service_account_allow_list) };
     }
     const notifier = pluginData(config, "Notifier", "k8sbundle");
+    const publisherClusters = pluginData(config, "BundlePublisher", "k8s_configmap")?.clusters;
+    // The publisher's entry for its own cluster is the one without a kubeconfig of another.
+    const ownCluster = (Array.isArray(publisherClusters) ? publisherClusters : [publisherClusters])
+        .filter(isObject)
+        .flatMap((entry) => Object.values(entry).filter(isObject))
+        .find((settings) => settings.kubeconfig_path === undefined);
     const certManager = pluginData(config, "UpstreamAuthority", "cert-manager");
     return {
         trustDomain: String(server.trust_domain),
@@ -161,7 +172,11 @@ export function serverFacts(config: JsonObject): ServerFacts {
         refreshHint: String(endpoint.refresh_hint ?? "5m"),
         psat,
         // SPIRE's defaults when the chart leaves them out: namespace spire, ConfigMap spire-bundle, key bundle.crt.
-        ...(notifier ? { bundleConfigMap: { namespace: String(notifier.namespace ?? "spire"), name: String(notifier.config_map ?? "spire-bundle"), key: String(notifier.config_map_key ?? "bundle.crt") } } : {}),
+        ...(ownCluster
+            ? { bundleConfigMap: { namespace: String(ownCluster.namespace), name: String(ownCluster.configmap_name), key: String(ownCluster.configmap_key), plugin: "BundlePublisher k8s_configmap" } }
+            : notifier
+              ? { bundleConfigMap: { namespace: String(notifier.namespace ?? "spire"), name: String(notifier.config_map ?? "spire-bundle"), key: String(notifier.config_map_key ?? "bundle.crt"), plugin: "Notifier k8sbundle" } }
+              : {}),
         ...(certManager ? { certManager: { issuerName: String(certManager.issuer_name), issuerKind: String(certManager.issuer_kind ?? "Issuer"), namespace: String(certManager.namespace) } } : {}),
     };
 }
@@ -212,12 +227,18 @@ function healthAndTelemetryOnAddress(config: JsonObject, address: string): strin
 export function relocatePaths(config: JsonObject, from: string, to: string, label = ""): string[] {
     const changes: string[] = [];
     const prefix = from.replace(/\/+$/, "");
+    const under = (value: unknown): value is string => typeof value === "string" && (value === prefix || value.startsWith(`${prefix}/`));
     const walk = (node: unknown, at: string): void => {
-        if (Array.isArray(node)) node.forEach((item, i) => walk(item, `${at}[${i}]`));
-        else if (isObject(node)) {
+        if (Array.isArray(node)) {
+            node.forEach((item, i) => {
+                if (!under(item)) return walk(item, `${at}[${i}]`);
+                changes.push(`${at}[${i}]: ${JSON.stringify(item)} -> ${JSON.stringify(to + item.slice(prefix.length))}`);
+                node[i] = to + item.slice(prefix.length);
+            });
+        } else if (isObject(node)) {
             for (const [key, value] of Object.entries(node)) {
                 const here = at ? `${at}.${key}` : key;
-                if (typeof value === "string" && (value === prefix || value.startsWith(`${prefix}/`))) set(changes, node, key, to + value.slice(prefix.length), here);
+                if (under(value)) set(changes, node, key, to + value.slice(prefix.length), here);
                 else walk(value, here);
             }
         }
@@ -292,14 +313,24 @@ function applyAll<H>(rendered: JsonObject, host: H, rewrites: Rewrite<H>[]): { c
 // Rewrites: the agent
 
 /**
- * The server address on the cluster's loopback address, port as rendered: the chart names the
- * server's Service DNS name (`spire-server.<namespace>`), which the host cannot resolve and no
- * kube-proxy routes; the server process listens on the cluster's address.
+ * The server's Service address and port replaced by where the Service routes them: the chart
+ * names the server's Service (`spire-server.<namespace>`, port 443), which the host cannot
+ * resolve and no kube-proxy routes; the server process listens on the cluster's address at the
+ * port the Service's EndpointSlice gives (its named target port), which the test bed looks up.
  */
 export function agentServerOnClusterAddress(config: JsonObject, host: AgentHost): string[] {
     const changes: string[] = [];
-    set(changes, section(config, "agent"), "server_address", host.address, "agent.server_address");
+    const agent = section(config, "agent");
+    set(changes, agent, "server_address", host.address, "agent.server_address");
+    // The chart writes the port as a string; SPIRE reads either.
+    if (String(agent.server_port) !== String(host.serverPort)) set(changes, agent, "server_port", String(host.serverPort), "agent.server_port");
     return changes;
+}
+
+/** The Service a rendered `server_address` names (`name.namespace[.svc...]`), or undefined for an address that names none. */
+export function serviceOfAddress(address: string): { name: string; namespace: string } | undefined {
+    const match = /^([a-z0-9-]+)\.([a-z0-9-]+)(\.svc(\..*)?)?$/.exec(address);
+    return match ? { name: match[1], namespace: match[2] } : undefined;
 }
 
 /** The agent's health and metrics listeners on the cluster's loopback address instead of 0.0.0.0. */
@@ -374,7 +405,7 @@ export function agentUnixWorkloadAttestor(config: JsonObject): string[] {
 }
 
 export const agentRewrites: Rewrite<AgentHost>[] = [
-    { name: "agentServerOnClusterAddress", why: "server_address: the chart's Service DNS name does not resolve on the host; the server listens on the cluster's loopback address (port as rendered)", apply: agentServerOnClusterAddress },
+    { name: "agentServerOnClusterAddress", why: "server_address and server_port: the chart names the server's Service (spire-server.<namespace>:443), which does not resolve on the host and no kube-proxy routes; the cluster's loopback address and the port the Service's EndpointSlice resolves (the server's 8081) instead", apply: agentServerOnClusterAddress },
     { name: "agentListenersOnClusterAddress", why: "health and metrics listeners on the cluster's loopback address, not 0.0.0.0 (clusters share the host)", apply: agentListenersOnClusterAddress },
     { name: "agentPathsOnHost", why: "data_dir (and paths under it) and the Workload API/admin sockets (under /tmp/spire-agent in the pod) in host directories of this agent's own", apply: agentPathsOnHost },
     { name: "agentTrustBundleOnHost", why: "trust_bundle_path: a file the test bed writes from the bundle ConfigMap the chart mounts (the one the server's k8sbundle notifier writes)", apply: agentTrustBundleOnHost },
