@@ -13,6 +13,8 @@ export interface Break {
     error: RegExp;
     /** The break shows only when the third domain joins: the run goes on to `add-third-domain`. */
     needsThirdDomain?: boolean;
+    /** Caught before the live phases, which run all the same to record the processes' own errors (other failed phases). */
+    liveToo?: boolean;
 }
 
 export const breaks: Record<string, Break> = {
@@ -56,6 +58,35 @@ export const breaks: Record<string, Break> = {
         replace: '    description: "Istio chart version; empty: the pin in versions.ts."\n',
         phase: "preview",
         error: /missing configuration value/i,
+    },
+    "federation-endpoint-id": {
+        what: "the ClusterFederatedTrustDomain for bar.com expects a wrong endpointSPIFFEID (spiffe://bar.com/spire/agent) at bar.com's bundle endpoint",
+        file: "components/spireFederatedDomain.ts",
+        find: 'bundleEndpointProfile: { type: "https_spiffe", endpointSPIFFEID: spireServerSpiffeId(peer.trustDomain) },',
+        replace: 'bundleEndpointProfile: { type: "https_spiffe", endpointSPIFFEID: peer.trustDomain === "bar.com" ? "spiffe://bar.com/spire/agent" : spireServerSpiffeId(peer.trustDomain) },',
+        phase: "live-check-federation",
+        // SPIRE's bundle client (go-spiffe's ID authorizer) refusing bar.com's server certificate.
+        error: /unexpected ID \\?"spiffe:\/\/bar\.com\/spire\/server/,
+    },
+    "bundle-endpoint-port": {
+        what: "every domain exports its bundle endpoint URL with the node port plus one",
+        file: "components/spireBundleEndpoint.ts",
+        find: "this.url = pulumi.all([nodeAddress, nodePort]).apply(([address, port]) => httpsUrl(address, port));",
+        replace: "this.url = pulumi.all([nodeAddress, nodePort]).apply(([address, port]) => httpsUrl(address, port + 1));",
+        phase: "live-check-federation",
+        // The peer server's own fetch error: nothing listens on the wrong port.
+        error: /connection refused/,
+    },
+    "server-trust-domain": {
+        what: "bar.com's SPIRE deployed with trust domain bar.org (global.spire.trustDomain of one domain)",
+        file: "components/spireFederatedDomain.ts",
+        find: "                trustDomain: args.trustDomain,\n                clusterName: args.clusterName,",
+        replace: '                trustDomain: args.trustDomain === "bar.com" ? "bar.org" : args.trustDomain,\n                clusterName: args.clusterName,',
+        // The rendered-config check sees it before any process runs; the live phases fail after it
+        // with the processes' own errors (listed as other failed phases in the verdict).
+        phase: "check-rendered-config",
+        error: /server\.conf has trust domain bar\.org, want bar\.com/,
+        liveToo: true,
     },
 };
 

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { kubectl } from "../runner/kubectl";
 import { cache, logs, root } from "../runner/paths";
 import { abort, check, phase, phases } from "../runner/phases";
+import { stopLiveSpire } from "../live/phases";
 import { logged, stopChildren } from "../runner/processes";
 import { Domain } from "./domains";
 import { recordBaseline } from "./snapshot";
@@ -42,6 +43,8 @@ export async function teardown(): Promise<void> {
                 if (fs.existsSync(from)) fs.cpSync(from, path.join(logs, "clusters", domain.name), { recursive: true });
             }
         }
+        // Live processes a failed run left (e2e/live/) go before the API servers they talk to.
+        evidence.push(...(await stopLiveSpire()));
         const problems: string[] = [];
         for (const domain of [...clustersUp].reverse()) {
             await logged(`cluster-${domain.name}`, path.join(root, "e2e/cluster.sh"), ["down", domain.name]).then(

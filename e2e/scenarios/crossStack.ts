@@ -19,7 +19,8 @@ import { domainConfig } from "../engine/stackConfig";
 import { openStack, prepareWorkspace, pulumiEnv, stackReference } from "../engine/workspace";
 import { root } from "../runner/paths";
 import { check, exitCode, phase, phases } from "../runner/phases";
-import { Context, DomainExport, runSteps, Step } from "./context";
+import { liveStop, spireLiveSteps } from "../live/steps";
+import { Context, DomainExport, runChain, runSteps, Step } from "./context";
 import { setup } from "./setup";
 
 /** One team's stack: one domain, the other team's stack as its peer. */
@@ -119,6 +120,9 @@ export async function crossStack(): Promise<number> {
     const linked = upA1 && upB && upA2;
 
     await runSteps(linkedChecks, linked, context);
+    // Both domains' SPIRE live, each stack's exports read now (e2e/live/), stopped before B's destroy.
+    await runChain(spireLiveSteps(), linked, context);
+    await runSteps([liveStop], linked, context);
 
     for (const team of teams) {
         await phase(`preview-no-changes-${team.letter}`, linked, (evidence) => previewNoChanges(team.stack!, `preview-no-changes-${team.stackName}`, evidence));

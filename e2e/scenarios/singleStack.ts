@@ -25,7 +25,8 @@ import { domainConfig } from "../engine/stackConfig";
 import { openStack, prepareWorkspace, pulumiEnv } from "../engine/workspace";
 import { root } from "../runner/paths";
 import { abort, exitCode, phase, phases } from "../runner/phases";
-import { Context, DomainExport, runSteps, Step } from "./context";
+import { liveStop, spireLiveSteps } from "../live/steps";
+import { Context, DomainExport, runChain, runSteps, Step } from "./context";
 import { setup } from "./setup";
 
 /** The single-stack scenario's context: its one stack and what its last `up` exported. */
@@ -110,6 +111,12 @@ export async function singleStack(breakName?: string): Promise<number> {
     });
 
     await runSteps(meshChecks, up, context);
+
+    // The mesh's SPIRE control plane live (e2e/live/): under a break, only when the break is the
+    // live layer's to catch or asks to show what the processes say about it.
+    const live = up && (broken === undefined || broken.phase.startsWith("live-") || broken.liveToo === true);
+    await runChain(spireLiveSteps(), live, context);
+    await runSteps([liveStop], live, context);
 
     // What follows changes a healthy mesh; a broken program has been judged by now, unless its break is in growing it.
     const healthy = up && growing;
