@@ -171,5 +171,7 @@ export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): Mes
         samplesEnabled: v.samplesEnabled,
         peerStacks: v.peerStacks,
         exportAdminKubeconfigs: v.exportAdminKubeconfigs,
+        removeCrdsOnDestroy: v.removeCrdsOnDestroy,
+        peerStacksAllowedToGo: v.peerStacksAllowedToGo,
     };
 }

@@ -219,6 +219,16 @@ export const scalarKeySchemas = {
     samplesEnabled: withFallback(trueOrFalse, configKeys.samplesEnabled.default),
     peerStacks: withFallback(structured(z.array(peerStack, { error: "must be a list of peer stacks" })), []),
     exportAdminKubeconfigs: withFallback(trueOrFalse, configKeys.exportAdminKubeconfigs.default),
+    removeCrdsOnDestroy: withFallback(trueOrFalse, configKeys.removeCrdsOnDestroy.default),
+    peerStacksAllowedToGo: withFallback(
+        structured(
+            z.array(
+                matching(stackReferencePattern, 'must name a peer stack as org/project/stack (on the local backend the org is "organization")'),
+                { error: "must be a list of peer stacks (org/project/stack)" },
+            ),
+        ),
+        [],
+    ),
     istioVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.istio),
     spireChartVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.spireChart),
     spireCrdsChartVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.spireCrdsChart),
