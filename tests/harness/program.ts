@@ -202,8 +202,15 @@ export interface ProgramRun<T> {
 }
 
 export interface RunOptions {
-    /** Stack whose `Pulumi.<stack>.yaml` supplies config. */
-    stack: StackName;
+    /** Stack whose `Pulumi.<stack>.yaml` supplies config (unless `stackConfig` is given). */
+    stack: StackName | string;
+    /**
+     * The stack's whole `config:` block (namespaced keys), instead of reading `Pulumi.<stack>.yaml`:
+     * a stack file from elsewhere, its `secure:` values already replaced by plain ones.
+     */
+    stackConfig?: Record<string, unknown>;
+    /** Namespaced keys of `stackConfig` that are secrets (its `secure:` values). */
+    secretKeys?: string[];
     /** Replaces the stack's project config (keys without the project prefix). */
     projectConfig?: Record<string, unknown>;
     /** Secret config keys (without prefix) and their values, e.g. supplied root CA keys. */
@@ -234,14 +241,14 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
 }
 
 async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOptions): Promise<ProgramRun<T>> {
-    const fileConfig = stackFileConfig(options.stack);
+    const fileConfig = options.stackConfig ?? stackFileConfig(options.stack);
     const config: Record<string, unknown> = options.projectConfig
         ? {
               ...Object.fromEntries(Object.entries(fileConfig).filter(([key]) => !key.startsWith(`${projectName}:`))),
               ...Object.fromEntries(Object.entries(options.projectConfig).map(([key, value]) => [`${projectName}:${key}`, value])),
           }
         : { ...fileConfig };
-    const secretKeys: string[] = [];
+    const secretKeys: string[] = [...(options.secretKeys ?? [])];
     for (const [key, value] of Object.entries(options.secretConfig ?? {})) {
         config[`${projectName}:${key}`] = value;
         secretKeys.push(`${projectName}:${key}`);
