@@ -9,7 +9,8 @@ const remoteSecretsOf = (plan: Awaited<ReturnType<typeof planStack>>) =>
     plan.resources.filter((r) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
 
 /** The offline plan runs index.ts and judges its stack outputs as the engine shows them to stack policies. */
-describe.each(stackNames)("the %s program's peer credentials under the pack", (stack) => {
+// Each test runs the whole program in this process: how long that takes depends on the machine's load, so no time limit.
+describe.each(stackNames)("the %s program's peer credentials under the pack", { timeout: 0 }, (stack) => {
     it("export only reader kubeconfigs, as secrets, and hand only those to every istiod", async () => {
         const plan = await planStack({ stack, projectConfig: { ...projectConfigOf(stack), exportAdminKubeconfigs: false } });
         expect(plan.rootStack.type).toBe("pulumi:pulumi:Stack");
