@@ -6,7 +6,7 @@
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
     testRunner: "vitest",
-    vitest: { configFile: "vitest.config.mts" },
+    vitest: { configFile: "vitest.mutation.config.mts" },
     // Each mutant is compiled first; one that does not type-check is not run (the TypeScript checker).
     checkers: ["typescript"],
     tsconfigFile: "tsconfig.json",
