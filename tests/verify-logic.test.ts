@@ -500,6 +500,13 @@ describe("SPIFFE helpers at their edges", () => {
         expect(sameCertificate(root, cert(bar.root.certificatePem))).toBe(false);
     });
 
+    it("refuses an ID with text before the scheme or a path segment with characters the spec does not allow", () => {
+        for (const bad of ["xspiffe://foo.com/ns/a/sa/b", "spiffe://foo.com/ns/a:b/sa/c", "spiffe://foo.com/ns/a%20b", "spiffe://foo.com/ns/@a"]) {
+            expect(parseSpiffeId(bad), bad).toBeUndefined();
+        }
+        expect(parseWorkloadSpiffeId("spiffe://bar.com/extra/ns/a/sa/b")).toBeUndefined();
+    });
+
     it("reads a workload ID only when both namespace and service account are there", () => {
         expect(parseWorkloadSpiffeId("spiffe://bar.com/ns/a")).toBeUndefined();
         expect(parseWorkloadSpiffeId("spiffe://bar.com/sa/b")).toBeUndefined();
