@@ -1,18 +1,27 @@
 import * as pulumi from "@pulumi/pulumi";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { parse } from "yaml";
-import { FederatedDomain, federationContract, federatedDomainSchema } from "../lib/federationContract";
+import { X509Certificate } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { parse, stringify } from "yaml";
+import { FederatedDomain, federationContract } from "../lib/federationContract";
 import { LocalMesh, PeerStackOutputs, probePeerStacks } from "../lib/peerStacks";
+import { parseSpiffeBundle } from "../lib/spiffeBundle";
 import { ConfigError } from "../config/errors";
 import { parseMeshConfig, RawConfig } from "../config/parse";
+import { createTestRootCa } from "./harness/certificates";
 import { PeerStackState } from "./harness/mocks";
-import { DeclaredResource, isSecretOutput, resolvePlain, runProgram } from "./harness/program";
+import { DeclaredResource, isSecretOutput, ProgramRun, resolvePlain, runProgram } from "./harness/program";
 import { projectConfigOf } from "./harness/stacks";
 
 /**
- * One stack per trust domain: team A deploys foo.com, team B bar.com, each federating with the
- * other through the other's stack outputs. Under mocks, B's outputs come from a real run of the
- * program for B, read back as the engine hands a stack reference its peer's outputs.
+ * One stack per team, two trust domains each, federating across stacks: team A deploys foo.com and
+ * bar.com, team B baz.com and qux.com, on clusters of their own (platform existing) with their own
+ * node ports, names, networks and supplied roots. Under mocks, each stack's peer outputs come from
+ * a real run of the program for the other team, read back as the engine hands a stack reference
+ * its peer's outputs. Every value checked on either side is written out below by hand, from the
+ * config alone: a value wrong on both sides (published wrong and consumed as published) fails.
  */
 
 type StackOutputs = Record<string, pulumi.Output<unknown>>;
@@ -20,26 +29,96 @@ const stackA = "organization/spire-istio-mesh/team-a";
 const stackB = "organization/spire-istio-mesh/team-b";
 const cftdType = "kubernetes:spire.spiffe.io/v1alpha1:ClusterFederatedTrustDomain";
 const spiffeIdType = "kubernetes:spire.spiffe.io/v1alpha1:ClusterSPIFFEID";
+const destinationRuleType = "kubernetes:networking.istio.io/v1:DestinationRule";
 const secretType = "kubernetes:core/v1:Secret";
 const releaseType = "kubernetes:helm.sh/v3:Release";
+const stashType = "pulumi:index:Stash";
 
-const kindDomains = projectConfigOf("cluster-kind").domains as Record<string, unknown>[];
-const teamConfig = (domain: Record<string, unknown>, peer: string, peerTrustDomain: string) => ({
-    ...projectConfigOf("cluster-kind"),
-    domains: [domain],
-    peerStacks: [{ stack: peer, trustDomains: [peerTrustDomain] }],
-    exportAdminKubeconfigs: false,
-});
-const configA = teamConfig(kindDomains[0], stackB, "bar.com");
-const configB = teamConfig(kindDomains[1], stackA, "foo.com");
+/** Everything about one domain that its peers see, as its team's config fixes it. */
+interface ClusterPlan {
+    team: "A" | "B";
+    clusterName: string;
+    trustDomain: string;
+    network: string;
+    context: string;
+    apiServerUrl: string;
+    nodeAddress: string;
+    rootKeyConfigKey: string;
+}
+const clusters: ClusterPlan[] = [
+    { team: "A", clusterName: "cluster-1", trustDomain: "foo.com", network: "foo-network", context: "ctx-1", apiServerUrl: "https://10.1.0.1:6443", nodeAddress: "192.0.2.1", rootKeyConfigKey: "cluster1RootKey" },
+    { team: "A", clusterName: "cluster-2", trustDomain: "bar.com", network: "bar-network", context: "ctx-2", apiServerUrl: "https://10.2.0.1:6443", nodeAddress: "192.0.2.2", rootKeyConfigKey: "cluster2RootKey" },
+    { team: "B", clusterName: "cluster-3", trustDomain: "baz.com", network: "baz-network", context: "ctx-3", apiServerUrl: "https://10.3.0.1:6443", nodeAddress: "198.51.100.3", rootKeyConfigKey: "cluster3RootKey" },
+    { team: "B", clusterName: "cluster-4", trustDomain: "qux.com", network: "qux-network", context: "ctx-4", apiServerUrl: "https://10.4.0.1:6443", nodeAddress: "198.51.100.4", rootKeyConfigKey: "cluster4RootKey" },
+];
+const byName = (name: string) => clusters.find((c) => c.clusterName === name)!;
+/** The node ports each team configures: B's differ from A's (A keeps the defaults). */
+const nodePortsOf = { A: { bundleEndpoint: 30843, eastWest: 31443, ingressHttp: 30080 }, B: { bundleEndpoint: 31843, eastWest: 32443, ingressHttp: 31080 } };
+
+/** What a peer must see of a domain, written out from the table above (never read from a run). */
+const expectedPublished = (name: string) => {
+    const c = byName(name);
+    return {
+        clusterName: c.clusterName,
+        trustDomain: c.trustDomain,
+        network: c.network,
+        bundleEndpointUrl: `https://${c.nodeAddress}:${nodePortsOf[c.team].bundleEndpoint}`,
+        apiServerUrl: c.apiServerUrl,
+        exposure: "NodePort",
+        eastWestAddress: `${c.nodeAddress}:${nodePortsOf[c.team].eastWest}`,
+    };
+};
+
+const folder = mkdtempSync(join(tmpdir(), "cross-stack-"));
+const kubeconfigPath = join(folder, "kubeconfig");
+writeFileSync(
+    kubeconfigPath,
+    stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: clusters.map((c) => ({ name: c.clusterName, cluster: { server: c.apiServerUrl, "certificate-authority-data": "Q0E=" } })),
+        users: clusters.map((c) => ({ name: `${c.clusterName}-admin`, user: { token: `${c.clusterName}-admin-token` } })),
+        contexts: clusters.map((c) => ({ name: c.context, context: { cluster: c.clusterName, user: `${c.clusterName}-admin` } })),
+    }),
+);
+afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+/** Each domain's supplied root: what its bundle, and every peer's copy of it, must carry. */
+const roots = new Map<string, { certificatePem: string; privateKeyPem: string }>();
+
+function teamConfig(team: "A" | "B", peers: { stack: string; trustDomains: string[] }[]) {
+    const ports = nodePortsOf[team];
+    return {
+        platform: "existing",
+        exposure: "NodePort",
+        meshId: "multi-mesh",
+        exportAdminKubeconfigs: false,
+        bundleEndpointNodePort: ports.bundleEndpoint,
+        eastWestNodePort: ports.eastWest,
+        ingressHttpNodePort: ports.ingressHttp,
+        domains: clusters
+            .filter((c) => c.team === team)
+            .map((c) => ({
+                name: c.clusterName,
+                trustDomain: c.trustDomain,
+                network: c.network,
+                existing: { context: c.context, kubeconfig: kubeconfigPath, nodeAddress: c.nodeAddress },
+                rootCa: { certificatePem: roots.get(c.clusterName)!.certificatePem, privateKeyConfigKey: c.rootKeyConfigKey },
+            })),
+        peerStacks: peers,
+    };
+}
+const configA = () => teamConfig("A", [{ stack: stackB, trustDomains: ["baz.com", "qux.com"] }]);
+const configB = () => teamConfig("B", [{ stack: stackA, trustDomains: ["foo.com", "bar.com"] }]);
 
 /** Runs index.ts as the CLI would, for one team's stack, with the other stacks the backend holds. */
-function runTeam(projectConfig: Record<string, unknown>, peerStacks: Record<string, PeerStackState> = {}) {
+function runTeam(team: "A" | "B", projectConfig: Record<string, unknown>, peerStacks: Record<string, PeerStackState> = {}) {
+    const secretConfig = Object.fromEntries(clusters.filter((c) => c.team === team).map((c) => [c.rootKeyConfigKey, roots.get(c.clusterName)!.privateKeyPem]));
     return runProgram(async () => {
         vi.resetModules();
         const program = (await import("../index")) as unknown as { default: () => Promise<StackOutputs> };
         return program.default();
-    }, { stack: "cluster-kind", projectConfig, peerStacks });
+    }, { stack: "cluster-kind", projectConfig, peerStacks, secretConfig });
 }
 
 /** A stack's outputs as the engine gives them to a reference: plain values, and which outputs are secret. */
@@ -55,28 +134,86 @@ async function asPeerStack(outputs: StackOutputs): Promise<PeerStackState> {
 
 const inCluster = (run: { resources: DeclaredResource[] }, type: string, cluster: string) =>
     run.resources.filter((r) => r.type === type && r.provider.endsWith(`::${cluster}`));
+const remoteSecretsIn = (run: { resources: DeclaredResource[] }, cluster: string) =>
+    inCluster(run, secretType, cluster).filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
 
-/** The `sub` of the bearer token in a kubeconfig, decoded without trusting the program's code. */
-function tokenSubjectOf(kubeconfig: string): string {
-    const token = String(parse(kubeconfig).users[0].user.token);
-    return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8")).sub;
+/** The root certificates (DER, base64) a SPIFFE bundle carries. */
+const rootsOfBundle = (bundle: string) => parseSpiffeBundle(bundle).x509Authorities.map((certificate) => certificate.raw.toString("base64"));
+const derOf = (pem: string) => new X509Certificate(pem).raw.toString("base64");
+
+/** The claims of the reader token inside a remote secret's kubeconfig (the mock names the token's Secret). */
+function tokenClaimsOf(kubeconfig: string): { sub: string; "mock/resource": string } {
+    const token = (parse(kubeconfig) as { users: { user: { token: string } }[] }).users[0].user.token;
+    return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
 }
 
-/** The peer reader ServiceAccounts a run declares in a cluster, by name. */
-const readerAccounts = (run: { resources: DeclaredResource[] }, cluster: string) =>
-    inCluster(run, "kubernetes:core/v1:ServiceAccount", cluster)
-        .filter((a) => a.inputs.metadata.namespace === "istio-system")
-        .map((a) => a.inputs.metadata.name)
-        .sort();
+/**
+ * Everything one cluster must hold for its peers, from the table alone: a ClusterFederatedTrustDomain
+ * per peer (bundle endpoint, SPIFFE ID, the peer's own root), istiod's aliases and networks with
+ * each peer's gateway, a remote secret per peer reaching that peer's API server with that peer's
+ * reader token, federation on the mesh workloads, and the sample's accepted identities.
+ */
+function expectClusterWiredToPeers(run: ProgramRun<unknown>, own: string) {
+    const self = byName(own);
+    const peers = clusters.filter((c) => c.clusterName !== own);
+    const federations = inCluster(run, cftdType, own);
+    expect(federations.map((f) => f.inputs.spec.trustDomain).sort(), own).toEqual(peers.map((p) => p.trustDomain).sort());
+    for (const peer of peers) {
+        const spec = federations.find((f) => f.inputs.spec.trustDomain === peer.trustDomain)!.inputs.spec;
+        expect(spec.bundleEndpointURL, `${own} -> ${peer.trustDomain}`).toBe(`https://${peer.nodeAddress}:${nodePortsOf[peer.team].bundleEndpoint}`);
+        expect(spec.bundleEndpointProfile, `${own} -> ${peer.trustDomain}`).toEqual({ type: "https_spiffe", endpointSPIFFEID: `spiffe://${peer.trustDomain}/spire/server` });
+        expect(rootsOfBundle(spec.trustDomainBundle), `${own} -> ${peer.trustDomain}`).toEqual([derOf(roots.get(peer.clusterName)!.certificatePem)]);
+    }
+    expect(inCluster(run, spiffeIdType, own)[0].inputs.spec.federatesWith).toEqual(peers.map((p) => p.trustDomain).sort());
 
+    const istiod = inCluster(run, releaseType, own).find((r) => r.inputs.chart === "istiod")!;
+    expect(istiod.inputs.values.meshConfig.trustDomain).toBe(self.trustDomain);
+    expect([...istiod.inputs.values.meshConfig.trustDomainAliases].sort()).toEqual(peers.map((p) => p.trustDomain).sort());
+    expect(istiod.inputs.values.global.network).toBe(self.network);
+    expect(istiod.inputs.values.global.meshNetworks).toEqual({
+        [self.network]: { endpoints: [{ fromRegistry: own }] },
+        ...Object.fromEntries(
+            peers.map((p) => [p.network, { endpoints: [{ fromRegistry: p.clusterName }], gateways: [{ address: p.nodeAddress, port: nodePortsOf[p.team].eastWest }] }]),
+        ),
+    });
+
+    const remote = remoteSecretsIn(run, own);
+    expect(remote.map((s) => s.inputs.metadata.name).sort()).toEqual(peers.map((p) => `istio-remote-secret-${p.clusterName}`).sort());
+    for (const peer of peers) {
+        const secret = remote.find((s) => s.inputs.metadata.name === `istio-remote-secret-${peer.clusterName}`)!;
+        expect(secret.secretInputPaths).toContain("stringData");
+        expect(Object.keys(secret.inputs.stringData)).toEqual([peer.clusterName]);
+        const kubeconfig = secret.inputs.stringData[peer.clusterName] as string;
+        expect((parse(kubeconfig) as { clusters: { cluster: { server: string } }[] }).clusters[0].cluster.server, `${own} -> ${peer.clusterName}`).toBe(peer.apiServerUrl);
+        expect(tokenClaimsOf(kubeconfig), `${own} -> ${peer.clusterName}`).toEqual({
+            iss: "kubernetes/serviceaccount",
+            sub: "system:serviceaccount:istio-system:istio-reader-service-account",
+            "mock/resource": `${peer.clusterName}-istio-reader-token`,
+        });
+    }
+
+    const helloworld = inCluster(run, destinationRuleType, own).find((r) => r.inputs.metadata.name === "helloworld")!;
+    expect([...helloworld.inputs.spec.trafficPolicy.tls.subjectAltNames].sort()).toEqual(
+        clusters.map((c) => `spiffe://${c.trustDomain}/ns/helloworld/sa/helloworld`).sort(),
+    );
+}
+
+let firstB: PeerStackState;
+let peerA: PeerStackState;
 let peerB: PeerStackState;
+let runA: ProgramRun<StackOutputs>;
+let runB: ProgramRun<StackOutputs>;
 const warnings: string[] = [];
 
 beforeAll(async () => {
-    // B deploys first, alone: A does not exist yet.
-    const first = await runTeam(configB);
-    peerB = await asPeerStack(first.result);
-}, 60_000);
+    for (const c of clusters) roots.set(c.clusterName, await createTestRootCa(`${c.trustDomain} team root`));
+    // B deploys first, alone: A does not exist yet. Then A, reading B; then B again, reading A.
+    firstB = await asPeerStack((await runTeam("B", configB())).result);
+    runA = await runTeam("A", configA(), { [stackB]: firstB });
+    peerA = await asPeerStack(runA.result);
+    runB = await runTeam("B", configB(), { [stackA]: peerA });
+    peerB = await asPeerStack(runB.result);
+}, 0);
 
 afterEach(() => {
     warnings.length = 0;
@@ -90,110 +227,76 @@ function captureWarnings(): void {
 }
 
 describe("a stack's federation outputs", () => {
-    it("publish its one domain and a reader credential only, the credential as a secret", () => {
-        expect(peerB.secretOutputNames).toEqual(["federationCredentials"]);
-        expect(Object.keys(peerB.outputs).sort()).toEqual(["domains", "federation", "federationCredentials"]);
-        const published = (peerB.outputs.federation as { domains: Record<string, unknown> }).domains;
-        expect(Object.keys(published)).toEqual(["cluster-2"]);
-        expect(federatedDomainSchema.parse(published["cluster-2"]).trustDomain).toBe("bar.com");
-        // Per cluster, one credential per approved peer trust domain: B approved foo.com, whose
-        // stack did not exist yet, so foo.com's credential waits for A's first run.
-        const credentials = peerB.outputs.federationCredentials as Record<string, Record<string, string>>;
-        expect(Object.keys(credentials)).toEqual(["cluster-2"]);
-        expect(Object.keys(credentials["cluster-2"])).toEqual(["foo.com"]);
-        expect(tokenSubjectOf(credentials["cluster-2"]["foo.com"])).toBe("system:serviceaccount:istio-system:peer-reader-foo.com");
+    it("publish each of its domains as its config fixes them, and a reader credential per domain only, as a secret", () => {
+        for (const [published, own] of [
+            [peerA, ["cluster-1", "cluster-2"]],
+            [peerB, ["cluster-3", "cluster-4"]],
+        ] as const) {
+            expect(published.secretOutputNames).toEqual(["federationCredentials"]);
+            expect(Object.keys(published.outputs).sort()).toEqual(["domains", "federation", "federationCredentials"]);
+            const federation = published.outputs.federation as { schema: string; version: number; meshId: string; domains: Record<string, Record<string, unknown>> };
+            expect([federation.schema, federation.version, federation.meshId]).toEqual(["spire-istio-mesh/federation", 1, "multi-mesh"]);
+            expect(Object.keys(federation.domains).sort()).toEqual([...own]);
+            for (const name of own) {
+                const { trustBundle, ...rest } = federation.domains[name];
+                expect(rest, name).toEqual(expectedPublished(name));
+                expect(rootsOfBundle(String(trustBundle)), name).toEqual([derOf(roots.get(name)!.certificatePem)]);
+                const credential = (published.outputs.federationCredentials as Record<string, string>)[name];
+                expect(tokenClaimsOf(credential)["mock/resource"]).toBe(`${name}-istio-reader-token`);
+                expect((parse(credential) as { clusters: { cluster: { server: string } }[] }).clusters[0].cluster.server).toBe(byName(name).apiServerUrl);
+            }
+            expect(Object.keys(published.outputs.federationCredentials as object).sort()).toEqual([...own]);
+        }
     });
 });
 
-describe("team A federates with team B through B's outputs", () => {
-    it("declares, in its own cluster only, the trust B publishes: bundle, endpoint, mTLS trust domain, network gateway, remote secret", async () => {
-        const run = await runTeam(configA, { [stackB]: peerB });
-        const b = federatedDomainSchema.parse((peerB.outputs.federation as { domains: Record<string, FederatedDomain> }).domains["cluster-2"]);
-        // A stack reference is a read of the peer's outputs, recorded in the state.
-        expect(run.read.filter((r) => r.type === "pulumi:pulumi:StackReference").map((r) => r.id)).toEqual([stackB]);
+describe("two teams of two domains each federate through each other's outputs", () => {
+    it("team A wires each of its clusters to every peer, B's included, with B's ports, networks, roots and credentials", () => {
+        for (const own of ["cluster-1", "cluster-2"]) expectClusterWiredToPeers(runA, own);
+        // A stack reference is a read of the peer's outputs, recorded in the state; nothing reaches B's clusters.
+        expect(runA.read.filter((r) => r.type === "pulumi:pulumi:StackReference").map((r) => r.id)).toEqual([stackB]);
+        expect(runA.ofType("pulumi:providers:kubernetes").map((p) => p.name).sort()).toEqual(["cluster-1", "cluster-2"]);
+    });
 
-        const federations = inCluster(run, cftdType, "cluster-1");
-        expect(federations.map((f) => f.inputs.spec.trustDomain)).toEqual(["bar.com"]);
-        expect(federations[0].inputs.spec.trustDomainBundle).toBe(b.trustBundle);
-        expect(federations[0].inputs.spec.bundleEndpointURL).toBe(b.bundleEndpointUrl);
-        expect(inCluster(run, spiffeIdType, "cluster-1")[0].inputs.spec.federatesWith).toEqual(["bar.com"]);
-
-        const istiod = inCluster(run, releaseType, "cluster-1").find((r) => r.inputs.chart === "istiod")!;
-        expect(istiod.inputs.values.meshConfig.trustDomainAliases).toEqual([]);
-        expect(istiod.inputs.values.meshConfig.caCertificates).toEqual([{ trustDomains: ["bar.com"] }]);
-        const [host, port] = b.eastWestAddress.split(":");
-        expect(istiod.inputs.values.global.meshNetworks[b.network]).toEqual({
-            endpoints: [{ fromRegistry: "cluster-2" }],
-            gateways: [{ address: host, port: Number(port) }],
-        });
-
-        const remote = inCluster(run, secretType, "cluster-1").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
-        expect(remote.map((s) => s.inputs.metadata.name)).toEqual(["istio-remote-secret-cluster-2"]);
-        expect(remote[0].secretInputPaths).toContain("stringData");
-        // The credential B issued to foo.com alone, not one another peer of B holds.
-        const credentials = peerB.outputs.federationCredentials as Record<string, Record<string, string>>;
-        expect(remote[0].inputs.stringData["cluster-2"]).toBe(credentials["cluster-2"]["foo.com"]);
-        expect(parse(credentials["cluster-2"]["foo.com"]).clusters[0].cluster.server).toBe(b.apiServerUrl);
-        // And A issues B a credential of its own.
-        expect(readerAccounts(run, "cluster-1")).toEqual(["peer-reader-bar.com"]);
-
-        // Nothing reaches B's cluster: A has no provider for it.
-        expect(run.ofType("pulumi:providers:kubernetes").map((p) => p.name)).toEqual(["cluster-1"]);
+    it("team B, on its second run, wires each of its clusters to every peer, A's included, with A's ports, networks, roots and credentials", () => {
+        for (const own of ["cluster-3", "cluster-4"]) expectClusterWiredToPeers(runB, own);
+        expect(runB.ofType("pulumi:providers:kubernetes").map((p) => p.name).sort()).toEqual(["cluster-3", "cluster-4"]);
     });
 
     it("names the missing peer and deploys everything else when B does not exist yet", async () => {
         captureWarnings();
-        const alone = await runTeam(configA);
+        const alone = await runTeam("A", configA());
         expect(warnings.join("\n")).toMatch(/peer stack "organization\/spire-istio-mesh\/team-b" \(peerStacks\[0\]\) does not exist on this backend/);
         expect(alone.read.filter((r) => r.type === "pulumi:pulumi:StackReference")).toEqual([]);
-        expect(inCluster(alone, cftdType, "cluster-1")).toEqual([]);
-        expect(inCluster(alone, spiffeIdType, "cluster-1")[0].inputs.spec.federatesWith ?? []).toEqual([]);
-        expect(inCluster(alone, secretType, "cluster-1").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true")).toEqual([]);
-        // B's credential is issued in advance, so B finds it on its first run (up A, up B, up A).
-        expect(readerAccounts(alone, "cluster-1")).toEqual(["peer-reader-bar.com"]);
-        const credentials = (await resolvePlain(alone.result.federationCredentials)) as Record<string, Record<string, string>>;
-        expect(Object.keys(credentials["cluster-1"])).toEqual(["bar.com"]);
-    });
-
-    it("revokes B's credential, and only it, when B is dropped from peerStacks", async () => {
-        // A second peer (team C, not deployed yet) keeps A's config valid once B is dropped.
-        const stackC = { stack: "organization/spire-istio-mesh/team-c", trustDomains: ["baz.com"] };
-        const linked = await runTeam({ ...configA, peerStacks: [...configA.peerStacks, stackC] }, { [stackB]: peerB });
-        expect(readerAccounts(linked, "cluster-1")).toEqual(["peer-reader-bar.com", "peer-reader-baz.com"]);
-        const dropped = await runTeam({ ...configA, peerStacks: [stackC] }, { [stackB]: peerB });
-        expect(readerAccounts(dropped, "cluster-1")).toEqual(["peer-reader-baz.com"]);
-        const urns = new Set(dropped.resources.map((r) => r.urn));
-        const gone = linked.resources.filter((r) => !urns.has(r.urn) && r.name.includes("peer-reader"));
-        expect(gone.map((r) => r.type).sort()).toEqual(
-            [
-                "kubernetes:core/v1:Secret",
-                "kubernetes:core/v1:ServiceAccount",
-                "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
-                "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-            ].sort(),
-        );
+        for (const own of ["cluster-1", "cluster-2"]) {
+            const other = own === "cluster-1" ? byName("cluster-2") : byName("cluster-1");
+            expect(inCluster(alone, cftdType, own).map((f) => f.inputs.spec.trustDomain)).toEqual([other.trustDomain]);
+            expect(inCluster(alone, spiffeIdType, own)[0].inputs.spec.federatesWith).toEqual([other.trustDomain]);
+            expect(remoteSecretsIn(alone, own).map((s) => s.inputs.metadata.name)).toEqual([`istio-remote-secret-${other.clusterName}`]);
+        }
     });
 
     it("removes exactly what pointed at B when B goes away", async () => {
-        const linked = await runTeam(configA, { [stackB]: peerB });
         captureWarnings();
-        const unlinked = await runTeam(configA, { [stackB]: { outputs: {}, secretOutputNames: [] } });
+        const unlinked = await runTeam("A", configA(), { [stackB]: { outputs: {}, secretOutputNames: [] } });
         expect(warnings.join("\n")).toMatch(/exports no "federation" output/);
         const urns = (run: { resources: DeclaredResource[] }) => new Set(run.resources.map((r) => r.urn));
-        const gone = linked.resources.filter((r) => !urns(unlinked).has(r.urn));
-        // A destroyed B loses its credential too: whatever copy of the token survives it (B's state,
-        // a backup) no longer authenticates.
+        const gone = runA.resources.filter((r) => !urns(unlinked).has(r.urn));
         expect(gone.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
             [
-                `kubernetes:core/v1:Secret cluster-1-istio-remote-secret-cluster-2`,
-                `${cftdType} ${linked.resources.find((r) => r.type === cftdType)!.name}`,
-                "kubernetes:core/v1:Secret cluster-1-peer-reader-bar.com-token",
-                "kubernetes:core/v1:ServiceAccount cluster-1-peer-reader-bar.com",
-                "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding cluster-1-peer-reader-bar.com",
-                "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding cluster-1-peer-reader-bar.com-mesh-config",
+                `${secretType} cluster-1-istio-remote-secret-cluster-3`,
+                `${secretType} cluster-1-istio-remote-secret-cluster-4`,
+                `${secretType} cluster-2-istio-remote-secret-cluster-3`,
+                `${secretType} cluster-2-istio-remote-secret-cluster-4`,
+                `${cftdType} cluster-1-federates-baz.com`,
+                `${cftdType} cluster-1-federates-qux.com`,
+                `${cftdType} cluster-2-federates-baz.com`,
+                `${cftdType} cluster-2-federates-qux.com`,
+                `${stashType} peer-record-${stackB}-baz.com`,
+                `${stashType} peer-record-${stackB}-qux.com`,
             ].sort(),
         );
-        expect(unlinked.resources.filter((r) => !urns(linked).has(r.urn))).toEqual([]);
+        expect(unlinked.resources.filter((r) => !urns(runA).has(r.urn))).toEqual([]);
         expect(unlinked.read.filter((r) => r.type === "pulumi:pulumi:StackReference")).toEqual([]);
     });
 });
@@ -210,7 +313,7 @@ describe("the peer probe", () => {
         exposure: "NodePort",
         eastWestAddress: "192.0.2.2:31443",
     };
-    const outputsOf = (domain: Partial<FederatedDomain>, credentials: unknown = { [String(domain.clusterName)]: { "foo.com": "apiVersion: v1" } }) => ({
+    const outputsOf = (domain: Partial<FederatedDomain>, credentials: unknown = { [String(domain.clusterName)]: "apiVersion: v1" }) => ({
         outputs: {
             federation: { ...federationContract("multi-mesh", []), domains: { [String(domain.clusterName)]: domain } },
             federationCredentials: credentials,
@@ -225,28 +328,38 @@ describe("the peer probe", () => {
     it("connects a peer that publishes every field", async () => {
         expect(await probe(outputsOf(domainB))).toEqual({
             connected: [{ stack: stackB, clusterName: "cluster-2", trustDomain: "bar.com", network: "bar-network", exposure: "NodePort" }],
-            awaited: [],
+            unreadable: [],
             warnings: [],
         });
     });
 
-    it("awaits an approved peer whose stack does not exist yet, and neither connects nor awaits one that publishes nothing", async () => {
-        const missing = await probe(new Error('invocation of pulumi:pulumi:readStackOutputs returned an error: unknown stack "team-b"'));
-        expect(missing).toMatchObject({ connected: [], awaited: ["bar.com"] });
-        const destroyed = await probe({ outputs: {} });
-        expect(destroyed).toMatchObject({ connected: [], awaited: [] });
-        expect(destroyed.warnings).toEqual([expect.stringContaining('exports no "federation" output')]);
+    it("reports a peer the engine does not find as unreadable, with the trust domains config lists for it", async () => {
+        const unknown = await probe(new Error(`invocation of pulumi:pulumi:readStackOutputs returned an error: unknown stack "${stackB}"`), ["bar.com", "baz.com"]);
+        expect(unknown.connected).toEqual([]);
+        expect(unknown.unreadable).toEqual([{ stack: stackB, index: 0, trustDomains: ["bar.com", "baz.com"] }]);
+        expect(unknown.warnings).toEqual([
+            `peer stack "${stackB}" (peerStacks[0]) does not exist on this backend, or this login cannot read it: this stack deploys without bar.com, baz.com; run \`pulumi up\` here again once it is fixed`,
+        ]);
     });
 
-    it("leaves out a peer that issued this stack's trust domain no credential, or only the shared one of an older version", async () => {
-        const notIssued = await probe(outputsOf(domainB, { "cluster-2": { "baz.com": "apiVersion: v1" } }));
-        expect(notIssued.connected).toEqual([]);
-        expect(notIssued.warnings).toEqual([
-            `peer stack "${stackB}" (peerStacks[0]) issues no reader credential of bar.com to foo.com (it must list them in its own peerStacks): this stack deploys without bar.com`,
+    it("refuses two peer stacks that publish the same cluster name or network", async () => {
+        const stackC = "organization/spire-istio-mesh/team-c";
+        const domainC: FederatedDomain = { ...domainB, clusterName: "cluster-3", trustDomain: "baz.com", network: "bar-network", eastWestAddress: "192.0.2.3:32443" };
+        const outputs: Record<string, PeerStackOutputs> = { [stackB]: outputsOf(domainB), [stackC]: outputsOf(domainC) };
+        const peers = [
+            { stack: stackB, trustDomains: ["bar.com"] },
+            { stack: stackC, trustDomains: ["baz.com"] },
+        ];
+        await expect(probePeerStacks(peers, local, async (stack) => outputs[stack])).rejects.toThrow(
+            `peer stack "${stackC}" (peerStacks[1]): trust domain baz.com runs as cluster "cluster-3" on network "bar-network", which bar.com already uses; cluster names and networks must be unique across the mesh`,
+        );
+        outputs[stackC] = outputsOf({ ...domainC, clusterName: "cluster-2", network: "baz-network" });
+        await expect(probePeerStacks(peers, local, async (stack) => outputs[stack])).rejects.toThrow(/runs as cluster "cluster-2" on network "baz-network", which bar.com already uses/);
+        outputs[stackC] = outputsOf({ ...domainC, network: "baz-network" });
+        expect((await probePeerStacks(peers, local, async (stack) => outputs[stack])).connected.map((d) => [d.clusterName, d.network])).toEqual([
+            ["cluster-2", "bar-network"],
+            ["cluster-3", "baz-network"],
         ]);
-        const shared = await probe(outputsOf(domainB, { "cluster-2": "apiVersion: v1" }));
-        expect(shared.connected).toEqual([]);
-        expect(shared.warnings).toEqual([expect.stringContaining("publishes one reader credential of bar.com shared by all its peers")]);
     });
 
     it("leaves out, with a message naming what is missing, a trust domain not published or published without fields", async () => {
@@ -267,7 +380,7 @@ describe("the peer probe", () => {
     });
 
     it("fails on a credential it cannot decrypt, another mesh, an unknown contract version, a colliding network, or itself", async () => {
-        await expect(probe(outputsOf(domainB, {}))).rejects.toThrow(/reader credentials of bar.com could not be read/);
+        await expect(probe(outputsOf(domainB, {}))).rejects.toThrow(/reader credential of bar.com could not be read/);
         await expect(
             probe({ outputs: { federation: { ...federationContract("other-mesh", []), domains: {} } } }),
         ).rejects.toThrow(/belongs to mesh "other-mesh"/);
@@ -283,6 +396,7 @@ describe("the peer probe", () => {
 
 describe("peerStacks config", () => {
     const base = projectConfigOf("cluster-kind") as RawConfig;
+    const kindDomains = projectConfigOf("cluster-kind").domains as Record<string, unknown>[];
     const problems = (raw: RawConfig) => {
         try {
             parseMeshConfig(raw);
