@@ -22,6 +22,9 @@ import { projectConfigOf } from "./harness/stacks";
  * a real run of the program for the other team, read back as the engine hands a stack reference
  * its peer's outputs. Every value checked on either side is written out below by hand, from the
  * config alone: a value wrong on both sides (published wrong and consumed as published) fails.
+ * Each cluster issues every trust domain that may read it (the other domain of its stack and each
+ * approved peer trust domain) a reader credential of its own: ServiceAccount
+ * `peer-reader-<reader>` in istio-system, with token Secret `<cluster>-peer-reader-<reader>-token`.
  */
 
 type StackOutputs = Record<string, pulumi.Output<unknown>>;
@@ -33,6 +36,10 @@ const destinationRuleType = "kubernetes:networking.istio.io/v1:DestinationRule";
 const secretType = "kubernetes:core/v1:Secret";
 const releaseType = "kubernetes:helm.sh/v3:Release";
 const stashType = "pulumi:index:Stash";
+const serviceAccountType = "kubernetes:core/v1:ServiceAccount";
+const clusterRoleType = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole";
+const clusterRoleBindingType = "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding";
+const roleBindingType = "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding";
 
 /** Everything about one domain that its peers see, as its team's config fixes it. */
 interface ClusterPlan {
@@ -146,14 +153,63 @@ function tokenClaimsOf(kubeconfig: string): { sub: string; "mock/resource": stri
     const token = (parse(kubeconfig) as { users: { user: { token: string } }[] }).users[0].user.token;
     return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8"));
 }
+const serverOf = (kubeconfig: string) => (parse(kubeconfig) as { clusters: { cluster: { server: string } }[] }).clusters[0].cluster.server;
+
+/**
+ * What the token `issuer` issued to `reader` must say: the subject of the reader's own
+ * ServiceAccount, and (mock only) the token Secret resource of that cluster and reader.
+ */
+const expectedReaderClaims = (issuer: string, reader: string) => ({
+    iss: "kubernetes/serviceaccount",
+    sub: `system:serviceaccount:istio-system:peer-reader-${reader}`,
+    "mock/resource": `${issuer}-peer-reader-${reader}-token`,
+});
+
+/** Per cluster, per reader trust domain, the kubeconfig a stack publishes in `federationCredentials`. */
+type Credentials = Record<string, Record<string, string>>;
+const credentialsOf = (stack: PeerStackState) => stack.outputs.federationCredentials as Credentials;
+
+/** The reader ServiceAccounts a run declares in a cluster, by name. */
+const readerAccounts = (run: { resources: DeclaredResource[] }, cluster: string) =>
+    inCluster(run, serviceAccountType, cluster)
+        .filter((a) => a.inputs.metadata.namespace === "istio-system")
+        .map((a) => a.inputs.metadata.name as string)
+        .sort();
+
+/**
+ * A cluster's reader credentials, one per trust domain in `readers`: a ServiceAccount each, its
+ * long-lived token Secret, and bindings of that account alone to the program's read-only roles.
+ */
+function expectReadersIssued(run: { resources: DeclaredResource[] }, own: string, readers: string[]) {
+    expect(readerAccounts(run, own), own).toEqual(readers.map((reader) => `peer-reader-${reader}`).sort());
+    const tokens = inCluster(run, secretType, own).filter((s) => s.inputs.type === "kubernetes.io/service-account-token");
+    expect(tokens.map((t) => [t.inputs.metadata.name, t.inputs.metadata.annotations["kubernetes.io/service-account.name"]]).sort(), own).toEqual(
+        readers.map((reader) => [`peer-reader-${reader}-token`, `peer-reader-${reader}`]).sort(),
+    );
+    const bindings = [...inCluster(run, clusterRoleBindingType, own), ...inCluster(run, roleBindingType, own)];
+    expect(bindings.map((b) => `${b.inputs.roleRef.kind} ${b.inputs.roleRef.name} <- ${b.inputs.subjects.map((s: { name: string }) => s.name).join(",")}`).sort(), own).toEqual(
+        readers.flatMap((reader) => [`ClusterRole spire-istio-mesh-peer-reader <- peer-reader-${reader}`, `Role spire-istio-mesh-peer-reader <- peer-reader-${reader}`]).sort(),
+    );
+    // What those roles grant is read-only and never a Secret.
+    const [role] = inCluster(run, clusterRoleType, own);
+    expect(role.inputs.metadata.name).toBe("spire-istio-mesh-peer-reader");
+    for (const rule of role.inputs.rules as { resources: string[]; verbs: string[] }[]) {
+        expect(rule.resources, own).not.toContain("secrets");
+        expect(rule.resources, own).not.toContain("*");
+        expect([...rule.verbs].sort(), own).toEqual(["get", "list", "watch"]);
+    }
+}
 
 /**
  * Everything one cluster must hold for its peers, from the table alone: a ClusterFederatedTrustDomain
- * per peer (bundle endpoint, SPIFFE ID, the peer's own root), istiod's aliases and networks with
- * each peer's gateway, a remote secret per peer reaching that peer's API server with that peer's
- * reader token, federation on the mesh workloads, and the sample's accepted identities.
+ * per peer (bundle endpoint, SPIFFE ID, the peer's own root), istiod trusting each peer through a
+ * `caCertificates` entry of its own (no aliases) and networks with each peer's gateway, a remote
+ * secret per peer reaching that peer's API server with the token that peer issued to this cluster's
+ * trust domain alone (exactly the kubeconfig the peer's stack publishes for it), a reader
+ * credential issued to every peer, federation on the mesh workloads, and the sample's accepted
+ * identities. `publishedBy` gives the `federationCredentials` of the stack each peer belongs to.
  */
-function expectClusterWiredToPeers(run: ProgramRun<unknown>, own: string) {
+function expectClusterWiredToPeers(run: ProgramRun<unknown>, own: string, publishedBy: (peer: ClusterPlan) => Credentials) {
     const self = byName(own);
     const peers = clusters.filter((c) => c.clusterName !== own);
     const federations = inCluster(run, cftdType, own);
@@ -168,7 +224,11 @@ function expectClusterWiredToPeers(run: ProgramRun<unknown>, own: string) {
 
     const istiod = inCluster(run, releaseType, own).find((r) => r.inputs.chart === "istiod")!;
     expect(istiod.inputs.values.meshConfig.trustDomain).toBe(self.trustDomain);
-    expect([...istiod.inputs.values.meshConfig.trustDomainAliases].sort()).toEqual(peers.map((p) => p.trustDomain).sort());
+    expect(istiod.inputs.values.meshConfig.trustDomainAliases, own).toEqual([]);
+    const caCertificates = istiod.inputs.values.meshConfig.caCertificates as { trustDomains: string[] }[];
+    expect([...caCertificates].sort((x, y) => x.trustDomains[0].localeCompare(y.trustDomains[0])), own).toEqual(
+        peers.map((p) => ({ trustDomains: [p.trustDomain] })).sort((x, y) => x.trustDomains[0].localeCompare(y.trustDomains[0])),
+    );
     expect(istiod.inputs.values.global.network).toBe(self.network);
     expect(istiod.inputs.values.global.meshNetworks).toEqual({
         [self.network]: { endpoints: [{ fromRegistry: own }] },
@@ -184,18 +244,25 @@ function expectClusterWiredToPeers(run: ProgramRun<unknown>, own: string) {
         expect(secret.secretInputPaths).toContain("stringData");
         expect(Object.keys(secret.inputs.stringData)).toEqual([peer.clusterName]);
         const kubeconfig = secret.inputs.stringData[peer.clusterName] as string;
-        expect((parse(kubeconfig) as { clusters: { cluster: { server: string } }[] }).clusters[0].cluster.server, `${own} -> ${peer.clusterName}`).toBe(peer.apiServerUrl);
-        expect(tokenClaimsOf(kubeconfig), `${own} -> ${peer.clusterName}`).toEqual({
-            iss: "kubernetes/serviceaccount",
-            sub: "system:serviceaccount:istio-system:istio-reader-service-account",
-            "mock/resource": `${peer.clusterName}-istio-reader-token`,
-        });
+        expect(serverOf(kubeconfig), `${own} -> ${peer.clusterName}`).toBe(peer.apiServerUrl);
+        expect(tokenClaimsOf(kubeconfig), `${own} -> ${peer.clusterName}`).toEqual(expectedReaderClaims(peer.clusterName, self.trustDomain));
+        // The very credential the peer's stack issued to this trust domain, not another reader's.
+        expect(kubeconfig, `${own} -> ${peer.clusterName}`).toBe(publishedBy(peer)[peer.clusterName][self.trustDomain]);
     }
+    expectReadersIssued(run, own, peers.map((p) => p.trustDomain));
 
     const helloworld = inCluster(run, destinationRuleType, own).find((r) => r.inputs.metadata.name === "helloworld")!;
     expect([...helloworld.inputs.spec.trafficPolicy.tls.subjectAltNames].sort()).toEqual(
         clusters.map((c) => `spiffe://${c.trustDomain}/ns/helloworld/sa/helloworld`).sort(),
     );
+}
+
+/** Nothing a run declares goes to a cluster of another team: only its own clusters have a provider. */
+function expectDeclaredOnlyIn(run: ProgramRun<unknown>, own: string[]) {
+    expect(run.ofType("pulumi:providers:kubernetes").map((p) => p.name).sort()).toEqual(own);
+    const kubernetes = run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("pulumi:providers:"));
+    expect(kubernetes.length).toBeGreaterThan(0);
+    expect([...new Set(kubernetes.map((r) => r.provider.split("::").pop()))].sort()).toEqual(own);
 }
 
 let firstB: PeerStackState;
@@ -227,8 +294,9 @@ function captureWarnings(): void {
 }
 
 describe("a stack's federation outputs", () => {
-    it("publish each of its domains as its config fixes them, and a reader credential per domain only, as a secret", () => {
+    it("publish each of its domains as its config fixes them, and per domain a reader credential per trust domain that may read it, as a secret", () => {
         for (const [published, own] of [
+            [firstB, ["cluster-3", "cluster-4"]],
             [peerA, ["cluster-1", "cluster-2"]],
             [peerB, ["cluster-3", "cluster-4"]],
         ] as const) {
@@ -241,26 +309,42 @@ describe("a stack's federation outputs", () => {
                 const { trustBundle, ...rest } = federation.domains[name];
                 expect(rest, name).toEqual(expectedPublished(name));
                 expect(rootsOfBundle(String(trustBundle)), name).toEqual([derOf(roots.get(name)!.certificatePem)]);
-                const credential = (published.outputs.federationCredentials as Record<string, string>)[name];
-                expect(tokenClaimsOf(credential)["mock/resource"]).toBe(`${name}-istio-reader-token`);
-                expect((parse(credential) as { clusters: { cluster: { server: string } }[] }).clusters[0].cluster.server).toBe(byName(name).apiServerUrl);
+                // Every other trust domain of the mesh may read it: the other domain of the stack and
+                // each approved peer trust domain, whether its stack exists yet (firstB: A did not).
+                const readers = clusters.filter((c) => c.clusterName !== name).map((c) => c.trustDomain);
+                const issued = credentialsOf(published)[name];
+                expect(Object.keys(issued).sort(), name).toEqual(readers.sort());
+                for (const reader of readers) {
+                    expect(tokenClaimsOf(issued[reader]), `${name} -> ${reader}`).toEqual(expectedReaderClaims(name, reader));
+                    expect(serverOf(issued[reader]), `${name} -> ${reader}`).toBe(byName(name).apiServerUrl);
+                }
             }
-            expect(Object.keys(published.outputs.federationCredentials as object).sort()).toEqual([...own]);
+            expect(Object.keys(credentialsOf(published)).sort()).toEqual([...own]);
         }
+    });
+
+    it("export no reader credential from a stack without peerStacks", async () => {
+        const solo = await runTeam("A", teamConfig("A", []));
+        expect(Object.keys(solo.result).sort()).toEqual(["domains", "federation"]);
+        // Its two domains still read each other, each with the credential the other issued to it alone.
+        expectReadersIssued(solo, "cluster-1", ["bar.com"]);
+        expectReadersIssued(solo, "cluster-2", ["foo.com"]);
     });
 });
 
 describe("two teams of two domains each federate through each other's outputs", () => {
     it("team A wires each of its clusters to every peer, B's included, with B's ports, networks, roots and credentials", () => {
-        for (const own of ["cluster-1", "cluster-2"]) expectClusterWiredToPeers(runA, own);
+        // B's credentials are those B's first run issued in advance to A's trust domains.
+        for (const own of ["cluster-1", "cluster-2"]) expectClusterWiredToPeers(runA, own, (peer) => credentialsOf(peer.team === "A" ? peerA : firstB));
         // A stack reference is a read of the peer's outputs, recorded in the state; nothing reaches B's clusters.
         expect(runA.read.filter((r) => r.type === "pulumi:pulumi:StackReference").map((r) => r.id)).toEqual([stackB]);
-        expect(runA.ofType("pulumi:providers:kubernetes").map((p) => p.name).sort()).toEqual(["cluster-1", "cluster-2"]);
+        expectDeclaredOnlyIn(runA, ["cluster-1", "cluster-2"]);
     });
 
     it("team B, on its second run, wires each of its clusters to every peer, A's included, with A's ports, networks, roots and credentials", () => {
-        for (const own of ["cluster-3", "cluster-4"]) expectClusterWiredToPeers(runB, own);
-        expect(runB.ofType("pulumi:providers:kubernetes").map((p) => p.name).sort()).toEqual(["cluster-3", "cluster-4"]);
+        for (const own of ["cluster-3", "cluster-4"]) expectClusterWiredToPeers(runB, own, (peer) => credentialsOf(peer.team === "A" ? peerA : peerB));
+        expect(runB.read.filter((r) => r.type === "pulumi:pulumi:StackReference").map((r) => r.id)).toEqual([stackA]);
+        expectDeclaredOnlyIn(runB, ["cluster-3", "cluster-4"]);
     });
 
     it("names the missing peer and deploys everything else when B does not exist yet", async () => {
@@ -273,10 +357,20 @@ describe("two teams of two domains each federate through each other's outputs", 
             expect(inCluster(alone, cftdType, own).map((f) => f.inputs.spec.trustDomain)).toEqual([other.trustDomain]);
             expect(inCluster(alone, spiffeIdType, own)[0].inputs.spec.federatesWith).toEqual([other.trustDomain]);
             expect(remoteSecretsIn(alone, own).map((s) => s.inputs.metadata.name)).toEqual([`istio-remote-secret-${other.clusterName}`]);
+            const istiod = inCluster(alone, releaseType, own).find((r) => r.inputs.chart === "istiod")!;
+            expect(istiod.inputs.values.meshConfig.caCertificates).toEqual([{ trustDomains: [other.trustDomain] }]);
+            // B's trust domains are approved: their credentials are issued in advance, so B finds
+            // them on its first run (up A, up B, up A).
+            expectReadersIssued(alone, own, [other.trustDomain, "baz.com", "qux.com"]);
         }
+        const credentials = (await resolvePlain(alone.result.federationCredentials)) as Credentials;
+        expect(Object.keys(credentials).sort()).toEqual(["cluster-1", "cluster-2"]);
+        expect(Object.keys(credentials["cluster-1"]).sort()).toEqual(["bar.com", "baz.com", "qux.com"]);
+        expect(Object.keys(credentials["cluster-2"]).sort()).toEqual(["baz.com", "foo.com", "qux.com"]);
+        expect(tokenClaimsOf(credentials["cluster-2"]["qux.com"])).toEqual(expectedReaderClaims("cluster-2", "qux.com"));
     });
 
-    it("removes exactly what pointed at B when B goes away", async () => {
+    it("removes exactly what pointed at B, B's reader credentials included, when B goes away", async () => {
         captureWarnings();
         const unlinked = await runTeam("A", configA(), { [stackB]: { outputs: {}, secretOutputNames: [] } });
         expect(warnings.join("\n")).toMatch(/exports no "federation" output/);
@@ -294,10 +388,60 @@ describe("two teams of two domains each federate through each other's outputs", 
                 `${cftdType} cluster-2-federates-qux.com`,
                 `${stashType} peer-record-${stackB}-baz.com`,
                 `${stashType} peer-record-${stackB}-qux.com`,
+                // A destroyed B loses its credentials too: whatever copy of a token survives it (B's
+                // state, a backup) no longer authenticates.
+                ...["cluster-1", "cluster-2"].flatMap((own) =>
+                    ["baz.com", "qux.com"].flatMap((reader) => [
+                        `${serviceAccountType} ${own}-peer-reader-${reader}`,
+                        `${secretType} ${own}-peer-reader-${reader}-token`,
+                        `${clusterRoleBindingType} ${own}-peer-reader-${reader}`,
+                        `${roleBindingType} ${own}-peer-reader-${reader}-mesh-config`,
+                    ]),
+                ),
             ].sort(),
         );
+        expectReadersIssued(unlinked, "cluster-1", ["bar.com"]);
+        expectReadersIssued(unlinked, "cluster-2", ["foo.com"]);
         expect(unlinked.resources.filter((r) => !urns(runA).has(r.urn))).toEqual([]);
         expect(unlinked.read.filter((r) => r.type === "pulumi:pulumi:StackReference")).toEqual([]);
+    });
+
+    it("revokes exactly the dropped trust domain's credentials when it leaves peerStacks, and nothing of the others", async () => {
+        // A third team's stack (not deployed yet) is approved alongside B: its credential must stay.
+        const stackC = { stack: "organization/spire-istio-mesh/team-c", trustDomains: ["quux.com"] };
+        const linked = await runTeam("A", { ...configA(), peerStacks: [...configA().peerStacks, stackC] }, { [stackB]: firstB });
+        for (const own of ["cluster-1", "cluster-2"]) {
+            const other = own === "cluster-1" ? "bar.com" : "foo.com";
+            expectReadersIssued(linked, own, [other, "baz.com", "qux.com", "quux.com"]);
+        }
+        const dropped = await runTeam("A", { ...configA(), peerStacks: [{ stack: stackB, trustDomains: ["baz.com"] }, stackC] }, { [stackB]: firstB });
+        for (const own of ["cluster-1", "cluster-2"]) {
+            const other = own === "cluster-1" ? "bar.com" : "foo.com";
+            expectReadersIssued(dropped, own, [other, "baz.com", "quux.com"]);
+        }
+        const urns = (run: { resources: DeclaredResource[] }) => new Set(run.resources.map((r) => r.urn));
+        expect(
+            linked.resources
+                .filter((r) => !urns(dropped).has(r.urn))
+                .map((r) => `${r.type} ${r.name}`)
+                .sort(),
+        ).toEqual(
+            [
+                ...["cluster-1", "cluster-2"].flatMap((own) => [
+                    `${serviceAccountType} ${own}-peer-reader-qux.com`,
+                    `${secretType} ${own}-peer-reader-qux.com-token`,
+                    `${clusterRoleBindingType} ${own}-peer-reader-qux.com`,
+                    `${roleBindingType} ${own}-peer-reader-qux.com-mesh-config`,
+                    `${secretType} ${own}-istio-remote-secret-cluster-4`,
+                    `${cftdType} ${own}-federates-qux.com`,
+                ]),
+                `${stashType} peer-record-${stackB}-qux.com`,
+            ].sort(),
+        );
+        expect(dropped.resources.filter((r) => !urns(linked).has(r.urn))).toEqual([]);
+        const published = (await resolvePlain(dropped.result.federationCredentials)) as Credentials;
+        expect(Object.keys(published["cluster-1"]).sort()).toEqual(["bar.com", "baz.com", "quux.com"]);
+        expect(Object.keys(published["cluster-2"]).sort()).toEqual(["baz.com", "foo.com", "quux.com"]);
     });
 });
 
@@ -313,7 +457,8 @@ describe("the peer probe", () => {
         exposure: "NodePort",
         eastWestAddress: "192.0.2.2:31443",
     };
-    const outputsOf = (domain: Partial<FederatedDomain>, credentials: unknown = { [String(domain.clusterName)]: "apiVersion: v1" }) => ({
+    /** A peer's outputs: by default, a credential of the domain issued to foo.com, the local trust domain. */
+    const outputsOf = (domain: Partial<FederatedDomain>, credentials: unknown = { [String(domain.clusterName)]: { "foo.com": "apiVersion: v1" } }) => ({
         outputs: {
             federation: { ...federationContract("multi-mesh", []), domains: { [String(domain.clusterName)]: domain } },
             federationCredentials: credentials,
@@ -328,18 +473,68 @@ describe("the peer probe", () => {
     it("connects a peer that publishes every field", async () => {
         expect(await probe(outputsOf(domainB))).toEqual({
             connected: [{ stack: stackB, clusterName: "cluster-2", trustDomain: "bar.com", network: "bar-network", exposure: "NodePort" }],
+            awaited: [],
             unreadable: [],
             warnings: [],
         });
     });
 
-    it("reports a peer the engine does not find as unreadable, with the trust domains config lists for it", async () => {
+    it("reports a peer the engine does not find as unreadable and awaited, with the trust domains config lists for it", async () => {
         const unknown = await probe(new Error(`invocation of pulumi:pulumi:readStackOutputs returned an error: unknown stack "${stackB}"`), ["bar.com", "baz.com"]);
         expect(unknown.connected).toEqual([]);
         expect(unknown.unreadable).toEqual([{ stack: stackB, index: 0, trustDomains: ["bar.com", "baz.com"] }]);
+        // Approved but not there yet: its credentials are issued in advance.
+        expect(unknown.awaited).toEqual(["bar.com", "baz.com"]);
         expect(unknown.warnings).toEqual([
             `peer stack "${stackB}" (peerStacks[0]) does not exist on this backend, or this login cannot read it: this stack deploys without bar.com, baz.com; run \`pulumi up\` here again once it is fixed`,
         ]);
+    });
+
+    it("neither connects nor awaits a peer stack that exists but publishes nothing (destroyed), which revokes its credentials", async () => {
+        const destroyed = await probe({ outputs: {} }, ["bar.com", "baz.com"]);
+        expect(destroyed).toEqual({
+            connected: [],
+            awaited: [],
+            unreadable: [],
+            warnings: [
+                `peer stack "${stackB}" (peerStacks[0]) exports no "federation" output (not deployed yet, destroyed, or deployed by an older program): this stack deploys without bar.com, baz.com; run \`pulumi up\` here again once it is fixed`,
+            ],
+        });
+    });
+
+    it("leaves out a peer domain that issued a local trust domain no credential, or only the shared one of an older version", async () => {
+        // Two local domains: the peer must have issued each of them a credential of its own.
+        const twoLocal: LocalMesh = { ...local, domains: [...local.domains, { clusterName: "cluster-9", trustDomain: "quux.com", network: "quux-network" }] };
+        const probeTwo = (credentials: unknown) =>
+            probePeerStacks([{ stack: stackB, trustDomains: ["bar.com"] }], twoLocal, async () => outputsOf(domainB, credentials));
+        const partly = await probeTwo({ "cluster-2": { "foo.com": "apiVersion: v1", "baz.com": "apiVersion: v1" } });
+        expect(partly).toEqual({
+            connected: [],
+            awaited: [],
+            unreadable: [],
+            warnings: [
+                `peer stack "${stackB}" (peerStacks[0]) issues no reader credential of bar.com to quux.com (it must list them in its own peerStacks): this stack deploys without bar.com`,
+            ],
+        });
+        const empty = await probeTwo({ "cluster-2": { "foo.com": "apiVersion: v1", "quux.com": "" } });
+        expect(empty.connected).toEqual([]);
+        expect(empty.warnings).toEqual([expect.stringContaining("issues no reader credential of bar.com to quux.com (")]);
+        expect((await probeTwo({ "cluster-2": { "foo.com": "apiVersion: v1", "quux.com": "apiVersion: v1" } })).connected.map((d) => d.trustDomain)).toEqual(["bar.com"]);
+        // Issued to another cluster's name only: nothing for cluster-2.
+        const elsewhere = await probe(outputsOf(domainB, { "cluster-7": { "foo.com": "apiVersion: v1" } }));
+        expect(elsewhere.connected).toEqual([]);
+        expect(elsewhere.warnings).toEqual([
+            `peer stack "${stackB}" (peerStacks[0]) issues no reader credential of bar.com to foo.com (it must list them in its own peerStacks): this stack deploys without bar.com`,
+        ]);
+        const shared = await probe(outputsOf(domainB, { "cluster-2": "apiVersion: v1" }));
+        expect(shared).toEqual({
+            connected: [],
+            awaited: [],
+            unreadable: [],
+            warnings: [
+                `peer stack "${stackB}" (peerStacks[0]) publishes one reader credential of bar.com shared by all its peers (an older version of this program, whose credential reads every Secret): this stack deploys without bar.com until that stack is updated`,
+            ],
+        });
     });
 
     it("refuses two peer stacks that publish the same cluster name or network", async () => {
@@ -380,7 +575,9 @@ describe("the peer probe", () => {
     });
 
     it("fails on a credential it cannot decrypt, another mesh, an unknown contract version, a colliding network, or itself", async () => {
-        await expect(probe(outputsOf(domainB, {}))).rejects.toThrow(/reader credential of bar.com could not be read/);
+        await expect(probe(outputsOf(domainB, {}))).rejects.toThrow(
+            `peer stack "${stackB}" (peerStacks[0]): the reader credentials of bar.com could not be read; both stacks must use a secrets provider this login can decrypt (on the local backend, the same passphrase)`,
+        );
         await expect(
             probe({ outputs: { federation: { ...federationContract("other-mesh", []), domains: {} } } }),
         ).rejects.toThrow(/belongs to mesh "other-mesh"/);
