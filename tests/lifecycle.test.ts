@@ -113,7 +113,8 @@ describe("a peer stack connected before that this login cannot read", () => {
                     eastWestAddress: `${host}:31443`,
                 },
             ]),
-            federationCredentials: { [clusterName]: `apiVersion: v1\nkind: Config\nclusters: [{name: ${clusterName}, cluster: {server: "https://${host}:6443"}}]\n` },
+            // The peer's cluster issues this stack's trust domain (foo.com) a credential of its own.
+            federationCredentials: { [clusterName]: { "foo.com": `apiVersion: v1\nkind: Config\nclusters: [{name: ${clusterName}, cluster: {server: "https://${host}:6443"}}]\n` } },
         },
         secretOutputNames: ["federationCredentials"],
     });
