@@ -1,17 +1,22 @@
 import * as pulumi from "@pulumi/pulumi";
 import { loadMeshConfig } from "./config/load";
 import { federationCredentialsOutputName, federationOutputName } from "./lib/federationContract";
+import { checkPeerRecords } from "./lib/peerRecord";
 import { engineStackOutputsReader, probePeerStacks, referencePeerStacks } from "./lib/peerStacks";
+import { checkRecordedTrustDomains } from "./lib/trustDomainRecord";
 import { deployMesh } from "./mesh";
 
 /**
  * The program. Config is validated in full before any resource is declared: a bad stack fails
- * here, with every problem listed, and nothing is half-created. Peer stacks (cross-stack
+ * here, with every problem listed, and nothing is half-created. The trust domains the state
+ * recorded are compared with the config next: a renamed one is refused. Peer stacks (cross-stack
  * federation) are probed next, also before anything is declared: a peer that does not exist yet
  * or lacks what this stack needs is reported and left out, and the rest deploys.
  */
 export = async (): Promise<Record<string, unknown>> => {
     const config = loadMeshConfig();
+    // A renamed trust domain would leave SPIRE unable to start: refused before anything changes.
+    await checkRecordedTrustDomains(config.domains.map(({ name, trustDomain }) => ({ name, trustDomain })));
     const probe = await probePeerStacks(
         config.peerStacks,
         {
@@ -21,7 +26,9 @@ export = async (): Promise<Record<string, unknown>> => {
         },
         engineStackOutputsReader,
     );
-    for (const warning of probe.warnings) pulumi.log.warn(warning);
+    // A peer connected before that cannot be read now stops the run here, before anything is declared.
+    const goneWarnings = await checkPeerRecords({ connected: probe.connected, unreadable: probe.unreadable, allowedToGo: config.peerStacksAllowedToGo });
+    for (const warning of [...probe.warnings, ...goneWarnings]) pulumi.log.warn(warning);
     const readByPeers = config.peerStacks.length > 0;
     if (readByPeers && config.exportAdminKubeconfigs) {
         pulumi.log.warn(

@@ -11,6 +11,7 @@ import { SpireFederatedDomain } from "./components/spireFederatedDomain";
 import { DomainConfig, MeshConfig } from "./config/model";
 import { chartRepositoryOptsOf } from "./lib/chartRepositories";
 import { federationContract, FederationContract } from "./lib/federationContract";
+import { crdsOutliveDestroy } from "./lib/helm";
 import { ExternalPeer } from "./lib/peerStacks";
 import { spiffeBundleJson } from "./lib/spiffeBundle";
 
@@ -99,7 +100,11 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
         const cluster = createCluster(mesh, config);
         const spireRelease = later<pulumi.Resource>();
         const namespace = createIstioNamespace(cluster, config.network, cluster, spireRelease.value);
-        return { config, cluster, istioNamespace: namespace.metadata.name, provideSpireRelease: spireRelease.provide };
+        const keepCrdsOnDestroy = crdsOutliveDestroy({
+            createdByProgram: cluster.lifecycleOwner !== undefined,
+            removeCrdsOnDestroy: mesh.removeCrdsOnDestroy,
+        });
+        return { config, cluster, istioNamespace: namespace.metadata.name, provideSpireRelease: spireRelease.provide, keepCrdsOnDestroy };
     });
 
     // Phase 2: each root is known before any cluster work, so its bundle is computed here and no
@@ -129,6 +134,7 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
                 certManagerVersion: mesh.versions.certManager,
                 chartRepository: chartRepositories.jetstack,
                 suppliedRoot: suppliedRootCaOf(config),
+                keepCrdsOnDestroy: domain.keepCrdsOnDestroy,
             },
             parent,
         );
@@ -159,11 +165,12 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
                     })),
                     ...peersElsewhere.map(({ trustDomain, trustBundle, bundleEndpointUrl }) => ({ trustDomain, trustBundle, bundleEndpointUrl })),
                 ],
+                keepCrdsOnDestroy: domain.keepCrdsOnDestroy,
             },
             { parent: cluster },
         );
         domain.provideSpireRelease(spire.release);
-        return { config, cluster, istioNamespace: domain.istioNamespace, rootCa: domain.rootCa, spire };
+        return { config, cluster, istioNamespace: domain.istioNamespace, rootCa: domain.rootCa, spire, keepCrdsOnDestroy: domain.keepCrdsOnDestroy };
     });
 
     // Phase 4: one primary per cluster, then the remote secrets, which need every primary's token.
@@ -200,6 +207,7 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
                 istioVersion: mesh.versions.istio,
                 chartRepository: chartRepositories.istio,
                 trustReady: [domain.rootCa.istiodCertificate, ...domain.spire.ready],
+                keepCrdsOnDestroy: domain.keepCrdsOnDestroy,
             },
             { parent: cluster },
         );

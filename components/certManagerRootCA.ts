@@ -62,13 +62,19 @@ const legacyReleaseSuffix = "-helm";
  * Values of the Jetstack cert-manager chart that this program sets, each under the chart's own
  * path (values.yaml of the pinned chart); the tests check them against its schema.
  */
-export function certManagerValues(): Record<string, unknown> {
+export function certManagerValues(args: {
+    /**
+     * Leave cert-manager's CRDs in the cluster on destroy (`crdsOutliveDestroy`). Where the program
+     * may remove them (keep=false), Pulumi deletes its own cert-manager resources before the
+     * Release and Helm then deletes the CRDs; elsewhere Helm leaves them, and every Certificate in
+     * the cluster with them.
+     */
+    keepCrdsOnDestroy: boolean;
+}): Record<string, unknown> {
     return {
         // `crds.enabled` is the current switch (`installCRDs` is deprecated and the chart refuses
-        // both at once). keep=false: Pulumi owns every cert-manager resource here and deletes them
-        // before the Release, so destroy can remove the CRDs too instead of leaving them behind in
-        // an adopted cluster.
-        crds: { enabled: true, keep: false },
+        // both at once).
+        crds: { enabled: true, keep: args.keepCrdsOnDestroy },
         // The post-install startupapicheck hook is what makes the Release wait for the webhook
         // to answer; every cert-manager resource below relies on that. It is the chart's default,
         // set all the same because the ordering depends on it.
@@ -251,6 +257,8 @@ export interface CertManagerRootCAArgs {
     chartRepository: ChartRepositoryOpts;
     /** A root supplied through config; the program generates one (ECDSA P-256) when undefined. */
     suppliedRoot?: RootCaMaterial;
+    /** Leave cert-manager's CRDs in the cluster on destroy (`crdsOutliveDestroy`). */
+    keepCrdsOnDestroy: boolean;
 }
 
 /**
@@ -312,7 +320,7 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
                 version: args.certManagerVersion,
                 namespace: namespace.metadata.name,
                 repositoryOpts: args.chartRepository,
-                values: certManagerValues(),
+                values: certManagerValues({ keepCrdsOnDestroy: args.keepCrdsOnDestroy }),
                 // Controller, webhook, cainjector and startupapicheck images on first install.
                 timeout: firstInstallTimeoutSeconds,
             },

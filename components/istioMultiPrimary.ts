@@ -83,6 +83,11 @@ export interface IstioMultiPrimaryArgs {
      * every peer, issues them SVIDs (SPIRE refuses entries naming a domain it has no bundle for).
      */
     trustReady: pulumi.Input<pulumi.Resource>[];
+    /**
+     * Leave the `base` chart's CRDs in the cluster on destroy (`crdsOutliveDestroy`): the chart
+     * marks every CRD keep, and only the post-renderer takes that mark away.
+     */
+    keepCrdsOnDestroy: boolean;
 }
 
 /**
@@ -160,8 +165,13 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
 
         this.base = new k8s.helm.v3.Release(
             `${prefix}-istio-base`,
-            // The chart marks every CRD keep; the post-renderer drops that, so destroy removes them.
-            { name: "istio-base", ...chart("base"), values: istioBaseValues(), postrender: dropKeepPolicyPostRenderer },
+            // The chart marks every CRD keep; where destroy may remove them, the post-renderer drops that.
+            {
+                name: "istio-base",
+                ...chart("base"),
+                values: istioBaseValues(),
+                ...(args.keepCrdsOnDestroy ? {} : { postrender: dropKeepPolicyPostRenderer }),
+            },
             inCluster(cluster, this),
         );
 

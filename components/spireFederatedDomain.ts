@@ -145,6 +145,11 @@ export interface SpireFederatedDomainArgs {
     trustBundle: pulumi.Input<string>;
     /** Every other domain of the mesh. */
     peers: FederationPeer[];
+    /**
+     * Leave the `spire-crds` CRDs in the cluster on destroy (`crdsOutliveDestroy`): the chart marks
+     * them keep, and only without the post-renderer does that mark reach Helm's stored manifest.
+     */
+    keepCrdsOnDestroy: boolean;
 }
 
 /**
@@ -189,11 +194,11 @@ export class SpireFederatedDomain extends pulumi.ComponentResource {
                 chart: "spire-crds",
                 version: args.versions.spireCrdsChart,
                 namespace: args.endpoint.namespace,
-                // Its CRDs are marked keep by default; the post-renderer drops that, so destroy
-                // removes them. (A null in the values would too, but only with pulumi-kubernetes
-                // 4.30 or later, and setting another value does not: Helm then deletes them
-                // neither way.)
-                postrender: dropKeepPolicyPostRenderer,
+                // Its CRDs are marked keep by default. Where destroy may remove them, the
+                // post-renderer drops that mark. (A null in the values would too, but only with
+                // pulumi-kubernetes 4.30 or later, and setting another value does not: Helm then
+                // deletes them neither way.)
+                ...(args.keepCrdsOnDestroy ? {} : { postrender: dropKeepPolicyPostRenderer }),
             },
             inCluster(cluster, this),
         );

@@ -122,6 +122,19 @@ export const configKeys = {
             "Export each cluster's admin kubeconfig (secret) as the stack output kubeconfigs, for npm run verify: true or false; empty: true without peerStacks, false with them, since a peer's stack reference can read every output.",
         default: "",
     },
+    removeCrdsOnDestroy: {
+        type: "boolean",
+        description:
+            "On clusters the program did not create (platform existing, kind.context): let pulumi destroy delete the Istio, SPIRE and cert-manager CRDs, and with them every object of those kinds in the cluster, other teams' included. Clusters the program creates lose them with the cluster.",
+        default: false,
+    },
+    peerStacksAllowedToGo: {
+        type: "array",
+        items: { type: "string" },
+        description:
+            "Peer stacks (org/project/stack) this stack connected before that may now be left out although they cannot be read; any other previously connected peer that cannot be read stops the run.",
+        default: [],
+    },
     samplesEnabled: {
         type: "boolean",
         description: "Deploy the seed's sample workloads (helloworld, curl, bookinfo).",

@@ -168,4 +168,14 @@ export interface MeshConfig {
      * else only by a stack without peer stacks (a peer's stack reference can read every output).
      */
     exportAdminKubeconfigs: boolean;
+    /**
+     * Whether destroy deletes the CRDs of the charts on clusters the program did not create. Off by
+     * default: deleting a CRD deletes every object of its kind, other teams' included.
+     */
+    removeCrdsOnDestroy: boolean;
+    /**
+     * Peer stacks this stack connected before that may be left out when they cannot be read; any
+     * other such peer stops the run (the engine cannot tell an unreadable stack from a gone one).
+     */
+    peerStacksAllowedToGo: string[];
 }

@@ -272,5 +272,7 @@ export function parseMeshConfig(raw: RawConfig, options: ParseOptions = {}): Mes
         peerStacks: v.peerStacks,
         // Unset: a stack that peers read keeps its admin credentials out of its outputs.
         exportAdminKubeconfigs: values.exportAdminKubeconfigs ?? v.peerStacks.length === 0,
+        removeCrdsOnDestroy: v.removeCrdsOnDestroy,
+        peerStacksAllowedToGo: v.peerStacksAllowedToGo,
     };
 }

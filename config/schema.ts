@@ -303,6 +303,16 @@ export const scalarKeySchemas = {
     peerStacks: withFallback(structured(z.array(peerStack, { error: "must be a list of peer stacks" })), []),
     // Unset (the declared default "") means: decided by whether the stack has peer stacks.
     exportAdminKubeconfigs: z.preprocess(blankAsUnset, trueOrFalse.optional()),
+    removeCrdsOnDestroy: withFallback(trueOrFalse, configKeys.removeCrdsOnDestroy.default),
+    peerStacksAllowedToGo: withFallback(
+        structured(
+            z.array(
+                matching(stackReferencePattern, 'must name a peer stack as org/project/stack (on the local backend the org is "organization")'),
+                { error: "must be a list of peer stacks (org/project/stack)" },
+            ),
+        ),
+        [],
+    ),
     istioVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.istio),
     spireChartVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.spireChart),
     spireCrdsChartVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.spireCrdsChart),

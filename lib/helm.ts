@@ -15,3 +15,19 @@ export const firstInstallTimeoutSeconds = 900;
  * on every checkout and in the state.
  */
 export const dropKeepPolicyPostRenderer = "./scripts/helm-postrender-drop-keep.sh";
+
+/**
+ * Whether `pulumi destroy` must leave the charts' CRDs (Istio's, SPIRE's, cert-manager's) in a
+ * cluster. Deleting a CRD deletes every object of its kind in the whole cluster. In a cluster the
+ * program created, those objects are its own and the cluster goes too; in a cluster it was given
+ * (platform `existing`, a `kind.context`), other teams' Certificates, Istio and SPIRE objects would
+ * go with them, so there the CRDs stay unless the user opted in with `removeCrdsOnDestroy`.
+ */
+export function crdsOutliveDestroy(cluster: {
+    /** True when the program created the cluster (kind, GKE) and deletes it on destroy. */
+    createdByProgram: boolean;
+    /** The stack's `removeCrdsOnDestroy`: the user's consent to delete them where it did not. */
+    removeCrdsOnDestroy: boolean;
+}): boolean {
+    return !cluster.createdByProgram && !cluster.removeCrdsOnDestroy;
+}

@@ -36,6 +36,15 @@ export interface PeerDomainPlan {
     exposure: Exposure;
 }
 
+/** A peer stack the engine answered "unknown stack" for: gone, or not readable by this login. */
+export interface UnreadablePeer {
+    stack: string;
+    /** Its position in `peerStacks`, for messages. */
+    index: number;
+    /** The trust domains config lists for it. */
+    trustDomains: string[];
+}
+
 export interface PeerStackProbe {
     /** Peer domains this run federates with. */
     connected: PeerDomainPlan[];
@@ -46,6 +55,12 @@ export interface PeerStackProbe {
      * deployed) is neither connected nor awaited: its credentials are revoked.
      */
     awaited: string[];
+    /**
+     * Peers the engine did not find. It answers the same for a stack that does not exist and for
+     * one this login may not read, so whether leaving one out is safe depends on whether an earlier
+     * run connected it (`lib/peerRecord.ts`).
+     */
+    unreadable: UnreadablePeer[];
     /** One line per peer (or peer domain) left out, naming it and what is missing. */
     warnings: string[];
 }
@@ -84,6 +99,7 @@ function errorText(error: unknown): string {
 export async function probePeerStacks(peers: PeerStackConfig[], local: LocalMesh, read: StackOutputsReader): Promise<PeerStackProbe> {
     const connected: PeerDomainPlan[] = [];
     const awaited: string[] = [];
+    const unreadable: UnreadablePeer[] = [];
     const warnings: string[] = [];
     for (const [index, peer] of peers.entries()) {
         const label = `peer stack "${peer.stack}" (peerStacks[${index}])`;
@@ -94,6 +110,7 @@ export async function probePeerStacks(peers: PeerStackConfig[], local: LocalMesh
             outputs = (await read(peer.stack)).outputs;
         } catch (error) {
             if (isUnknownStack(error)) {
+                unreadable.push({ stack: peer.stack, index, trustDomains: [...peer.trustDomains] });
                 warnings.push(`${label} does not exist on this backend, or this login cannot read it: ${leftOut}`);
                 awaited.push(...peer.trustDomains);
                 continue;
@@ -176,7 +193,7 @@ export async function probePeerStacks(peers: PeerStackConfig[], local: LocalMesh
             });
         }
     }
-    return { connected, awaited, warnings };
+    return { connected, awaited, unreadable, warnings };
 }
 
 /** A peer domain in another stack, with its published values as Outputs of a StackReference. */

@@ -310,3 +310,47 @@ describe("platform existing: the mesh", () => {
         expect(await resolve(outputs["cluster-2"].apiServerUrl)).toBe("https://10.2.0.1:6443");
     });
 });
+
+/**
+ * What destroy leaves of the charts' CRDs. Helm leaves a CRD on uninstall when the manifest it
+ * stored marks it `helm.sh/resource-policy: keep`: Istio's `base` and `spire-crds` write that mark
+ * themselves (only the post-renderer takes it out), cert-manager writes it when `crds.keep` is true.
+ */
+describe("CRDs on destroy follow who created the cluster", () => {
+    const program = () => deployMesh(loadMeshConfig());
+    const releasesOf = async (stack: "cluster-kind" | "cluster-gke", projectConfig?: Record<string, unknown>) =>
+        (await runProgramOnce(program, { stack, ...(projectConfig ? { projectConfig } : {}) })).ofType("kubernetes:helm.sh/v3:Release");
+    /** Per chart that installs CRDs: whether Helm would leave them on uninstall, for every release of it. */
+    const crdsLeftBehind = (releases: Awaited<ReturnType<typeof releasesOf>>) => ({
+        base: releases.filter((r) => r.inputs.chart === "base").map((r) => r.inputs.postrender === undefined),
+        "spire-crds": releases.filter((r) => r.inputs.chart === "spire-crds").map((r) => r.inputs.postrender === undefined),
+        "cert-manager": releases.filter((r) => r.inputs.chart === "cert-manager").map((r) => r.inputs.values.crds.keep === true),
+    });
+    const existingConfig = (extra: Record<string, unknown> = {}) => ({
+        platform: "existing",
+        exposure: "NodePort",
+        meshId: "multi-mesh",
+        domains: domains((i) => ({ context: contexts[i], kubeconfig: kubeconfigPath, nodeAddress: `192.0.2.${i + 1}` })),
+        ...extra,
+    });
+    const kept = { base: [true, true], "spire-crds": [true, true], "cert-manager": [true, true] };
+    const removed = { base: [false, false], "spire-crds": [false, false], "cert-manager": [false, false] };
+
+    it("on clusters the program was given (platform existing, kind contexts) keeps every chart's CRDs", async () => {
+        expect(crdsLeftBehind(await releasesOf("cluster-kind", existingConfig()))).toEqual(kept);
+        const kindDomains = [
+            { name: "cluster-1", trustDomain: "foo.com", network: "foo-network", kind: { context: "kind-team-one" } },
+            { name: "cluster-2", trustDomain: "bar.com", network: "bar-network", kind: { context: "kind-team-two" } },
+        ];
+        expect(crdsLeftBehind(await releasesOf("cluster-kind", { platform: "kind", domains: kindDomains }))).toEqual(kept);
+    });
+
+    it("removes them there only when the stack opts in with removeCrdsOnDestroy", async () => {
+        expect(crdsLeftBehind(await releasesOf("cluster-kind", existingConfig({ removeCrdsOnDestroy: "true" })))).toEqual(removed);
+    });
+
+    it("on clusters the program creates (kind, GKE) removes them as before, whatever the key says", async () => {
+        expect(crdsLeftBehind(await releasesOf("cluster-kind"))).toEqual(removed);
+        expect(crdsLeftBehind(await releasesOf("cluster-gke"))).toEqual(removed);
+    });
+});

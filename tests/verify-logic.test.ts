@@ -1,4 +1,4 @@
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkDescriptions, helpText, parseArgs, UsageError } from "../scripts/verify/args";
 import { checkSvidChain, lifetimeSeconds, missingRoots } from "../scripts/verify/chain";
@@ -7,7 +7,15 @@ import { proxySecretsFromConfigDump } from "../scripts/verify/envoy";
 import { CommandRunner, loadIstiodCertDuration, loadStackOutputs, parseStackOutputs } from "../scripts/verify/inputs";
 import { notAfterSeconds, parseIstiodCaExpiry } from "../scripts/verify/istiod";
 import { aggregate, CheckResult, checkIds, exitCodeOf, renderJson, renderTable } from "../scripts/verify/report";
-import { certificatesFromPem, parseSpiffeId, parseWorkloadSpiffeId, uriSans, x509AuthoritiesOfBundle } from "../scripts/verify/spiffe";
+import {
+    certificatesFromPem,
+    describeCertificate,
+    parseSpiffeId,
+    parseWorkloadSpiffeId,
+    sameCertificate,
+    uriSans,
+    x509AuthoritiesOfBundle,
+} from "../scripts/verify/spiffe";
 import { generateTestKeyPair, issueCertificate } from "./harness/certificates";
 import { cacertsCertificate, DomainPki, domainPki, secretsConfigDump, svid } from "./verifyFixtures";
 
@@ -431,5 +439,78 @@ describe("stack outputs", () => {
     it("reads the PEM blocks of a certificate file in order", async () => {
         const text = `${foo.root.certificatePem}\n${bar.root.certificatePem}`;
         expect(certificatesFromPem(text).map((c) => c.subject)).toEqual(["CN=foo.com root", "CN=bar.com root"]);
+    });
+});
+
+/**
+ * What StrykerJS found no test for in scripts/verify/spiffe.ts (docs/performance.md): bundles
+ * holding other keys, certificates without SANs, text without certificates, and the names
+ * evidence lines give certificates. Expected values are written out or computed here with
+ * node:crypto, never taken from the code under test.
+ */
+describe("SPIFFE helpers at their edges", () => {
+    let foo: DomainPki;
+    let bar: DomainPki;
+    beforeAll(async () => {
+        foo = await domainPki("foo.com");
+        bar = await domainPki("bar.com");
+    });
+    const der = (pem: string) => cert(pem).raw.toString("base64");
+
+    it("takes from a bundle the first certificate of each x509-svid key only, as text or as an object", () => {
+        const bundle = {
+            keys: [
+                { use: "jwt-svid", kty: "EC", kid: "jwt-1", x5c: [der(bar.root.certificatePem)] },
+                { use: "x509-svid", kty: "EC", x5c: [der(foo.root.certificatePem), der(bar.root.certificatePem)] },
+                { use: "x509-svid", kty: "EC" },
+                { use: "x509-svid", kty: "EC", x5c: [] },
+                { kty: "EC", x5c: [der(bar.root.certificatePem)] },
+            ],
+        };
+        for (const form of [bundle, JSON.stringify(bundle)]) {
+            expect(x509AuthoritiesOfBundle(form).map((c) => c.raw.toString("base64"))).toEqual([der(foo.root.certificatePem)]);
+        }
+        expect(() => x509AuthoritiesOfBundle({ keys: "none" })).toThrow("not a SPIFFE bundle: no keys[]");
+    });
+
+    it("finds no URI SAN in a certificate without SANs, and only URI entries among DNS ones", async () => {
+        expect(uriSans(cert(foo.root.certificatePem))).toEqual([]);
+        const key = generateTestKeyPair("ecdsa-p256");
+        const pem = await issueCertificate({
+            subject: "CN=y",
+            subjectKeyPem: key.privateKeyPem,
+            isCa: false,
+            validityHours: 1,
+            dnsNames: ["a.example", "b.example"],
+            uris: ["spiffe://bar.com/ns/x/sa/y"],
+        });
+        expect(uriSans(cert(pem))).toEqual(["spiffe://bar.com/ns/x/sa/y"]);
+    });
+
+    it("finds no certificate in text without PEM blocks", () => {
+        expect(certificatesFromPem("")).toEqual([]);
+        expect(certificatesFromPem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")).toEqual([]);
+    });
+
+    it("names a certificate by its subject and the first 16 hex digits of its SHA-256 fingerprint", () => {
+        const root = cert(foo.root.certificatePem);
+        const fingerprint = createHash("sha256").update(root.raw).digest("hex").slice(0, 16);
+        expect(describeCertificate(root)).toBe(`CN=foo.com root [sha256 ${fingerprint}]`);
+        expect(sameCertificate(root, cert(foo.root.certificatePem))).toBe(true);
+        expect(sameCertificate(root, cert(bar.root.certificatePem))).toBe(false);
+    });
+
+    it("refuses an ID with text before the scheme or a path segment with characters the spec does not allow", () => {
+        for (const bad of ["xspiffe://foo.com/ns/a/sa/b", "spiffe://foo.com/ns/a:b/sa/c", "spiffe://foo.com/ns/a%20b", "spiffe://foo.com/ns/@a"]) {
+            expect(parseSpiffeId(bad), bad).toBeUndefined();
+        }
+        expect(parseWorkloadSpiffeId("spiffe://bar.com/extra/ns/a/sa/b")).toBeUndefined();
+    });
+
+    it("reads a workload ID only when both namespace and service account are there", () => {
+        expect(parseWorkloadSpiffeId("spiffe://bar.com/ns/a")).toBeUndefined();
+        expect(parseWorkloadSpiffeId("spiffe://bar.com/sa/b")).toBeUndefined();
+        expect(parseWorkloadSpiffeId("https://bar.com/ns/a/sa/b")).toBeUndefined();
+        expect(parseWorkloadSpiffeId("spiffe://bar.com/ns/a/sa/b")).toEqual({ trustDomain: "bar.com", namespace: "a", serviceAccount: "b" });
     });
 });

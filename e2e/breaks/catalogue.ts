@@ -21,8 +21,8 @@ export const breaks: Record<string, Break> = {
     "chart-value-type": {
         what: "cert-manager's crds.enabled given as the string \"true\" (the chart's schema wants a boolean)",
         file: "components/certManagerRootCA.ts",
-        find: "crds: { enabled: true, keep: false }",
-        replace: 'crds: { enabled: "true", keep: false }',
+        find: "crds: { enabled: true, keep: args.keepCrdsOnDestroy }",
+        replace: 'crds: { enabled: "true", keep: args.keepCrdsOnDestroy }',
         phase: "up",
         error: /crds\.enabled|schema/i,
     },

@@ -33,6 +33,15 @@ export async function recordBaseline(domain: Domain): Promise<void> {
 }
 
 /**
+ * The names of one kind a cluster had before any stack.
+ * @param domain the cluster
+ * @param kind one of `clusterScoped`
+ */
+export function baselineOf(domain: Domain, kind: string): Set<string> {
+    return baseline.get(`${domain.name}/${kind}`) ?? new Set();
+}
+
+/**
  * Namespaces and cluster-scoped objects that were not there before the stacks; a CRD names its
  * helm.sh/resource-policy, since Helm leaves objects annotated `keep` behind on purpose.
  * @param domain the cluster, after destroy

@@ -5,7 +5,8 @@
  */
 import { ConfigMap, EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { checkFederation } from "../checks/federation";
-import { checkNothingRemains } from "../checks/nothingRemains";
+import { checkNothingRemains, recordInstalledCrds } from "../checks/nothingRemains";
+import { checkPeerUnreadableRefused } from "../checks/peerUnreadable";
 import { checkPeerWarnings, checkPublishesOwnDomainOnly } from "../checks/peerStacks";
 import { checkUnlinked } from "../checks/peerUnlinked";
 import { checkRemoteSecrets } from "../checks/remoteSecrets";
@@ -75,6 +76,8 @@ export async function crossStack(): Promise<number> {
         const config: ConfigMap = {
             ...domainConfig([team.domain], context.repositories),
             exportAdminKubeconfigs: { value: "false" },
+            // B opts in to removing the CRDs on destroy, A keeps the default: check-nothing-remains sees both rules.
+            ...(team === b ? { removeCrdsOnDestroy: { value: "true" } } : {}),
             "peerStacks[0].stack": { value: stackReference(other(team).stackName) },
             "peerStacks[0].trustDomains[0]": { value: team.peer.trustDomain },
         };
@@ -128,7 +131,13 @@ export async function crossStack(): Promise<number> {
         await phase(`preview-no-changes-${team.letter}`, linked, (evidence) => previewNoChanges(team.stack!, `preview-no-changes-${team.stackName}`, evidence));
     }
 
-    const destroyedB = await phase("destroy-b", b.upAttempted, (evidence) => destroy(b.stack!, "destroy-b", evidence));
+    // B's stack exists but A cannot find it (renamed away, as a lost permission looks to the engine): A refuses to go on.
+    await phase("peer-unreadable-refused", linked, (evidence) => checkPeerUnreadableRefused({ holder: a.stack!, holderDomain: a.domain, peer: b.stack!, peerDomain: b.domain }, evidence));
+
+    const destroyedB = await phase("destroy-b", b.upAttempted, async (evidence) => {
+        await recordInstalledCrds([b.domain]);
+        await destroy(b.stack!, "destroy-b", evidence);
+    });
 
     await engineRead("engine-read-b-destroyed", destroyedB, "once destroyed", (answer) => check(answer.startsWith("resolved"), `the engine's answer for a destroyed stack is not an empty read`));
     // Destroyed, B's stack still exists, with no outputs.
@@ -145,9 +154,13 @@ export async function crossStack(): Promise<number> {
     await engineRead("engine-read-b-removed", removedB, "once removed", unknownStack);
     await up("up-a-b-removed", removedB, a, 1, stackReference(b.stackName), "does not exist on this backend");
 
-    const destroyedA = await phase("destroy-a", a.upAttempted, (evidence) => destroy(a.stack!, "destroy-a", evidence));
+    const destroyedA = await phase("destroy-a", a.upAttempted, async (evidence) => {
+        await recordInstalledCrds([a.domain]);
+        await destroy(a.stack!, "destroy-a", evidence);
+    });
 
-    await phase("check-nothing-remains", destroyedA && destroyedB, checkNothingRemains);
+    // A keeps the default (its CRDs stay on platform existing); B set removeCrdsOnDestroy (nothing stays).
+    await phase("check-nothing-remains", destroyedA && destroyedB, checkNothingRemains((domain) => domain.name === a.domain.name));
 
     // Where a reader wants the engine's own words: every peer-stack warning per `up`.
     phases.push({ name: "warnings-seen", status: "passed", seconds: 0, evidence: Object.entries(warningsSeen).map(([name, warnings]) => `${name}: ${warnings.length === 0 ? "none" : warnings.join(" | ")}`) });

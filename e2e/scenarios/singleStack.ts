@@ -9,11 +9,12 @@ import { breakProgram } from "../breaks/program";
 import { breakVerdict } from "../breaks/verdict";
 import { addDomain } from "../changes/addDomain";
 import { changeCertDuration } from "../changes/certDuration";
+import { refuseTrustDomainRename } from "../changes/trustDomainRename";
 import { checkCacerts } from "../checks/cacerts";
 import { checkCrdOrder } from "../checks/crdOrder";
 import { checkFederation } from "../checks/federation";
 import { checkHelmReleases } from "../checks/helmReleases";
-import { checkNothingRemains } from "../checks/nothingRemains";
+import { checkNothingRemains, recordInstalledCrds } from "../checks/nothingRemains";
 import { checkRemoteSecrets } from "../checks/remoteSecrets";
 import { checkRenderedConfig } from "../checks/renderedConfig";
 import { checkRootKeyAbsent } from "../checks/rootKeyAbsent";
@@ -123,6 +124,8 @@ export async function singleStack(breakName?: string): Promise<number> {
 
     await phase("preview-no-changes", healthy, (evidence) => previewNoChanges(context.stack!, "preview-no-changes", evidence));
 
+    await phase("rename-trust-domain-refused", healthy, (evidence) => refuseTrustDomainRename(context.stack!, mesh[0], 0, evidence));
+
     await phase("cert-duration-change", healthy, (evidence) => changeCertDuration(context.stack!, mesh, evidence));
 
     const added = await phase("add-third-domain", healthy, (evidence) =>
@@ -137,9 +140,13 @@ export async function singleStack(breakName?: string): Promise<number> {
 
     await phase("preview-no-changes-three", added, (evidence) => previewNoChanges(context.stack!, "preview-no-changes-three", evidence));
 
-    const destroyed = await phase("destroy", context.upAttempted && context.stack !== undefined, (evidence) => destroy(context.stack!, "destroy", evidence));
+    const destroyed = await phase("destroy", context.upAttempted && context.stack !== undefined, async (evidence) => {
+        await recordInstalledCrds(context.mesh);
+        await destroy(context.stack!, "destroy", evidence);
+    });
 
-    await phase("check-nothing-remains", destroyed, checkNothingRemains);
+    // Platform existing, removeCrdsOnDestroy unset: the CRDs the charts installed stay on every cluster.
+    await phase("check-nothing-remains", destroyed, checkNothingRemains(() => true));
 
     await teardown();
     if (broken !== undefined) {

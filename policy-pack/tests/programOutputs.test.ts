@@ -16,7 +16,8 @@ const withPeer = (stack: (typeof stackNames)[number], extra: Record<string, unkn
 });
 
 /** The offline plan runs index.ts and judges its stack outputs as the engine shows them to stack policies. */
-describe.each(stackNames)("the %s program's peer credentials under the pack", (stack) => {
+// Each test runs the whole program in this process: how long that takes depends on the machine's load, so no time limit.
+describe.each(stackNames)("the %s program's peer credentials under the pack", { timeout: 0 }, (stack) => {
     it("export only reader kubeconfigs, as secrets, and hand only those to every istiod", async () => {
         // With peer stacks, exportAdminKubeconfigs defaults to false.
         const plan = await planStack({ stack, projectConfig: withPeer(stack) });

@@ -10,7 +10,12 @@ import { StackName } from "../../tests/harness/stacks";
 import { longestDependencyChain } from "./graph";
 
 export interface PlanOptions {
-    stack: StackName;
+    /** The stack's name; its config comes from `Pulumi.<stack>.yaml` in the project unless `stackConfig` is given. */
+    stack: StackName | string;
+    /** A stack file's whole `config:` block (namespaced keys, `secure:` values already replaced). */
+    stackConfig?: Record<string, unknown>;
+    /** Namespaced keys of `stackConfig` that are secrets. */
+    secretKeys?: string[];
     /** Replaces the stack file's project config (keys without the project prefix). */
     projectConfig?: Record<string, unknown>;
     /** Policy config, as `pulumi preview --policy-pack-config` takes it. */
@@ -20,7 +25,7 @@ export interface PlanOptions {
 }
 
 export interface Plan {
-    stack: StackName;
+    stack: StackName | string;
     resources: DeclaredResource[];
     /** The root stack resource with the stack outputs, as the engine shows it to stack policies. */
     rootStack: PlainResource;
@@ -65,6 +70,8 @@ export async function planStack(options: PlanOptions): Promise<Plan> {
         stack: options.stack,
         projectConfig: options.projectConfig,
         preview: options.preview,
+        ...(options.stackConfig ? { stackConfig: options.stackConfig } : {}),
+        ...(options.secretKeys ? { secretKeys: options.secretKeys } : {}),
     });
     const resources = run.resources;
     const rootStack = fromStackOutputs({ project: run.result.project, stack: options.stack, ...(await resolveStackOutputs(run.result.outputs)) });

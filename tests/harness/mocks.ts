@@ -156,6 +156,8 @@ function kindKubeconfig(clusterName: string, port: number): string {
  */
 export interface PriorStash {
     output: unknown;
+    /** The input the last update gave it; undefined: the same as `output`. */
+    input?: unknown;
     /** Undefined: recorded without a trigger (which the engine never treats as changed). */
     replacementTrigger?: unknown;
 }
@@ -173,6 +175,8 @@ export interface MockContext {
     priorStashes?: Record<string, PriorStash>;
     /** The replacement trigger a resource (by name) was registered with. */
     replacementTriggerOf?: (name: string) => unknown;
+    /** The `replaceOnChanges` a resource (by name) was registered with. */
+    replaceOnChangesOf?: (name: string) => string[];
 }
 
 export function realisticMocks(preview = false, context: MockContext = {}): pulumi.runtime.Mocks {
@@ -199,16 +203,22 @@ export function realisticMocks(preview = false, context: MockContext = {}): pulu
 const stashType = "pulumi:index:Stash";
 
 /**
- * The engine's Stash: `output` is the first value it was given, kept until its replacement
- * trigger changes (a trigger recorded as absent never counts as changed).
+ * The engine's Stash: `output` is the first value it was given, kept until the Stash is replaced:
+ * when its replacement trigger changes (a trigger absent on either side never counts as changed),
+ * or when `replaceOnChanges` names `input` and the input differs from the last one (the builtin
+ * provider reports `input` as the changed key). Pulumi v3.248.0 `pkg/resource/deploy`:
+ * `shouldTriggerReplace` and `applyReplaceOnChanges` in step_generator.go, Diff/Create/Update of
+ * the Stash in builtins.go.
  */
 function stashState(args: pulumi.runtime.MockResourceArgs, context: MockContext): State {
     const input = (args.inputs as State).input;
     const prior = context.priorStashes?.[args.name];
     if (prior === undefined) return { input, output: input };
     const trigger = context.replacementTriggerOf?.(args.name);
-    const replaced = prior.replacementTrigger !== undefined && trigger !== undefined && JSON.stringify(prior.replacementTrigger) !== JSON.stringify(trigger);
-    return { input, output: replaced ? input : prior.output };
+    const triggered = prior.replacementTrigger !== undefined && trigger !== undefined && JSON.stringify(prior.replacementTrigger) !== JSON.stringify(trigger);
+    const priorInput = "input" in prior ? prior.input : prior.output;
+    const inputReplaces = (context.replaceOnChangesOf?.(args.name) ?? []).includes("input") && JSON.stringify(priorInput) !== JSON.stringify(input);
+    return { input, output: triggered || inputReplaces ? input : prior.output };
 }
 
 function realisticUpdateMocks(context: MockContext): pulumi.runtime.Mocks {

@@ -39,10 +39,14 @@ export interface DeclaredResource {
     ignoreChanges: string[];
     /** The `replacementTrigger` option as sent (undefined when the resource has none). */
     replacementTrigger: unknown;
+    /** Input properties whose change replaces the resource (`replaceOnChanges`). */
+    replaceOnChanges: string[];
     /** Aliases given as full URNs (the state entries this resource takes over). */
     aliasUrns: string[];
     /** The ID the mock provider assigned (set once the registration completes). */
     id: string;
+    /** The state the mock provider answered with (set once the registration completes). */
+    outputs: Record<string, unknown>;
     custom: boolean;
     remote: boolean;
 }
@@ -62,6 +66,7 @@ interface RegisterRequest {
     getDeletebeforereplace(): boolean;
     getIgnorechangesList(): string[];
     getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+    getReplaceonchangesList(): string[];
     getAliasesList(): { getUrn(): string }[];
     getAliasurnsList(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
@@ -113,14 +118,19 @@ class RecordingMonitor extends MockMonitor {
             deleteBeforeReplace: req.getDeletebeforereplace(),
             ignoreChanges: req.getIgnorechangesList(),
             replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
+            replaceOnChanges: req.getReplaceonchangesList(),
             aliasUrns: [...req.getAliasesList().map((alias) => alias.getUrn()), ...req.getAliasurnsList()].filter((urn) => urn !== ""),
             id: "",
+            outputs: {},
             custom: req.getCustom(),
             remote: req.getRemote(),
         });
         const record = this.declared[this.declared.length - 1];
-        return super.registerResource(req, (err, response: { getId(): string } | undefined) => {
-            if (response) record.id = response.getId();
+        return super.registerResource(req, (err, response: { getId(): string; getObject(): { toJavaScript(): Record<string, unknown> } | undefined } | undefined) => {
+            if (response) {
+                record.id = response.getId();
+                record.outputs = response.getObject()?.toJavaScript() ?? {};
+            }
             callback(err, response);
         });
     }
@@ -192,8 +202,15 @@ export interface ProgramRun<T> {
 }
 
 export interface RunOptions {
-    /** Stack whose `Pulumi.<stack>.yaml` supplies config. */
-    stack: StackName;
+    /** Stack whose `Pulumi.<stack>.yaml` supplies config (unless `stackConfig` is given). */
+    stack: StackName | string;
+    /**
+     * The stack's whole `config:` block (namespaced keys), instead of reading `Pulumi.<stack>.yaml`:
+     * a stack file from elsewhere, its `secure:` values already replaced by plain ones.
+     */
+    stackConfig?: Record<string, unknown>;
+    /** Namespaced keys of `stackConfig` that are secrets (its `secure:` values). */
+    secretKeys?: string[];
     /** Replaces the stack's project config (keys without the project prefix). */
     projectConfig?: Record<string, unknown>;
     /** Secret config keys (without prefix) and their values, e.g. supplied root CA keys. */
@@ -224,14 +241,14 @@ export async function runProgram<T>(program: () => T | Promise<T>, options: RunO
 }
 
 async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOptions): Promise<ProgramRun<T>> {
-    const fileConfig = stackFileConfig(options.stack);
+    const fileConfig = options.stackConfig ?? stackFileConfig(options.stack);
     const config: Record<string, unknown> = options.projectConfig
         ? {
               ...Object.fromEntries(Object.entries(fileConfig).filter(([key]) => !key.startsWith(`${projectName}:`))),
               ...Object.fromEntries(Object.entries(options.projectConfig).map(([key, value]) => [`${projectName}:${key}`, value])),
           }
         : { ...fileConfig };
-    const secretKeys: string[] = [];
+    const secretKeys: string[] = [...(options.secretKeys ?? [])];
     for (const [key, value] of Object.entries(options.secretConfig ?? {})) {
         config[`${projectName}:${key}`] = value;
         secretKeys.push(`${projectName}:${key}`);
@@ -245,6 +262,7 @@ async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOpt
         priorStashes: options.priorStashes,
         peerStacks: options.peerStacks,
         replacementTriggerOf: (name) => [...(monitor?.declared ?? [])].reverse().find((r) => r.name === name)?.replacementTrigger,
+        replaceOnChangesOf: (name) => [...(monitor?.declared ?? [])].reverse().find((r) => r.name === name)?.replaceOnChanges ?? [],
     });
     monitor = new RecordingMonitor(mocks);
     // The local file backend's organization: what stack references of that backend name.

@@ -10,8 +10,8 @@ export const stackNames: StackName[] = ["cluster-gke", "cluster-kind"];
 /** Flat config as the Pulumi CLI hands it to a program: `namespace:key` to string (JSON for structures). */
 export type FlatConfig = Record<string, string>;
 
-/** A stack's `config:` block exactly as the stack file gives it. */
-export function stackFileConfig(stack: StackName): Record<string, unknown> {
+/** A stack's `config:` block exactly as the stack file (`Pulumi.<stack>.yaml` in the project) gives it. */
+export function stackFileConfig(stack: string): Record<string, unknown> {
     const document = parse(readFileSync(join(projectRoot, `Pulumi.${stack}.yaml`), "utf8")) as {
         config?: Record<string, unknown>;
     };
@@ -25,7 +25,7 @@ export function flatten(config: Record<string, unknown>): FlatConfig {
 }
 
 /** Project config of a stack file, keyed without the project prefix (what `parseMeshConfig` takes). */
-export function projectConfigOf(stack: StackName): Record<string, unknown> {
+export function projectConfigOf(stack: string): Record<string, unknown> {
     const prefix = `${projectName}:`;
     return Object.fromEntries(
         Object.entries(stackFileConfig(stack))
