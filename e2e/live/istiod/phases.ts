@@ -1,0 +1,197 @@
+/**
+ * The live istiod phases of a scenario, after `pulumi up`: one istiod per cluster as a host
+ * process (istiod.ts), then checks read from each istiod's own debug endpoints and judged
+ * against what the peers' API servers hold (checks.ts, peerView.ts). Each function has the shape
+ * of a phase body: it pushes evidence lines and throws on a problem. Call, in this order:
+ *
+ *   const live = new LiveIstiods(clusters, options)    // plain parameters per cluster
+ *   await live.start(evidence)                         // phase "istiod-start"
+ *   await live.checkPeersSynced(evidence, upEndedAt)   // "istiod-peers-synced" (timing from the end of `up`)
+ *   await live.checkPeerServices(evidence)             // "istiod-peer-services"
+ *   await live.checkPeerGateways(evidence)             // "istiod-peer-gateways"
+ *   await live.checkCaRoot(evidence)                   // "istiod-ca-root"
+ *   await live.stop(evidence)                          // always, before `destroy` and teardown
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import {
+    caRootProblems,
+    ClusterzEntry,
+    clusterzProblems,
+    endpointProblems,
+    EndpointShardz,
+    ExpectedGateway,
+    gatewayProblems,
+    NetworkGateway,
+    RegistryService,
+    registryProblems,
+} from "./checks";
+import { debugJson, IstiodCluster, IstiodOptions, RunningIstiod, startIstiod, stopIstiod, tail } from "./istiod";
+import { getOptional, kubectl } from "./kube";
+import { PeerView, readPeerView } from "./peerView";
+
+/** One cluster of the mesh for the live istiod phases. */
+export interface LiveCluster extends IstiodCluster {
+    /** PEM of the domain's root, as the test bed generated it (not as the program exported it). */
+    domainRootPem: string;
+}
+
+export interface LiveIstiodOptions {
+    /** pilot-discovery built by the toolchain. */
+    binary: string;
+    /** Working directories go under `<workDir>/<cluster>`. */
+    workDir: string;
+    logDir: string;
+    /** How long a check polls istiod before failing: istiod fills its registry moments after a sync. */
+    checkSeconds?: number;
+    /** Services that must exist in every peer (`namespace/name`), so that the registry check is never vacuous. */
+    requiredServices?: string[];
+}
+
+/** Polls `problems` once a second until it returns none or `seconds` pass; the last problems found. */
+export async function until(seconds: number, problems: () => Promise<string[]>): Promise<string[]> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+        const found = await problems().catch((error: Error) => [error.message]);
+        if (found.length === 0 || Date.now() >= deadline) return found;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+}
+
+export class LiveIstiods {
+    readonly running: RunningIstiod[] = [];
+    private readonly views = new Map<string, PeerView>();
+
+    constructor(
+        readonly clusters: LiveCluster[],
+        readonly options: LiveIstiodOptions,
+    ) {}
+
+    private istiodOptions(cluster: IstiodCluster): IstiodOptions {
+        return { binary: this.options.binary, workDir: path.join(this.options.workDir, cluster.name), logDir: this.options.logDir };
+    }
+
+    /** The cluster ID each istiod calls itself: its Deployment's CLUSTER_ID, as resolved for the host process. */
+    private clusterId(running: RunningIstiod): string {
+        const id = running.command.env.CLUSTER_ID;
+        if (!id) throw new Error(`${running.cluster.name}: istiod's Deployment sets no CLUSTER_ID`);
+        return id;
+    }
+
+    private peersOf(running: RunningIstiod): RunningIstiod[] {
+        return this.running.filter((other) => other !== running);
+    }
+
+    /** Starts every cluster's istiod; the evidence lists each host change once and what each process was given. */
+    async start(evidence: string[]): Promise<void> {
+        for (const cluster of this.clusters) {
+            // What istiod writes: a ConfigMap read after the start is this process's, not a leftover.
+            await kubectl(cluster.kube, ["-n", "istio-system", "delete", "configmap", "istio-ca-root-cert", "--ignore-not-found"]);
+            const running = await startIstiod(cluster, this.istiodOptions(cluster));
+            this.running.push(running);
+            evidence.push(`${cluster.name}: istiod for pod ${running.pod} (CLUSTER_ID ${this.clusterId(running)}) ready in ${(running.readyAfterMs / 1000).toFixed(1)}s at ${running.command.readinessUrl}, log ${running.logFile}`);
+            evidence.push(`${cluster.name}: pilot-discovery ${running.command.args.join(" ")}`);
+            evidence.push(`${cluster.name}: env ${running.command.resolvedEnv.map((variable) => `${variable.name}=${variable.value}${variable.source === "value" ? "" : ` [${variable.source}]`}`).join(" ")}`);
+            for (const volume of running.volumes) evidence.push(`${cluster.name}: ${volume}`);
+        }
+        for (const change of this.running[0]?.command.changes ?? []) {
+            evidence.push(`host change ${change.what}: ${change.container} -> ${change.host.replace(this.running[0].cluster.address, "<cluster address>")} (${change.why})`);
+        }
+    }
+
+    /** Every istiod lists every peer as `synced` through a remote secret; the time since `upEndedAt` (ms since epoch) is measured. */
+    async checkPeersSynced(evidence: string[], upEndedAt?: number, seconds = 120): Promise<number> {
+        for (const running of this.running) {
+            const own = this.clusterId(running);
+            const peers = this.peersOf(running).map((peer) => this.clusterId(peer));
+            let entries: ClusterzEntry[] = [];
+            const problems = await until(seconds, async () => {
+                entries = await debugJson<ClusterzEntry[]>(running, "/debug/clusterz");
+                return clusterzProblems(entries, own, peers);
+            });
+            if (problems.length > 0) {
+                throw new Error(`${running.cluster.name}: /debug/clusterz after ${seconds}s: ${problems.join("; ")}\nistiod's last log lines (${running.logFile}):\n${tail(running.logFile)}`);
+            }
+            evidence.push(`${running.cluster.name}: /debug/clusterz ${entries.map((entry) => `${entry.id}=${entry.syncStatus}${entry.secretName ? ` (${entry.secretName})` : ""}`).join(", ")}`);
+        }
+        const elapsed = upEndedAt === undefined ? NaN : (Date.now() - upEndedAt) / 1000;
+        if (upEndedAt !== undefined) evidence.unshift(`every istiod reports every peer synced ${elapsed.toFixed(1)}s after the end of \`pulumi up\``);
+        return elapsed;
+    }
+
+    private async view(cluster: IstiodCluster): Promise<PeerView> {
+        let view = this.views.get(cluster.name);
+        if (view === undefined) {
+            view = await readPeerView(cluster.kube);
+            this.views.set(cluster.name, view);
+        }
+        return view;
+    }
+
+    /** Every istiod holds every peer's Services (with the peer's ClusterIPs) and their ready endpoints on the peer's network. */
+    async checkPeerServices(evidence: string[]): Promise<void> {
+        const required = this.options.requiredServices ?? [];
+        for (const running of this.running) {
+            for (const peer of this.peersOf(running)) {
+                const view = await this.view(peer.cluster);
+                const peerId = this.clusterId(peer);
+                const absent = required.filter((key) => !view.services.some((service) => `${service.namespace}/${service.name}` === key));
+                if (absent.length > 0) throw new Error(`${peer.cluster.name} has no Service ${absent.join(", ")}: the check would prove nothing`);
+                const problems = await until(this.options.checkSeconds ?? 60, async () => [
+                    ...registryProblems(await debugJson<RegistryService[]>(running, "/debug/registryz"), peerId, view.services),
+                    ...endpointProblems(await debugJson<EndpointShardz>(running, "/debug/endpointShardz"), peerId, view.network, view.services),
+                ]);
+                if (problems.length > 0) throw new Error(`${running.cluster.name} about ${peerId}:\n  ${problems.join("\n  ")}`);
+                const endpoints = view.services.reduce((sum, service) => sum + service.readyAddresses.length, 0);
+                const named = view.services.filter((service) => required.includes(`${service.namespace}/${service.name}`)).map((service) => `${service.namespace}/${service.name} ${service.readyAddresses.join(",") || "(no endpoints)"}`);
+                evidence.push(`${running.cluster.name}: all ${view.services.length} Services of ${peerId} in /debug/registryz with ${peerId}'s ClusterIPs, all ${endpoints} ready endpoints in shard Kubernetes/${peerId} of /debug/endpointShardz on network ${view.network}${named.length > 0 ? `; among them ${named.join("; ")}` : ""}`);
+            }
+        }
+    }
+
+    /** Every istiod knows each peer network's gateway at the peer's node address and node port (or its load balancer). */
+    async checkPeerGateways(evidence: string[]): Promise<void> {
+        for (const running of this.running) {
+            const expected: ExpectedGateway[] = [];
+            for (const peer of this.peersOf(running)) {
+                const view = await this.view(peer.cluster);
+                if (view.gateway === undefined) throw new Error(`${peer.cluster.name}: its east-west gateway has no address yet`);
+                expected.push(view.gateway);
+            }
+            let gateways: NetworkGateway[] = [];
+            const problems = await until(this.options.checkSeconds ?? 60, async () => {
+                gateways = (await debugJson<NetworkGateway[] | null>(running, "/debug/networkz")) ?? [];
+                return gatewayProblems(gateways, expected);
+            });
+            if (problems.length > 0) throw new Error(`${running.cluster.name}: /debug/networkz: ${problems.join("; ")}`);
+            evidence.push(`${running.cluster.name}: /debug/networkz ${gateways.map((g) => `${g.Network}=${g.Addr}:${g.Port} (cluster ${g.Cluster})`).join(", ")}; expected from the peers' nodes and Services: ${expected.map((g) => `${g.network}=${g.address}:${g.port}`).join(", ")}`);
+        }
+    }
+
+    /** The root each istiod distributes (ConfigMap istio-ca-root-cert it writes in every namespace) is its domain's root. */
+    async checkCaRoot(evidence: string[]): Promise<void> {
+        for (const running of this.running) {
+            const cluster = this.clusters.find((c) => c.name === running.cluster.name)!;
+            for (const namespace of ["istio-system", "default"]) {
+                let pem: string | undefined;
+                const problems = await until(this.options.checkSeconds ?? 60, async () => {
+                    const configMap = await getOptional<{ data?: Record<string, string> }>(cluster.kube, ["-n", namespace, "configmap", "istio-ca-root-cert"]);
+                    pem = configMap?.data?.["root-cert.pem"];
+                    return caRootProblems(pem, cluster.domainRootPem, `${cluster.name} ${namespace}/istio-ca-root-cert`);
+                });
+                if (problems.length > 0) throw new Error(problems.join("; "));
+            }
+            evidence.push(`${cluster.name}: istio-ca-root-cert (written by the host istiod) in istio-system and default holds exactly the domain's root`);
+        }
+    }
+
+    /** Stops every istiod (also those of a failed start); their logs stay in the log folder. */
+    async stop(evidence: string[]): Promise<void> {
+        for (const running of this.running.splice(0)) evidence.push(await stopIstiod(running));
+    }
+
+    /** Keeps the working directories only on failure (they hold tokens and CA keys). */
+    cleanWorkDirs(): void {
+        fs.rmSync(this.options.workDir, { recursive: true, force: true });
+    }
+}
