@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
+import * as net from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { caRootProblems, clusterzProblems, endpointProblems, gatewayProblems, registryProblems } from "../e2e/live/istiod/checks";
+import { forward } from "../e2e/live/istiod/forwarder";
 import { flagValue, withFlag } from "../e2e/live/istiod/hostCommand";
 import { eastWestGateway, peerServices } from "../e2e/live/istiod/peerView";
 import { expandReferences, Pod, podField, quantity, resolveArgs, resolveEnv, resourceField } from "../e2e/live/istiod/podSpec";
@@ -211,3 +213,27 @@ describe("e2e/live/istiod/readerRbac.ts: the reads of a remote istiod as RBAC", 
     });
 });
 
+
+describe("e2e/live/istiod/forwarder.ts: the kube-proxy stand-in", () => {
+    it("pipes a connection's bytes both ways to the target", async () => {
+        const echo = net.createServer((socket) => socket.on("data", (data) => socket.write(`echo:${data.toString()}`)));
+        await new Promise<void>((resolve) => echo.listen(0, "127.0.0.1", resolve));
+        const forwarder = await forward({ host: "127.0.0.1", port: 0 }, { host: "127.0.0.1", port: (echo.address() as net.AddressInfo).port });
+        try {
+            const [host, port] = forwarder.listening.split(":");
+            const answer = await new Promise<string>((resolve, reject) => {
+                const client = net.connect(Number(port), host, () => client.write("ping"));
+                client.on("data", (data) => {
+                    resolve(data.toString());
+                    client.end();
+                });
+                client.on("error", reject);
+            });
+            expect(answer).toBe("echo:ping");
+            expect(forwarder.connections()).toBe(1);
+        } finally {
+            await forwarder.close();
+            echo.close();
+        }
+    });
+});
