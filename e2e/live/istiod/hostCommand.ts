@@ -26,6 +26,9 @@ export const listenFlags = [
 
 export type ListenFlag = (typeof listenFlags)[number]["flag"];
 
+/** A port other than the container's for a listen flag, with the reason. */
+export type PortOverrides = Partial<Record<ListenFlag, { port: number; why: string }>>;
+
 /** Where and how this host process runs: everything the caller chooses. */
 export interface HostSettings {
     /** The cluster's loopback address (127.0.0.2...): every listener binds it. */
@@ -34,8 +37,8 @@ export interface HostSettings {
     kubeconfig: string;
     /** The host process's working directory: istiod's default paths (./etc/cacerts...) are relative to it. */
     workDir: string;
-    /** Ports to use instead of the container's, per listen flag (when another process of the cluster holds one). */
-    ports?: Partial<Record<ListenFlag, number>>;
+    /** Ports to use instead of the container's, per listen flag, and why (another process of the cluster holds the container's). */
+    ports?: PortOverrides;
     /** Cores the host offers: GOMAXPROCS is capped to it when the kubelet's value exceeds it. */
     hostCores: number;
 }
@@ -108,13 +111,14 @@ export function hostCommand(deployment: Deployment, pod: Pod, node: Node | undef
     for (const { flag, port, what } of listenFlags) {
         // A chart that moved a port would leave the host process listening where nothing expects it.
         if (!declared.has(port)) throw new Error(`container ${discoveryContainer} declares no port ${port} (pilot-discovery's --${flag} default); its ports: ${[...declared].join(", ")}`);
-        const address = hostPort(host.address, host.ports?.[flag] ?? port);
+        const override = host.ports?.[flag];
+        const address = hostPort(host.address, override?.port ?? port);
         listen[flag] = address;
         changes.push({
             what: `arg --${flag}`,
             container: flagValue(args, flag) ?? `(unset: :${port})`,
             host: address,
-            why: `${what}: bound to the cluster's loopback address instead of every interface, so each cluster's istiod has its own${host.ports?.[flag] !== undefined ? `; port ${host.ports[flag]} because ${port} is taken on this address` : ""}`,
+            why: `${what}: bound to the cluster's loopback address instead of every interface, so each cluster's istiod has its own${override !== undefined ? `; port ${override.port}, not ${port}: ${override.why}` : ""}`,
         });
         args = withFlag(args, flag, address);
     }

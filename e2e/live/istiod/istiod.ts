@@ -14,7 +14,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { discoveryContainer, HostCommand, hostCommand, ListenFlag } from "./hostCommand";
+import { discoveryContainer, HostCommand, hostCommand, PortOverrides } from "./hostCommand";
 import { getOptional, Kube, kubectl, kubectlJson, List, serverOf, serviceAccountToken, tokenKubeconfigText } from "./kube";
 import { containerOf, Deployment, Node, Pod } from "./podSpec";
 
@@ -38,8 +38,8 @@ export interface IstiodOptions {
     /** Namespace and name of the Deployment the program's istiod chart rendered. */
     namespace?: string;
     deployment?: string;
-    /** Ports other than the container's, per listen flag, if one is taken on the cluster's address. */
-    ports?: Partial<Record<ListenFlag, number>>;
+    /** Ports other than the container's, per listen flag, with why (one taken on the cluster's address). */
+    ports?: PortOverrides;
     /** Arguments appended after the host changes (a scratch istiod's own `--clusterRegistriesNamespace`). */
     extraArgs?: string[];
     /** Deadline of the readiness probe; istiod waits silently on an API server it cannot read. */

@@ -26,8 +26,12 @@ import {
     RegistryService,
     registryProblems,
 } from "./checks";
+import { discoveryContainer, PortOverrides } from "./hostCommand";
 import { debugJson, IstiodCluster, IstiodOptions, RunningIstiod, startIstiod, stopIstiod, tail } from "./istiod";
-import { getOptional, kubectl } from "./kube";
+import { getOptional, kubectl, kubectlJson } from "./kube";
+import { containerOf, Deployment } from "./podSpec";
+import { probeReader, ReaderProbeResult } from "./readerProbe";
+import { RemoteRead } from "./readerRbac";
 import { PeerView, readPeerView } from "./peerView";
 
 /** One cluster of the mesh for the live istiod phases. */
@@ -44,9 +48,20 @@ export interface LiveIstiodOptions {
     logDir: string;
     /** How long a check polls istiod before failing: istiod fills its registry moments after a sync. */
     checkSeconds?: number;
+    /** Ports other than the container's (default: {@link sharedAddressPorts}). */
+    ports?: PortOverrides;
     /** Services that must exist in every peer (`namespace/name`), so that the registry check is never vacuous. */
     requiredServices?: string[];
 }
+
+/**
+ * istiod's HTTP port (8080: debug endpoints and /ready) is also the SPIRE server's health port
+ * (spire-server chart 0.30.0, templates/configmap.yaml: health_checks bind_port "8080"), and both
+ * run on the cluster's address: istiod takes another.
+ */
+export const sharedAddressPorts: PortOverrides = {
+    httpAddr: { port: 18080, why: "8080 is the SPIRE server's health port (spire-server chart 0.30.0 health_checks bind_port), which runs on the same address" },
+};
 
 /** Polls `problems` once a second until it returns none or `seconds` pass; the last problems found. */
 export async function until(seconds: number, problems: () => Promise<string[]>): Promise<string[]> {
@@ -68,7 +83,7 @@ export class LiveIstiods {
     ) {}
 
     private istiodOptions(cluster: IstiodCluster): IstiodOptions {
-        return { binary: this.options.binary, workDir: path.join(this.options.workDir, cluster.name), logDir: this.options.logDir };
+        return { binary: this.options.binary, workDir: path.join(this.options.workDir, cluster.name), logDir: this.options.logDir, ports: this.options.ports ?? sharedAddressPorts };
     }
 
     /** The cluster ID each istiod calls itself: its Deployment's CLUSTER_ID, as resolved for the host process. */
@@ -183,6 +198,23 @@ export class LiveIstiods {
             }
             evidence.push(`${cluster.name}: istio-ca-root-cert (written by the host istiod) in istio-system and default holds exactly the domain's root`);
         }
+    }
+
+    /**
+     * A scratch istiod of `holder` reading `peer` through a credential bound to exactly `reads`
+     * (readerProbe.ts); run it while the holder's own istiod is stopped. The evidence names the
+     * peer's sync status and what istiod's log says it was forbidden to read.
+     */
+    async probeReader(evidence: string[], label: string, reads: RemoteRead[], holder = this.clusters[0], peer = this.clusters[1]): Promise<ReaderProbeResult> {
+        const deployment = await kubectlJson<Deployment>(peer.kube, ["-n", "istio-system", "get", "deployment", "istiod"]);
+        const peerId = containerOf(deployment.spec.template.spec, discoveryContainer).env?.find((variable) => variable.name === "CLUSTER_ID")?.value;
+        if (!peerId) throw new Error(`${peer.name}: istiod's Deployment sets no CLUSTER_ID`);
+        const result = await probeReader(holder, peer, peerId, label, reads, this.istiodOptions(holder));
+        evidence.push(
+            `${holder.name} reading ${peerId} with ${reads.map((read) => read.resource).join(", ")}: ${result.status} ${result.seconds.toFixed(1)}s after the start, ${result.peerServices} of its Services in the registry; forbidden in istiod's log: ${result.forbidden.map((entry) => entry.resource).join(", ") || "nothing"}`,
+        );
+        for (const entry of result.forbidden) evidence.push(`  istiod: ${entry.line.slice(0, 400)}`);
+        return result;
     }
 
     /** Stops every istiod (also those of a failed start); their logs stay in the log folder. */

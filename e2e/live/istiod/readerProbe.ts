@@ -13,7 +13,12 @@ import { ClusterzEntry, RegistryService } from "./checks";
 import { debugJson, IstiodCluster, IstiodOptions, startIstiod, stopIstiod } from "./istiod";
 import { kubectl, serverOf, serviceAccountToken, tokenKubeconfigText } from "./kube";
 import { forbiddenInLog, readerManifests, RemoteRead } from "./readerRbac";
-import { until } from "./phases";
+
+/** Polls `problems` once a second until none or `seconds` pass. */
+async function poll(seconds: number, problems: () => Promise<string[]>): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    while ((await problems().catch((error: Error) => [error.message])).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 1000));
+}
 
 /** Namespace of the probe's objects, in both clusters. */
 export const probeNamespace = "e2e-reader-probe";
@@ -61,7 +66,7 @@ export async function probeReader(holder: IstiodCluster, peer: IstiodCluster, pe
         });
         try {
             let status = "unlisted";
-            await until(waitSeconds, async () => {
+            await poll(waitSeconds, async () => {
                 const entries = await debugJson<ClusterzEntry[]>(running, "/debug/clusterz");
                 status = entries.find((entry) => entry.id === peerId)?.syncStatus ?? "unlisted";
                 return status === "synced" || status === "timeout" ? [] : [status];
@@ -69,7 +74,7 @@ export async function probeReader(holder: IstiodCluster, peer: IstiodCluster, pe
             const seconds = (Date.now() - t0) / 1000;
             // A moment for the registry to fill after a sync.
             let peerServices = 0;
-            await until(status === "synced" ? 15 : 5, async () => {
+            await poll(status === "synced" ? 15 : 5, async () => {
                 const services = await debugJson<RegistryService[]>(running, "/debug/registryz");
                 peerServices = services.filter((service) => service.clusterVIPs?.Addresses?.[peerId] !== undefined).length;
                 return peerServices > 0 ? [] : ["none yet"];
