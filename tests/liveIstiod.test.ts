@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { caRootProblems, clusterzProblems, endpointProblems, gatewayProblems, registryProblems } from "../e2e/live/istiod/checks";
+import { caRootProblems, clusterzProblems, endpointProblems, errorLines, gatewayProblems, meshProblems, registryProblems } from "../e2e/live/istiod/checks";
 import { forward } from "../e2e/live/istiod/forwarder";
 import { flagValue, withFlag } from "../e2e/live/istiod/hostCommand";
 import { eastWestGateway, peerServices } from "../e2e/live/istiod/peerView";
@@ -144,6 +144,18 @@ describe("e2e/live/istiod/checks.ts: istiod's debug endpoints judged against the
         expect(caRootProblems(rootB, rootA, "cm")[0]).toMatch(/^cm: .*CN=e2e test root B.*not the domain root .*CN=e2e test root A/);
         expect(caRootProblems(`${rootA}\n${rootB}`, rootA, "cm")).toEqual(["cm: 2 certificates, want the domain root alone"]);
         expect(caRootProblems(undefined, rootA, "cm")).toEqual(["cm: no root-cert.pem (istiod has not written it)"]);
+    });
+});
+
+describe("e2e/live/istiod/checks.ts: istiod's own state", () => {
+    it("mesh config: the domain's trust domain, else what istiod fell back to is named", () => {
+        expect(meshProblems({ trustDomain: "foo.com" }, "foo.com")).toEqual([]);
+        expect(meshProblems({ trustDomain: "cluster.local" }, "foo.com")).toEqual(['istiod\'s trust domain is "cluster.local" (default cluster.local when the mesh config was not read), want foo.com']);
+    });
+
+    it("error lines of istiod's log format", () => {
+        const log = "2026-12-07T00:50:00.1Z\tinfo\tstarting\n2026-12-07T00:50:01.2Z\terror\tfailed to x\n2026-12-07T00:50:02.3Z\twarn\tan error, but a warning";
+        expect(errorLines(log)).toEqual(["2026-12-07T00:50:01.2Z\terror\tfailed to x"]);
     });
 });
 

@@ -148,3 +148,20 @@ export function caRootProblems(distributedPem: string | undefined, domainRootPem
     }
     return [];
 }
+
+/** The mesh config istiod runs with (`/debug/mesh`, protojson names; the fields read here). */
+export interface ActiveMeshConfig {
+    trustDomain?: string;
+    trustDomainAliases?: string[];
+    rootNamespace?: string;
+}
+
+/** istiod runs with the domain's trust domain: the program's mesh config was read and accepted. */
+export function meshProblems(mesh: ActiveMeshConfig, trustDomain: string): string[] {
+    return mesh.trustDomain === trustDomain ? [] : [`istiod's trust domain is ${JSON.stringify(mesh.trustDomain ?? "")} (default cluster.local when the mesh config was not read), want ${trustDomain}`];
+}
+
+/** istiod's log lines at level error (its format: time, tab, level, tab, message). */
+export function errorLines(log: string): string[] {
+    return log.split("\n").filter((line) => /^\S+\terror\t/.test(line));
+}

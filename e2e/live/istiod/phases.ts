@@ -6,22 +6,27 @@
  *
  *   const live = new LiveIstiods(clusters, options)    // plain parameters per cluster
  *   await live.start(evidence)                         // phase "istiod-start"
+ *   await live.checkMeshConfig(evidence)               // "istiod-mesh-config"
  *   await live.checkPeersSynced(evidence, upEndedAt)   // "istiod-peers-synced" (timing from the end of `up`)
  *   await live.checkPeerServices(evidence)             // "istiod-peer-services"
  *   await live.checkPeerGateways(evidence)             // "istiod-peer-gateways"
  *   await live.checkCaRoot(evidence)                   // "istiod-ca-root"
+ *   live.logErrors(evidence)                           // evidence of the last check phase
  *   await live.stop(evidence)                          // always, before `destroy` and teardown
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+    ActiveMeshConfig,
     caRootProblems,
     ClusterzEntry,
     clusterzProblems,
     endpointProblems,
+    errorLines,
     EndpointShardz,
     ExpectedGateway,
     gatewayProblems,
+    meshProblems,
     NetworkGateway,
     RegistryService,
     registryProblems,
@@ -36,6 +41,8 @@ import { PeerView, readPeerView } from "./peerView";
 
 /** One cluster of the mesh for the live istiod phases. */
 export interface LiveCluster extends IstiodCluster {
+    /** The domain's trust domain, as the test bed configured it. */
+    trustDomain: string;
     /** PEM of the domain's root, as the test bed generated it (not as the program exported it). */
     domainRootPem: string;
 }
@@ -180,6 +187,25 @@ export class LiveIstiods {
             });
             if (problems.length > 0) throw new Error(`${running.cluster.name}: /debug/networkz: ${problems.join("; ")}`);
             evidence.push(`${running.cluster.name}: /debug/networkz ${gateways.map((g) => `${g.Network}=${g.Addr}:${g.Port} (cluster ${g.Cluster})`).join(", ")}; expected from the peers' nodes and Services: ${expected.map((g) => `${g.network}=${g.address}:${g.port}`).join(", ")}`);
+        }
+    }
+
+    /** Each istiod runs with its domain's trust domain (`/debug/mesh`): it read and accepted the program's mesh config. */
+    async checkMeshConfig(evidence: string[]): Promise<void> {
+        for (const running of this.running) {
+            const cluster = this.clusters.find((c) => c.name === running.cluster.name)!;
+            const mesh = await debugJson<ActiveMeshConfig>(running, "/debug/mesh");
+            const problems = meshProblems(mesh, cluster.trustDomain);
+            if (problems.length > 0) throw new Error(`${cluster.name}: ${problems.join("; ")}`);
+            evidence.push(`${cluster.name}: /debug/mesh trustDomain ${mesh.trustDomain}, trustDomainAliases [${(mesh.trustDomainAliases ?? []).join(", ")}], rootNamespace ${mesh.rootNamespace}`);
+        }
+    }
+
+    /** Evidence only: istiod's own error lines so far, per cluster (the first few, verbatim). */
+    logErrors(evidence: string[]): void {
+        for (const running of this.running) {
+            const errors = errorLines(fs.readFileSync(running.logFile, "utf8"));
+            evidence.push(`${running.cluster.name}: ${errors.length} error lines in istiod's log${errors.length > 0 ? `; first: ${errors.slice(0, 3).map((line) => line.slice(0, 300)).join(" | ")}` : ""}`);
         }
     }
 
