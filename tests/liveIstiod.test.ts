@@ -7,6 +7,7 @@ import { forward } from "../e2e/live/istiod/forwarder";
 import { flagValue, withFlag } from "../e2e/live/istiod/hostCommand";
 import { eastWestGateway, peerServices } from "../e2e/live/istiod/peerView";
 import { expandReferences, Pod, podField, quantity, resolveArgs, resolveEnv, resourceField } from "../e2e/live/istiod/podSpec";
+import { describeRules, kubeconfigToken, tokenSubject } from "../e2e/live/istiod/readerEvidence";
 import { forbiddenInLog, readerManifests, remoteReads, rulesOf, without } from "../e2e/live/istiod/readerRbac";
 
 const fixtures = join(__dirname, "..", "e2e", "live", "istiod", "fixtures");
@@ -247,5 +248,19 @@ describe("e2e/live/istiod/forwarder.ts: the kube-proxy stand-in", () => {
             await forwarder.close();
             echo.close();
         }
+    });
+});
+
+describe("e2e/live/istiod/readerEvidence.ts: the rules behind a remote secret", () => {
+    it("reads the ServiceAccount from the kubeconfig's token and prints rules one per line", () => {
+        // A token-shaped string with the claims the API server puts in a ServiceAccount token (not signed: only sub is read).
+        const claims = Buffer.from(JSON.stringify({ sub: "system:serviceaccount:istio-system:istio-reader-service-account" })).toString("base64url");
+        const kubeconfig = `apiVersion: v1\nkind: Config\nusers:\n- name: r\n  user:\n    token: eyJhbGciOiJSUzI1NiJ9.${claims}.c2ln\n`;
+        expect(tokenSubject(kubeconfigToken(kubeconfig))).toBe("system:serviceaccount:istio-system:istio-reader-service-account");
+        expect(() => tokenSubject("opaque")).toThrow(/not a JWT/);
+        expect(describeRules([{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"], resourceNames: ["istio"] }, { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list"] }], "in istio-system (r)")).toEqual([
+            "in istio-system (r) core/configmaps[istio]: get,list",
+            "in istio-system (r) discovery.k8s.io/endpointslices: list",
+        ]);
     });
 });

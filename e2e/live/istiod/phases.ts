@@ -36,6 +36,7 @@ import { debugJson, IstiodCluster, IstiodOptions, RunningIstiod, startIstiod, st
 import { getOptional, kubectl, kubectlJson } from "./kube";
 import { containerOf, Deployment } from "./podSpec";
 import { probeReader, ReaderProbeResult } from "./readerProbe";
+import { remoteCredentialRules } from "./readerEvidence";
 import { RemoteRead } from "./readerRbac";
 import { PeerView, readPeerView } from "./peerView";
 
@@ -135,6 +136,13 @@ export class LiveIstiods {
                 throw new Error(`${running.cluster.name}: /debug/clusterz after ${seconds}s: ${problems.join("; ")}\nistiod's last log lines (${running.logFile}):\n${tail(running.logFile)}`);
             }
             evidence.push(`${running.cluster.name}: /debug/clusterz ${entries.map((entry) => `${entry.id}=${entry.syncStatus}${entry.secretName ? ` (${entry.secretName})` : ""}`).join(", ")}`);
+        }
+        // With which rules: the credential each remote secret carries, as the peer's RBAC binds it.
+        for (const running of this.running) {
+            for (const peer of this.peersOf(running)) {
+                const credential = await remoteCredentialRules(running.cluster.kube, peer.cluster.kube, this.clusterId(peer));
+                evidence.push(`${running.cluster.name} -> ${this.clusterId(peer)}: ${credential.secret} authenticates as ${credential.subject}, bound in ${peer.cluster.name} to: ${credential.rules.join("; ")}`);
+            }
         }
         const elapsed = upEndedAt === undefined ? NaN : (Date.now() - upEndedAt) / 1000;
         if (upEndedAt !== undefined) evidence.unshift(`every istiod reports every peer synced ${elapsed.toFixed(1)}s after the end of \`pulumi up\``);
