@@ -12,9 +12,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { afterAll, describe, expect, it } from "vitest";
-import { applyBreak, breaks, programEntries } from "../e2e/breaks";
+import { applyBreak, breaks, programEntries } from "../e2e/breaks/catalogue";
 import { pullCommands } from "../e2e/charts/pull";
-import { crdOrderProblems, longestChain, StateResource, stepsByOp } from "../e2e/engineState";
+import { crdOrderProblems, longestChain, StateResource, stepsByOp } from "../e2e/engine/engineState";
+import { engineMessage } from "../e2e/runner/engineMessage";
 import { chartRepositories, defaultVersions } from "../versions";
 
 const root = join(__dirname, "..");
@@ -97,7 +98,7 @@ describe("e2e/charts/pull.ts (the workflow's mirror of the published charts)", (
     });
 });
 
-describe("e2e/breaks.ts: the deliberate bugs still apply to the program as it is", () => {
+describe("e2e/breaks/catalogue.ts: the deliberate bugs still apply to the program as it is", () => {
     it.each(Object.entries(breaks))("%s: its text occurs exactly once in its file, and the break changes it", (name, broken) => {
         const text = readFileSync(join(root, broken.file), "utf8");
         const brokenText = applyBreak(name, broken, text);
@@ -128,7 +129,7 @@ describe("e2e/breaks.ts: the deliberate bugs still apply to the program as it is
     });
 });
 
-describe("e2e/engineState.ts: what the test bed reads from the engine's state and events", () => {
+describe("e2e/engine/engineState.ts: what the test bed reads from the engine's state and events", () => {
     const provider = (cluster: string): StateResource => ({ urn: `urn:pulumi:s::p::pulumi:providers:kubernetes::${cluster}`, type: "pulumi:providers:kubernetes", custom: true });
     const ref = (cluster: string) => `${provider(cluster).urn}::11111111-2222`;
     const resource = (name: string, type: string, cluster: string, dependencies: string[] = [], chart?: string): StateResource => ({
@@ -169,5 +170,40 @@ describe("e2e/engineState.ts: what the test bed reads from the engine's state an
         const byOp = stepsByOp([step("same", "a"), step("replace", "b"), step("create-replacement", "b"), step("read", "c"), step("update", "d")]);
         expect([...byOp.keys()].sort()).toEqual(["create-replacement", "replace", "update"]);
         expect(byOp.get("replace")).toEqual(["b"]);
+    });
+});
+
+describe("e2e/runner/engineMessage.ts: a failed engine operation's error, cut to its cause", () => {
+    it("keeps each error line with the lines indented below it, and a colon-ended error's lines at its own depth, once each", () => {
+        const cliOutput = [
+            "Updating (e2e-local):",
+            "Diagnostics:",
+            "  kubernetes:helm.sh/v3:Release (cluster-1-cert-manager):",
+            "    error: values don't meet the specifications of the schema(s) in the following chart(s):",
+            "    cert-manager:",
+            "    - at '/crds/enabled': got string, want boolean",
+            "",
+            "  kubernetes:core/v1:Namespace (cluster-2-istio-system):",
+            "    error: the server could not find the requested resource",
+            "        while creating",
+            "    a sibling line at the error's depth",
+            "  kubernetes:helm.sh/v3:Release (cluster-2-cert-manager):",
+            "    error: the server could not find the requested resource",
+            "        while creating",
+            "Resources:",
+            "    42 unchanged",
+        ].join("\n");
+        expect(engineMessage(new Error(cliOutput)).split("\n")).toEqual([
+            "error: values don't meet the specifications of the schema(s) in the following chart(s):",
+            "  cert-manager:",
+            "  - at '/crds/enabled': got string, want boolean",
+            "error: the server could not find the requested resource",
+            "  while creating",
+        ]);
+    });
+
+    it("leaves out the stack's own error line, and falls back to the whole message when no error line is left", () => {
+        expect(engineMessage(new Error("  error: update failed in pulumi:pulumi:Stack spire-istio-mesh-e2e-local\n"))).toBe("error: update failed in pulumi:pulumi:Stack spire-istio-mesh-e2e-local");
+        expect(engineMessage("  cluster-1: 2 ClusterFederatedTrustDomains for bar.com, want 1 \n")).toBe("cluster-1: 2 ClusterFederatedTrustDomains for bar.com, want 1");
     });
 });

@@ -89,7 +89,7 @@ describe("e2e-local: the real-engine test bed", () => {
 
     it("runs on every pull request that changes what gets deployed or the test bed itself", () => {
         const paths = flow.on.pull_request?.paths ?? [];
-        // The program's files and folders (what e2e/local.ts copies for a --break run), its Helm post-renderer, its dependencies.
+        // The program's files and folders (what e2e/breaks/program.ts copies for a --break run), its Helm post-renderer, its dependencies.
         for (const entry of ["index.ts", "mesh.ts", "versions.ts", "Pulumi.yaml", "components/**", "config/**", "lib/**", "scripts/**", "e2e/**", "package.json", "package-lock.json"]) {
             expect(paths, entry).toContain(entry);
         }

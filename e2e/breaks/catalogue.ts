@@ -65,6 +65,6 @@ export const programEntries = ["index.ts", "mesh.ts", "versions.ts", "Pulumi.yam
 /** The broken text of `file`; refuses a break whose text does not occur exactly once (a stale break). */
 export function applyBreak(name: string, broken: Break, text: string): string {
     const found = text.split(broken.find).length - 1;
-    if (found !== 1) throw new Error(`--break ${name}: the text to break occurs ${found} times in ${broken.file}, want once (update e2e/breaks.ts)`);
+    if (found !== 1) throw new Error(`--break ${name}: the text to break occurs ${found} times in ${broken.file}, want once (update e2e/breaks/catalogue.ts)`);
     return text.replace(broken.find, broken.replace);
 }

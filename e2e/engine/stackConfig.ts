@@ -1,0 +1,37 @@
+/**
+ * A stack's config as a user would set it for local clusters: platform `existing`, NodePort
+ * exposure, the chart mirror's repositories, and per domain its cluster and its supplied root.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigMap } from "@pulumi/pulumi/automation";
+import { Repositories } from "../charts/mirror";
+import { Domain } from "../clusters/domains";
+
+/**
+ * Config of a stack deploying `stackDomains`, each with its root from the root-cas phase (the key as a secret).
+ * @param stackDomains the stack's `domains`, in order
+ * @param repositories the chart mirror's URLs, as `chartRepositories`
+ */
+export function domainConfig(stackDomains: Domain[], repositories: Repositories): ConfigMap {
+    const config: ConfigMap = {
+        platform: { value: "existing" },
+        exposure: { value: "NodePort" },
+    };
+    for (const [source, url] of Object.entries(repositories)) config[`chartRepositories.${source}`] = { value: url };
+    stackDomains.forEach((domain, i) => {
+        const keyName = `${domain.name.replace(/-/g, "")}RootKey`;
+        Object.assign(config, {
+            [`domains[${i}].name`]: { value: domain.name },
+            [`domains[${i}].trustDomain`]: { value: domain.trustDomain },
+            [`domains[${i}].network`]: { value: domain.network },
+            [`domains[${i}].existing.context`]: { value: domain.name },
+            [`domains[${i}].existing.kubeconfig`]: { value: domain.kubeconfig },
+            [`domains[${i}].existing.nodeAddress`]: { value: domain.address },
+            [`domains[${i}].rootCa.certificatePem`]: { value: fs.readFileSync(path.join(domain.rootDir, "root.crt"), "utf8") },
+            [`domains[${i}].rootCa.privateKeyConfigKey`]: { value: keyName },
+            [keyName]: { value: fs.readFileSync(path.join(domain.rootDir, "root.key"), "utf8"), secret: true },
+        });
+    });
+    return config;
+}
