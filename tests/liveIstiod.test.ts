@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import * as net from "node:net";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { caRootProblems, clusterzProblems, endpointProblems, errorLines, gatewayProblems, meshProblems, registryProblems } from "../e2e/live/istiod/checks";
+import { acceptedTimeout, caRootProblems, clusterzProblems, endpointProblems, errorLines, gatewayProblems, meshProblems, registryProblems } from "../e2e/live/istiod/checks";
 import { forward } from "../e2e/live/istiod/forwarder";
 import { flagValue, withFlag } from "../e2e/live/istiod/hostCommand";
 import { eastWestGateway, peerServices } from "../e2e/live/istiod/peerView";
@@ -101,6 +101,23 @@ describe("e2e/live/istiod/checks.ts: istiod's debug endpoints judged against the
         ]);
         expect(clusterzProblems([synced[0]], "cluster-1", ["cluster-2"])).toEqual(["peer cluster-2 is not listed (no remote secret read for it)"]);
         expect(clusterzProblems([...synced, { id: "cluster-9", syncStatus: "synced" }], "cluster-1", ["cluster-2"])).toEqual(["clusters that are no peer: cluster-9 (synced)"]);
+    });
+
+    it("clusterz: a peer's timeout passes only where the caller accepts it for that peer", () => {
+        const timedOut = [
+            { id: "cluster-1", syncStatus: "synced" },
+            { id: "cluster-2", secretName: "istio-system/istio-remote-secret-cluster-2", syncStatus: "timeout" },
+        ];
+        expect(clusterzProblems(timedOut, "cluster-1", ["cluster-2"], { "cluster-2": "only secrets refused" })).toEqual([]);
+        expect(clusterzProblems(timedOut, "cluster-1", ["cluster-2"], { "cluster-3": "only secrets refused" })).toHaveLength(1);
+        const syncing = [timedOut[0], { ...timedOut[1], syncStatus: "syncing" }];
+        expect(clusterzProblems(syncing, "cluster-1", ["cluster-2"], { "cluster-2": "only secrets refused" })).toHaveLength(1);
+    });
+
+    it("a timeout is accepted only when what was refused is all accepted, and something was", () => {
+        expect(acceptedTimeout(["secrets"], ["secrets"])).toBe("istiod's only refused reads are secrets");
+        expect(acceptedTimeout(["secrets", "endpointslices.discovery.k8s.io"], ["secrets"])).toBeUndefined();
+        expect(acceptedTimeout([], ["secrets"])).toBeUndefined();
     });
 
     const helloworld = { name: "helloworld", namespace: "helloworld", clusterIPs: ["10.96.0.20"], readyAddresses: ["10.3.0.5"] };
@@ -223,6 +240,8 @@ describe("e2e/live/istiod/readerRbac.ts: the reads of a remote istiod as RBAC", 
             "2026-12-07T01:00:02.000Z\tinfo\tunrelated",
         ].join("\n");
         expect(forbiddenInLog(log).map((entry) => entry.resource)).toEqual(["endpointslices.discovery.k8s.io", "secrets"]);
+        expect(forbiddenInLog(log, "system:serviceaccount:e2e-reader-probe:e2e-reader-x").map((entry) => entry.resource)).toEqual(["endpointslices.discovery.k8s.io", "secrets"]);
+        expect(forbiddenInLog(log, "system:serviceaccount:istio-system:other")).toEqual([]);
     });
 });
 

@@ -19,6 +19,7 @@ import { domainConfig } from "../engine/stackConfig";
 import { openStack, prepareWorkspace, pulumiEnv, stackReference } from "../engine/workspace";
 import { root } from "../runner/paths";
 import { check, exitCode, phase, phases } from "../runner/phases";
+import { istiodSteps } from "../live/istiod/steps";
 import { Context, DomainExport, runSteps, Step } from "./context";
 import { setup } from "./setup";
 
@@ -119,6 +120,7 @@ export async function crossStack(): Promise<number> {
     const linked = upA1 && upB && upA2;
 
     await runSteps(linkedChecks, linked, context);
+    await runSteps(istiodSteps, linked, context);
 
     for (const team of teams) {
         await phase(`preview-no-changes-${team.letter}`, linked, (evidence) => previewNoChanges(team.stack!, `preview-no-changes-${team.stackName}`, evidence));

@@ -19,6 +19,7 @@ import { checkRenderedConfig } from "../checks/renderedConfig";
 import { checkWorkloads } from "../checks/workloads";
 import { Domain, domains } from "../clusters/domains";
 import { teardown } from "../clusters/lifecycle";
+import { istiodSteps } from "../live/istiod/steps";
 import { destroy, preview, previewNoChanges, upTimed } from "../engine/operations";
 import { domainConfig } from "../engine/stackConfig";
 import { openStack, prepareWorkspace, pulumiEnv } from "../engine/workspace";
@@ -107,6 +108,7 @@ export async function singleStack(breakName?: string): Promise<number> {
     });
 
     await runSteps(meshChecks, up, context);
+    await runSteps(istiodSteps, up, context);
 
     // What follows changes a healthy mesh; a broken program has been judged by now, unless its break is in growing it.
     const healthy = up && growing;

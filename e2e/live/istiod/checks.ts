@@ -52,9 +52,10 @@ export interface PeerService {
 /**
  * `/debug/clusterz` of the istiod of cluster `own`: its own cluster and every peer listed, each
  * `synced`; a peer comes from a remote secret (`secretName` set). Another status (`syncing`,
- * `timeout`: istio 1.30.3 pkg/kube/multicluster/cluster.go:148-153) is a problem, named.
+ * `timeout`: istio 1.30.3 pkg/kube/multicluster/cluster.go:148-153) is a problem, named, except
+ * a `timeout` the caller accepts for that peer (`acceptedTimeouts`: peer -> why).
  */
-export function clusterzProblems(entries: ClusterzEntry[], own: string, peers: string[]): string[] {
+export function clusterzProblems(entries: ClusterzEntry[], own: string, peers: string[], acceptedTimeouts: Record<string, string> = {}): string[] {
     const problems: string[] = [];
     const byId = new Map(entries.map((entry) => [entry.id, entry]));
     const self = byId.get(own);
@@ -63,6 +64,7 @@ export function clusterzProblems(entries: ClusterzEntry[], own: string, peers: s
     for (const peer of peers) {
         const entry = byId.get(peer);
         if (entry === undefined) problems.push(`peer ${peer} is not listed (no remote secret read for it)`);
+        else if (entry.syncStatus === "timeout" && acceptedTimeouts[peer] !== undefined) continue;
         else if (entry.syncStatus !== "synced") problems.push(`peer ${peer} is ${entry.syncStatus} (remote secret ${entry.secretName ?? "?"})`);
         else if (!entry.secretName) problems.push(`peer ${peer} is listed without a remote secret`);
     }
@@ -164,4 +166,14 @@ export function meshProblems(mesh: ActiveMeshConfig, trustDomain: string): strin
 /** istiod's log lines at level error (its format: time, tab, level, tab, message). */
 export function errorLines(log: string): string[] {
     return log.split("\n").filter((line) => /^\S+\terror\t/.test(line));
+}
+
+/**
+ * Whether a peer's `timeout` is what the program chose: istiod refused nothing for that peer's
+ * credential but `accepted` resources (the reason, else undefined). Nothing refused is no reason:
+ * a timeout then has another cause (an unreachable API server).
+ */
+export function acceptedTimeout(refused: string[], accepted: string[]): string | undefined {
+    if (refused.length === 0 || !refused.every((resource) => accepted.includes(resource))) return undefined;
+    return `istiod's only refused reads are ${refused.join(", ")}`;
 }

@@ -44,6 +44,8 @@ export interface IstiodOptions {
     extraArgs?: string[];
     /** Deadline of the readiness probe; istiod waits silently on an API server it cannot read. */
     readyTimeoutSeconds?: number;
+    /** Called with the process as soon as it is spawned (a driver's registry of what teardown must stop). */
+    onSpawn?: (child: ChildProcess) => void;
     /** Tag in the log file name, for a second istiod of the same cluster. */
     tag?: string;
 }
@@ -218,6 +220,7 @@ export async function startIstiod(cluster: IstiodCluster, options: IstiodOptions
     // A process group of its own: stopping it stops everything it started.
     const child = spawn(options.binary, args, { cwd: options.workDir, env: command.env, stdio: ["ignore", out, out], detached: true });
     fs.closeSync(out);
+    options.onSpawn?.(child);
     const running: RunningIstiod = {
         cluster,
         command: { ...command, args },

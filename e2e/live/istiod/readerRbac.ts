@@ -152,10 +152,11 @@ export function readerManifests(name: string, namespace: string, reads: RemoteRe
     return objects;
 }
 
-/** The resources named as forbidden in istiod's log (client-go's reflector: `failed to list *v1.X: <resource> is forbidden: User "..." cannot list resource "<resource>"`). */
-export function forbiddenInLog(log: string): { resource: string; line: string }[] {
+/** The resources named as forbidden in istiod's log (for `user` only, when given) (client-go's reflector: `failed to list *v1.X: <resource> is forbidden: User "..." cannot list resource "<resource>"`). */
+export function forbiddenInLog(log: string, user?: string): { resource: string; line: string }[] {
     const found = new Map<string, string>();
     for (const line of log.split("\n")) {
+        if (user !== undefined && !line.includes(`User \\"${user}\\"`) && !line.includes(`User "${user}"`)) continue;
         const match = /cannot (?:list|watch|get) resource \\?"([^"\\]+)\\?"(?: in API group \\?"([^"\\]*)\\?")?/.exec(line);
         if (match === null) continue;
         const resource = match[2] ? `${match[1]}.${match[2]}` : match[1];
