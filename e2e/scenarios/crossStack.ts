@@ -119,8 +119,8 @@ export async function crossStack(): Promise<number> {
     const upA2 = await up("up-a-again", true, a, 0);
     const linked = upA1 && upB && upA2;
 
-    await runSteps(linkedChecks, linked, context);
     await runSteps(istiodSteps, linked, context);
+    await runSteps(linkedChecks, linked, context);
 
     for (const team of teams) {
         await phase(`preview-no-changes-${team.letter}`, linked, (evidence) => previewNoChanges(team.stack!, `preview-no-changes-${team.stackName}`, evidence));

@@ -107,8 +107,10 @@ export async function singleStack(breakName?: string): Promise<number> {
         context.deployedAt = Date.now();
     });
 
-    await runSteps(meshChecks, up, context);
+    // The live control plane first: a break it exists to catch (a reader role without
+    // endpointslices) is then caught by the process's own error, not by a static check after it.
     await runSteps(istiodSteps, up, context);
+    await runSteps(meshChecks, up, context);
 
     // What follows changes a healthy mesh; a broken program has been judged by now, unless its break is in growing it.
     const healthy = up && growing;
