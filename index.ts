@@ -22,16 +22,30 @@ export = async (): Promise<Record<string, unknown>> => {
         engineStackOutputsReader,
     );
     for (const warning of probe.warnings) pulumi.log.warn(warning);
-    const mesh = deployMesh(config, referencePeerStacks(probe.connected));
+    const readByPeers = config.peerStacks.length > 0;
+    if (readByPeers && config.exportAdminKubeconfigs) {
+        pulumi.log.warn(
+            "exportAdminKubeconfigs is true on a stack with peerStacks: every peer allowed to read this stack's outputs can read its admin kubeconfigs too",
+        );
+    }
+    const localTrustDomains = config.domains.map((domain) => domain.trustDomain);
+    const mesh = deployMesh(config, referencePeerStacks(probe.connected, localTrustDomains), probe.awaited);
 
     return {
         /** Per domain: trust domain, SPIFFE bundle, bundle endpoint, network and gateway addresses. */
         domains: mesh.outputs,
-        /** Kubeconfig per domain (secret): what `npm run verify` uses to reach each cluster. */
+        /**
+         * Kubeconfig per domain (secret): what `npm run verify` uses to reach each cluster. By default
+         * only on a stack without peer stacks: a stack reference reads every output of the stack.
+         */
         ...(config.exportAdminKubeconfigs ? { kubeconfigs: mesh.kubeconfigs } : {}),
         /** What peer stacks read: versioned, no credential in it. */
         [federationOutputName]: mesh.federation,
-        /** Reader-only kubeconfig per domain for peer stacks' istiod (secret). */
-        [federationCredentialsOutputName]: mesh.federationCredentials,
+        /**
+         * Per domain, one reader-only kubeconfig per peer trust domain, for peer stacks' istiod (secret). Only a stack that
+         * names peer stacks has readers for it (federation is approved on both sides), so no other
+         * stack hands a credential out.
+         */
+        ...(readByPeers ? { [federationCredentialsOutputName]: mesh.federationCredentials } : {}),
     };
 };

@@ -9,6 +9,7 @@ import { SampleApps } from "./components/sampleApps";
 import { SpireBundleEndpoint } from "./components/spireBundleEndpoint";
 import { SpireFederatedDomain } from "./components/spireFederatedDomain";
 import { DomainConfig, MeshConfig } from "./config/model";
+import { chartRepositoryOptsOf } from "./lib/chartRepositories";
 import { federationContract, FederationContract } from "./lib/federationContract";
 import { ExternalPeer } from "./lib/peerStacks";
 import { spiffeBundleJson } from "./lib/spiffeBundle";
@@ -56,8 +57,11 @@ export interface DeployedMesh {
     kubeconfigs: pulumi.Output<Record<string, string>>;
     /** What peer stacks read of this one (`lib/federationContract.ts`); no credential in it. */
     federation: pulumi.Output<FederationContract>;
-    /** Reader-only kubeconfig per domain, for peer stacks' istiod; a Pulumi secret. */
-    federationCredentials: pulumi.Output<Record<string, string>>;
+    /**
+     * Per domain (cluster name), the reader kubeconfig issued to each peer trust domain that may
+     * read it (keyed by that trust domain), for peer stacks' istiod; a Pulumi secret.
+     */
+    federationCredentials: pulumi.Output<Record<string, Record<string, string>>>;
 }
 
 /** Every domain but `domain`: the peers it federates and shares a mesh with. */
@@ -85,7 +89,11 @@ function later<T>(): { value: Promise<T>; provide: (value: T) => void } {
  *   5. per domain, unless `samplesEnabled` is false: the seed's sample workloads.
  * Nothing here assumes two domains.
  */
-export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []): DeployedMesh {
+export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = [], awaitedPeerTrustDomains: string[] = []): DeployedMesh {
+    const chartRepositories = chartRepositoryOptsOf(mesh.chartRepositories, mesh.chartRepositoryCredentials);
+    // Who may read each cluster: every other domain here, every connected peer domain elsewhere,
+    // and approved peer domains whose stack does not exist yet. Anything else has no credential.
+    const externalReaders = [...new Set([...peersElsewhere.map((peer) => peer.trustDomain), ...awaitedPeerTrustDomains])];
     // Phase 1
     const clustered = mesh.domains.map((config) => {
         const cluster = createCluster(mesh, config);
@@ -119,7 +127,7 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
                 certificates: mesh.certificates,
                 rootCaGeneration: config.rootCaGeneration,
                 certManagerVersion: mesh.versions.certManager,
-                chartRepository: mesh.chartRepositories.jetstack,
+                chartRepository: chartRepositories.jetstack,
                 suppliedRoot: suppliedRootCaOf(config),
             },
             parent,
@@ -139,7 +147,7 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
                 clusterName: config.name,
                 meshId: mesh.meshId,
                 versions: mesh.versions,
-                chartRepository: mesh.chartRepositories.spiffe,
+                chartRepository: chartRepositories.spiffe,
                 endpoint: domain.bundleEndpoint,
                 issuerName: domain.rootCa.spireIssuerName,
                 trustBundle: domain.trustBundle,
@@ -184,12 +192,13 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
                         eastWestAddress,
                     })),
                 ],
+                readerTrustDomains: [...peersOf(federated, domain).map((peer) => peer.config.trustDomain), ...externalReaders],
                 exposure: mesh.exposure,
                 nodePorts: mesh.nodePorts,
                 loadBalancerSourceRanges: mesh.loadBalancerSourceRanges,
                 peerSourceRanges: mesh.peerSourceRanges,
                 istioVersion: mesh.versions.istio,
-                chartRepository: mesh.chartRepositories.istio,
+                chartRepository: chartRepositories.istio,
                 trustReady: [domain.rootCa.istiodCertificate, ...domain.spire.ready],
             },
             { parent: cluster },
@@ -198,7 +207,7 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
     });
     connectPrimaries(
         domains.map((domain) => domain.istio),
-        peersElsewhere.map(({ clusterName, readerKubeconfig }) => ({ clusterName, kubeconfig: readerKubeconfig })),
+        (holderTrustDomain) => peersElsewhere.map(({ clusterName, readerKubeconfigs }) => ({ clusterName, kubeconfig: readerKubeconfigs[holderTrustDomain] })),
     );
 
     // Phase 5: the seed's sample workloads, once Istio serves in each cluster (pods admitted
@@ -254,9 +263,14 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
         )
         .apply((published) => federationContract(mesh.meshId, published));
     const federationCredentials = pulumi.secret(
-        pulumi
-            .all(domains.map(({ istio }) => readerKubeconfigOf(istio)))
-            .apply((texts) => Object.fromEntries(texts.map((text, index) => [domains[index].config.name, text]))),
+        pulumi.all(
+            Object.fromEntries(
+                domains.map(({ config, istio }) => [
+                    config.name,
+                    pulumi.all(Object.fromEntries(Object.keys(istio.readers.credentials).map((reader) => [reader, readerKubeconfigOf(istio, reader)]))),
+                ]),
+            ),
+        ),
     );
     return { domains, outputs, kubeconfigs, federation, federationCredentials };
 }

@@ -1,12 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { durationHours } from "../config/durations";
 import { requireSecretConfig } from "../config/load";
 import { CertificateSettings, DomainConfig } from "../config/model";
+import { ChartRepositoryOpts } from "../lib/chartRepositories";
 import { firstInstallTimeoutSeconds } from "../lib/helm";
-import { rootCaSecretLabel } from "../lib/rootCa";
+import { intermediateCaEarlyRenewalHours, intermediateCaSecretLabel, rootKeyProblem } from "../lib/rootCa";
 import { inCluster, MeshCluster } from "./meshCluster";
 
 /** Namespace of cert-manager. It holds no root: ClusterIssuers, which read Secrets here, are not used. */
@@ -37,17 +38,13 @@ export function suppliedRootCaOf(domain: DomainConfig): RootCaMaterial | undefin
     return { certificatePem, privateKeyPem: pulumi.secret(privateKeyPem) };
 }
 
-/** Fails when a supplied key is not the certificate's: the CA issuer would only fail later, in the cluster. */
+/**
+ * Fails when a supplied key is not the certificate's. Config validation refuses that before
+ * anything is declared (naming the key); this holds for callers that skip it.
+ */
 export function assertKeyMatchesCertificate(certificatePem: string, privateKeyPem: string, keyName: string): void {
-    let matches = false;
-    try {
-        matches = createPublicKey(createPrivateKey(privateKeyPem)).equals(new X509Certificate(certificatePem).publicKey);
-    } catch {
-        throw new pulumi.RunError(`secret config key ${keyName} does not hold a PEM private key`);
-    }
-    if (!matches) {
-        throw new pulumi.RunError(`secret config key ${keyName} holds a key that does not belong to the domain's root certificate`);
-    }
+    const problem = rootKeyProblem(certificatePem, privateKeyPem);
+    if (problem) throw new pulumi.RunError(`secret config key ${keyName} does not hold the private key of the domain's root certificate: ${problem}`);
 }
 
 /** Helm release name of cert-manager; it prefixes the chart's object names (cert-manager-webhook, …). */
@@ -173,8 +170,55 @@ export function rootCaDrift(domain: string, generation: number, recorded: RootCa
     };
 }
 
-/** A namespaced CA Issuer and the copy of the root Secret it signs with, in one namespace. */
-interface NamespacedRootIssuer {
+/**
+ * Lifetime of each intermediate CA (hours). The intermediates are signed outside the cluster by
+ * `pulumi up`, so their lifetime is how often an operator must run it; a year leaves room.
+ */
+export const intermediateCaValidityHours = 8760;
+/**
+ * Path length of each intermediate: exactly one CA below it (SPIRE's X.509 authority, or istiod's
+ * `cacerts`), which signs only end-entity certificates.
+ */
+export const intermediateCaMaxPathLength = 1;
+
+/** The consumers of a domain's intermediates: one intermediate (and Issuer) per consumer. */
+export const intermediateCaPurposes = ["spire", "istio"] as const;
+export type IntermediateCaPurpose = (typeof intermediateCaPurposes)[number];
+
+/** Subject common name of one of a domain's intermediates: names the domain and the consumer. */
+export function intermediateCommonName(trustDomain: string, purpose: IntermediateCaPurpose): string {
+    return `${trustDomain} ${purpose === "spire" ? "SPIRE" : "istiod"} intermediate CA`;
+}
+
+/**
+ * The `kubernetes.io/tls` Secret a namespaced CA Issuer signs with: the intermediate's certificate
+ * and key, and the domain root as `ca.crt`. The root's key is not in it.
+ *
+ * What cert-manager v1.21.1 makes of it: the CA issuer reads `tls.crt`, `tls.key` and `ca.crt`
+ * (pkg/util/kube/pki.go:94-115, `ca.crt` appended after the `tls.crt` chain), signs with the first
+ * certificate (pkg/util/pki/csr.go:411-413) and orders signer, intermediate and root into one chain
+ * (csr.go:418; pkg/util/pki/parse_certificate_chain.go:50-57, 152-183), so a CertificateRequest's
+ * `status.certificate` is the issued certificate followed by the intermediate, without the
+ * self-signed root, and `status.ca` is the root (pkg/controller/certificaterequests/ca/ca.go:130-133).
+ * Without `ca.crt` the "CA" would be the intermediate itself (parse_certificate_chain.go:56 and 170-176), and
+ * SPIRE would publish the intermediate as its bundle.
+ */
+export function intermediateIssuerSecretData(args: { intermediateCertificatePem: string; intermediatePrivateKeyPem: string; rootCertificatePem: string }): Record<string, string> {
+    return {
+        "tls.crt": args.intermediateCertificatePem,
+        "tls.key": args.intermediatePrivateKeyPem,
+        "ca.crt": args.rootCertificatePem,
+    };
+}
+
+/** An intermediate CA as the engine signed it: certificate, and key (a Pulumi secret). */
+interface IntermediateCa {
+    certificatePem: pulumi.Output<string>;
+    privateKeyPem: pulumi.Output<string>;
+}
+
+/** A namespaced CA Issuer and the Secret with the intermediate (signed by the root outside the cluster) it signs with. */
+interface NamespacedIntermediateIssuer {
     secret: k8s.core.v1.Secret;
     issuer: k8s.apiextensions.CustomResource;
 }
@@ -204,16 +248,22 @@ export interface CertManagerRootCAArgs {
     /** cert-manager chart version (config may override versions.ts). */
     certManagerVersion: string;
     /** Repository of the Jetstack cert-manager chart: the public one, or a mirror from config. */
-    chartRepository: string;
+    chartRepository: ChartRepositoryOpts;
     /** A root supplied through config; the program generates one (ECDSA P-256) when undefined. */
     suppliedRoot?: RootCaMaterial;
 }
 
 /**
- * One domain's root of trust in cert-manager: cert-manager itself, the domain's root CA, and a
- * namespaced CA Issuer (backed by a copy of the root in a `kubernetes.io/tls` Secret) in each of
- * the two namespaces that need one: SPIRE's, whose UpstreamAuthority signs its intermediate with
- * it, and `istio-system`, where istiod's `cacerts` intermediate is issued.
+ * One domain's root of trust: cert-manager itself, the domain's root CA (its key only ever in the
+ * stack's state, as a Pulumi secret), and, in each of the two namespaces that need one, a
+ * namespaced CA Issuer backed by an intermediate that `pulumi up` signs with the root outside the
+ * cluster: SPIRE's namespace, whose UpstreamAuthority obtains SPIRE's X.509 authority from it, and
+ * `istio-system`, where istiod's `cacerts` is issued. No Secret in the cluster holds the root's key.
+ *
+ * One intermediate per Issuer rather than per cluster: the two namespaces have different editors
+ * (and istiod mounts its Secret's neighbour `cacerts`), so whoever reads one Secret can mint only
+ * for that consumer, and revoking one (a new generation) leaves the other alone. The SPIFFE bundle
+ * the domain publishes stays the root: every chain ends there.
  *
  * No ClusterIssuer carries the root: cert-manager approves every request to a ClusterIssuer, and
  * its `edit` role (aggregated to every namespace editor) may create Certificates, so any
@@ -224,8 +274,10 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
     readonly spireIssuerName: pulumi.Output<string>;
     /** The domain's root certificate (PEM): the X.509 authority of its SPIFFE bundle. */
     readonly rootCertificatePem: pulumi.Output<string>;
-    /** The root's private key (PEM, secret). */
+    /** The root's private key (PEM, secret): held in the stack's state only, never in a cluster. */
     readonly rootPrivateKeyPem: pulumi.Output<string>;
+    /** Each consumer's intermediate certificate (PEM), signed by the root. */
+    readonly intermediateCertificatePems: Record<IntermediateCaPurpose, pulumi.Output<string>>;
     /** istiod's `cacerts` Certificate; istiod must start after it is Ready. */
     readonly istiodCertificate: k8s.apiextensions.CustomResource;
     /** The cert-manager Helm release; cert-manager resources wait for it (webhook answering). */
@@ -259,7 +311,7 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
                 chart: "cert-manager",
                 version: args.certManagerVersion,
                 namespace: namespace.metadata.name,
-                repositoryOpts: { repo: args.chartRepository },
+                repositoryOpts: args.chartRepository,
                 values: certManagerValues(),
                 // Controller, webhook, cainjector and startupapicheck images on first install.
                 timeout: firstInstallTimeoutSeconds,
@@ -286,9 +338,12 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
         this.rootCertificatePem = pulumi.all([this.rootRecord, root.certificatePem]).apply(([, pem]) => pem);
         this.rootPrivateKeyPem = pulumi.secret(pulumi.all([this.rootRecord, root.privateKeyPem]).apply(([, key]) => key));
 
-        const spire = this.namespacedIssuer(name, "spire", args.spireNamespace, args);
-        const istio = this.namespacedIssuer(name, "istio", args.istioNamespace, args);
+        const spireIntermediate = this.signIntermediate(name, "spire", args);
+        const istioIntermediate = this.signIntermediate(name, "istio", args);
+        const spire = this.namespacedIssuer(name, "spire", args.spireNamespace, spireIntermediate, args);
+        const istio = this.namespacedIssuer(name, "istio", args.istioNamespace, istioIntermediate, args);
         this.spireIssuerName = spire.issuer.metadata.name;
+        this.intermediateCertificatePems = { spire: spireIntermediate.certificatePem, istio: istioIntermediate.certificatePem };
 
         this.istiodCertificate = new k8s.apiextensions.CustomResource(
             `${name}-istiod-cacerts`,
@@ -331,25 +386,69 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
         });
     }
 
-    /** A copy of the root Secret and a CA Issuer backed by it, in one namespace. */
-    private namespacedIssuer(name: string, purpose: string, namespace: pulumi.Input<string>, args: CertManagerRootCAArgs): NamespacedRootIssuer {
-        const secret = new k8s.core.v1.Secret(
-            `${name}-root-ca-${purpose}`,
+    /**
+     * One consumer's intermediate, signed by the root here (in the engine, not in the cluster). Its
+     * key and certificate carry the root's generation, so a new root brings new intermediates;
+     * `intermediateCaEarlyRenewalHours` before expiry a `pulumi up` replaces them too.
+     */
+    private signIntermediate(name: string, purpose: IntermediateCaPurpose, args: CertManagerRootCAArgs): IntermediateCa {
+        const generation = { parent: this, replacementTrigger: args.rootCaGeneration };
+        const resourceName = `${name}-intermediate-ca-${purpose}`;
+        const key = new tls.PrivateKey(resourceName, { algorithm: "ECDSA", ecdsaCurve: "P256" }, generation);
+        const request = new tls.CertRequest(
+            resourceName,
+            { privateKeyPem: key.privateKeyPem, subject: { commonName: intermediateCommonName(args.trustDomain, purpose) } },
+            { parent: this },
+        );
+        const certificate = new tls.LocallySignedCert(
+            resourceName,
             {
-                metadata: { name: `${name}-root-ca`, namespace, labels: { [rootCaSecretLabel]: "true" } },
+                certRequestPem: request.certRequestPem,
+                caCertPem: this.rootCertificatePem,
+                caPrivateKeyPem: this.rootPrivateKeyPem,
+                isCaCertificate: true,
+                maxPathLength: intermediateCaMaxPathLength,
+                setSubjectKeyId: true,
+                validityPeriodHours: intermediateCaValidityHours,
+                earlyRenewalHours: intermediateCaEarlyRenewalHours,
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature"],
+            },
+            generation,
+        );
+        return { certificatePem: certificate.certPem, privateKeyPem: key.privateKeyPem };
+    }
+
+    /** A CA Issuer in the consumer's namespace, backed by the consumer's intermediate (and the root as `ca.crt`). */
+    private namespacedIssuer(
+        name: string,
+        purpose: IntermediateCaPurpose,
+        namespace: pulumi.Input<string>,
+        intermediate: IntermediateCa,
+        args: CertManagerRootCAArgs,
+    ): NamespacedIntermediateIssuer {
+        const secret = new k8s.core.v1.Secret(
+            `${name}-intermediate-ca-${purpose}`,
+            {
+                metadata: { name: `${name}-intermediate-ca`, namespace, labels: { [intermediateCaSecretLabel]: purpose } },
                 type: "kubernetes.io/tls",
-                stringData: pulumi.secret({ "tls.crt": this.rootCertificatePem, "tls.key": this.rootPrivateKeyPem }),
+                stringData: pulumi.secret(
+                    pulumi
+                        .all([intermediate.certificatePem, intermediate.privateKeyPem, this.rootCertificatePem])
+                        .apply(([intermediateCertificatePem, intermediatePrivateKeyPem, rootCertificatePem]) =>
+                            intermediateIssuerSecretData({ intermediateCertificatePem, intermediatePrivateKeyPem, rootCertificatePem }),
+                        ),
+                ),
             },
             inCluster(args.cluster, this),
         );
         // Issuers need cert-manager's CRDs and a webhook that answers: the Release only completes
         // once its startupapicheck hook succeeded. No value of the Release carries that, hence dependsOn.
         const issuer = new k8s.apiextensions.CustomResource(
-            `${name}-root-ca-issuer-${purpose}`,
+            `${name}-intermediate-ca-issuer-${purpose}`,
             {
                 apiVersion: "cert-manager.io/v1",
                 kind: "Issuer",
-                metadata: { name: `${name}-root-ca`, namespace: secret.metadata.namespace, annotations: waitForReady },
+                metadata: { name: `${name}-intermediate-ca`, namespace: secret.metadata.namespace, annotations: waitForReady },
                 spec: { ca: { secretName: secret.metadata.name } },
             },
             inCluster(args.cluster, this, { dependsOn: [this.certManager] }),

@@ -23,6 +23,7 @@ export function createCluster(mesh: MeshConfig, domain: DomainConfig, opts: pulu
                     settings: domain.gke,
                     releaseChannel: mesh.gke.releaseChannel,
                     deletionProtection: mesh.gke.deletionProtection,
+                    masterAuthorizedNetworks: mesh.gke.masterAuthorizedNetworks,
                 },
                 opts,
             );

@@ -19,6 +19,19 @@ export interface GkeClusterArgs {
      * objects inside and then failing on the cluster itself.
      */
     deletionProtection: boolean;
+    /**
+     * CIDRs allowed to reach the API server's public endpoint: the operator's (where `pulumi` and
+     * `npm run verify` run) and every peer cluster's egress addresses, since peers' istiod watch
+     * this API server with the reader credential. Empty leaves the endpoint open to every address,
+     * which is what works without knowing the peers' egress.
+     */
+    masterAuthorizedNetworks?: string[];
+}
+
+/** The cluster's `masterAuthorizedNetworksConfig`, or undefined (no restriction) for an empty list. */
+export function masterAuthorizedNetworksConfig(cidrs: string[]): gcp.types.input.container.ClusterMasterAuthorizedNetworksConfig | undefined {
+    if (cidrs.length === 0) return undefined;
+    return { cidrBlocks: cidrs.map((cidrBlock) => ({ cidrBlock, displayName: `authorized ${cidrBlock}` })) };
 }
 
 /**
@@ -117,6 +130,9 @@ export class GkeCluster extends pulumi.ComponentResource implements MeshCluster 
                 enableShieldedNodes: true,
                 enableLegacyAbac: false,
                 masterAuth: { clientCertificateConfig: { issueClientCertificate: false } },
+                ...(args.masterAuthorizedNetworks && args.masterAuthorizedNetworks.length > 0
+                    ? { masterAuthorizedNetworksConfig: masterAuthorizedNetworksConfig(args.masterAuthorizedNetworks) }
+                    : {}),
                 resourceLabels: { "managed-by": "pulumi", "spiffe-trust-domain-cluster": args.clusterName },
             },
             {

@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { Exposure, NodePorts } from "../config/model";
+import { ChartRepositoryOpts } from "../lib/chartRepositories";
 import { firstInstallTimeoutSeconds, dropKeepPolicyPostRenderer } from "../lib/helm";
 import {
     crossNetworkGatewaySpec,
@@ -14,11 +15,10 @@ import {
     istioBaseValues,
     istiodValues,
     IstioValuesInput,
-    readerServiceAccount,
-    readerTokenSecretName,
     strictPeerAuthenticationSpec,
 } from "./istio/values";
 import { inCluster, inClusterOwningCloudResources, MeshCluster } from "./meshCluster";
+import { PeerReaders } from "./peerReaders";
 
 /** A peer cluster of the mesh, as this cluster's istiod must know it. */
 export interface IstioMultiPrimaryPeer {
@@ -26,7 +26,7 @@ export interface IstioMultiPrimaryPeer {
     clusterName: string;
     /** Peer's Istio network, reached through the peer's east-west gateway. */
     network: string;
-    /** Peer's SPIFFE trust domain, listed in `trustDomainAliases` so its SVIDs are accepted. */
+    /** Peer's SPIFFE trust domain, listed in `caCertificates[].trustDomains` so its SVIDs are accepted. */
     trustDomain: string;
     /**
      * Address of the peer's nodes as this cluster's pods reach them; required in NodePort
@@ -55,6 +55,12 @@ export interface IstioMultiPrimaryArgs {
     trustDomain: string;
     /** Every other cluster of the mesh. */
     peers: IstioMultiPrimaryPeer[];
+    /**
+     * The trust domains whose istiod may read this cluster, each with a credential of its own:
+     * every peer of this stack, and every peer-stack domain approved in `peerStacks` that is
+     * connected or whose stack does not exist yet (so that it finds its credential on its first run).
+     */
+    readerTrustDomains: string[];
     /** How peers reach this cluster's gateways: cloud load balancers or fixed node ports. */
     exposure: Exposure;
     /** Fixed node ports of the gateways in NodePort exposure (peers are told them up front). */
@@ -69,7 +75,7 @@ export interface IstioMultiPrimaryArgs {
     /** Version of the `base`, `istiod` and `gateway` charts (one Istio release for all three). */
     istioVersion: string;
     /** Repository of the Istio charts: the public one, or a mirror from config. */
-    chartRepository: string;
+    chartRepository: ChartRepositoryOpts;
     /**
      * What istiod and the gateways must wait for without consuming a value of it: istiod decides
      * at startup between the plugged `cacerts` CA and a self-signed one, so the cacerts
@@ -79,22 +85,16 @@ export interface IstioMultiPrimaryArgs {
     trustReady: pulumi.Input<pulumi.Resource>[];
 }
 
-/** The API server credentials peers' istiod use to watch this cluster. */
-export interface ReaderCredentials {
-    /** Base64 PEM of the CA that signed the API server's certificate (kubeconfig form). */
-    caCertificateBase64: string;
-    /** Token of `istio-reader-service-account`, decoded. */
-    token: string;
-}
-
 /**
  * One primary of a multi-primary, multi-network Istio mesh whose proxies take their identity from
  * SPIRE: the `base`, `istiod` and two `gateway` charts, the cross-network Gateway, mesh-wide
- * STRICT mTLS, and the reader token that peers' remote secrets carry. The remote secrets
+ * STRICT mTLS, and one reader credential per peer (`PeerReaders`), which peers' remote secrets carry. The remote secrets
  * themselves cross clusters and are declared by `IstioRemoteSecrets` once every primary exists.
  */
 export class IstioMultiPrimary extends pulumi.ComponentResource {
     readonly network: string;
+    /** This cluster's trust domain: the key under which peers' credentials for this cluster's istiod are issued. */
+    readonly trustDomain: string;
     readonly cluster: MeshCluster;
     /** Name of `istio-system` (an output of the labelled Namespace). */
     readonly namespace: pulumi.Output<string>;
@@ -110,14 +110,15 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
     readonly eastWestAddress: pulumi.Output<string>;
     /** Where clients reach the ingress gateway's HTTP port, as `host:port` (same sources). */
     readonly ingressAddress: pulumi.Output<string>;
-    /** CA and token for a kubeconfig that reads this cluster (a Pulumi secret). */
-    readonly readerCredentials: pulumi.Output<ReaderCredentials>;
+    /** The per-peer credentials that read this cluster (each a Pulumi secret), by peer trust domain. */
+    readonly readers: PeerReaders;
 
     constructor(name: string, args: IstioMultiPrimaryArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("spire-istio-mesh:index:IstioMultiPrimary", name, {}, opts);
         const cluster = args.cluster;
         const prefix = cluster.clusterName;
         this.network = args.network;
+        this.trustDomain = args.trustDomain;
         this.cluster = cluster;
         this.namespace = pulumi.output(args.namespace);
 
@@ -152,7 +153,7 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
             chart: chartName,
             version: args.istioVersion,
             namespace: this.namespace,
-            repositoryOpts: { repo: args.chartRepository },
+            repositoryOpts: args.chartRepository,
             // istiod and the gateways pull their images on first install; base waits for little.
             timeout: firstInstallTimeoutSeconds,
         });
@@ -215,35 +216,7 @@ export class IstioMultiPrimary extends pulumi.ComponentResource {
             afterCharts(),
         );
 
-        // Since Kubernetes 1.24 no token Secret is made for a ServiceAccount; this asks the token
-        // controller for a long-lived one. The ServiceAccount comes from base (a Secret naming a
-        // missing account is deleted by the controller).
-        const readerToken = new k8s.core.v1.Secret(
-            `${prefix}-istio-reader-token`,
-            {
-                metadata: {
-                    name: readerTokenSecretName,
-                    namespace: this.namespace,
-                    annotations: {
-                        "kubernetes.io/service-account.name": readerServiceAccount,
-                        // The controller fills the token after creation; peers need it filled.
-                        "pulumi.com/waitFor": "jsonpath={.data.token}",
-                    },
-                },
-                type: "kubernetes.io/service-account-token",
-            },
-            inCluster(cluster, this, { dependsOn: [this.base], additionalSecretOutputs: ["data"] }),
-        );
-        this.readerCredentials = pulumi.secret(
-            readerToken.data.apply((data): ReaderCredentials => {
-                const token = data?.token;
-                const ca = data?.["ca.crt"];
-                if (!token || !ca) {
-                    throw new pulumi.ResourceError(`${readerTokenSecretName} in ${prefix} has no token or ca.crt`, readerToken);
-                }
-                return { caCertificateBase64: ca, token: Buffer.from(token, "base64").toString("utf8") };
-            }),
-        );
+        this.readers = new PeerReaders(`${prefix}-peer-readers`, { cluster, namespace: this.namespace, peerTrustDomains: args.readerTrustDomains }, { parent: this });
 
         if (args.exposure === "NodePort") {
             const nodeAddress = cluster.nodeAddress;

@@ -2,16 +2,18 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { tokenKubeconfig } from "../lib/kubeconfig";
 import { multiClusterSecretLabel } from "./istio/values";
-import { IstioMultiPrimary, ReaderCredentials } from "./istioMultiPrimary";
+import { IstioMultiPrimary } from "./istioMultiPrimary";
 import { inCluster, MeshCluster } from "./meshCluster";
+import { ReaderCredentials } from "./peerReaders";
 
 /** How a holder's istiod reaches one peer's API server. */
 export interface RemoteClusterAccess {
     /** The peer's Istio cluster ID; istiod registers the peer's services under it. */
     clusterName: string;
     /**
-     * Kubeconfig of the peer's reader service account (a Pulumi secret): built by `readerKubeconfigOf`
-     * for a peer of this stack, or published by a peer stack in its `federationCredentials`.
+     * Kubeconfig of the peer's reader credential issued to the holder's trust domain (a Pulumi
+     * secret): built by `readerKubeconfigOf` for a peer of this stack, or published by a peer stack
+     * in its `federationCredentials`.
      */
     kubeconfig: pulumi.Input<string>;
 }
@@ -51,19 +53,6 @@ export function remoteSecretKubeconfig(clusterName: string, apiServerUrl: string
 }
 
 /**
- * Refuses a peer whose istiod release is not deployed: its reader may not be allowed to read yet,
- * and a holder's istiod that cannot list the peer's services keeps retrying without saying why.
- */
-export function requireReaderRbac(clusterName: string, istiodStatus: k8s.types.output.helm.v3.ReleaseStatus): void {
-    // The provider reports Helm's own status; a release whose manifest was applied is "deployed".
-    if (istiodStatus.status !== "deployed") {
-        throw new Error(
-            `istiod release ${istiodStatus.namespace}/${istiodStatus.name} in ${clusterName} is "${istiodStatus.status}", not "deployed": the reader RBAC that remote secrets rely on may be missing`,
-        );
-    }
-}
-
-/**
  * The remote secrets one cluster holds: one per peer, which is what `istioctl create-remote-secret
  * | kubectl apply` would produce, built from the peer's reader token without istioctl.
  */
@@ -89,33 +78,28 @@ export class IstioRemoteSecrets extends pulumi.ComponentResource {
 }
 
 /**
- * The kubeconfig a peer's istiod uses to watch `primary`'s cluster: its reader token and API server
- * CA, at the API server URL peers reach (a Pulumi secret). It takes the status of `primary`'s istiod
- * release as a value: that chart, not `base`, binds the reader's ClusterRole, so until it is
- * deployed the token authenticates but may read nothing. Whatever holds the kubeconfig therefore
- * waits for (and, on destroy, goes before) the release.
+ * The kubeconfig the istiod of `readerTrustDomain` uses to watch `primary`'s cluster: the token of
+ * the credential `primary`'s cluster issued to that trust domain alone, and its API server CA, at the
+ * API server URL peers reach (a Pulumi secret). The credential resolves only once its role bindings
+ * exist, so whatever holds the kubeconfig waits for them (and, on destroy, goes before them).
  */
-export function readerKubeconfigOf(primary: IstioMultiPrimary): pulumi.Output<string> {
+export function readerKubeconfigOf(primary: IstioMultiPrimary, readerTrustDomain: string): pulumi.Output<string> {
     const clusterName = primary.cluster.clusterName;
-    return pulumi.secret(
-        pulumi
-            .all([primary.cluster.apiServerUrl, primary.readerCredentials, primary.istiod.status])
-            .apply(([url, credentials, istiodStatus]) => {
-                requireReaderRbac(clusterName, istiodStatus);
-                return remoteSecretKubeconfig(clusterName, url, credentials);
-            }),
-    );
+    const credentials = primary.readers.credentials[readerTrustDomain];
+    if (!credentials) throw new Error(`cluster ${clusterName} issues no reader credential to ${readerTrustDomain}`);
+    return pulumi.secret(pulumi.all([primary.cluster.apiServerUrl, credentials]).apply(([url, reader]) => remoteSecretKubeconfig(clusterName, url, reader)));
 }
 
 /**
  * The cross-cluster phase: once every primary exists, each cluster gets a remote secret for
  * every other and for every peer domain of another stack, so every istiod sees every cluster's
  * endpoints. Each secret lives in the holder cluster, through the holder's provider, and goes
- * when the holder's cluster goes. Secrets for peers of other stacks carry the kubeconfig those
- * stacks publish; their names are the same as for a peer of this stack, so moving a domain to a
- * stack of its own renames nothing.
+ * when the holder's cluster goes; it carries the credential the peer issued to the holder's trust
+ * domain, never one another holder uses. Secrets for peers of other stacks carry the kubeconfig
+ * those stacks publish for the holder; their names are the same as for a peer of this stack, so
+ * moving a domain to a stack of its own renames nothing.
  */
-export function connectPrimaries(primaries: IstioMultiPrimary[], peersElsewhere: RemoteClusterAccess[] = []): IstioRemoteSecrets[] {
+export function connectPrimaries(primaries: IstioMultiPrimary[], peersElsewhere: (holderTrustDomain: string) => RemoteClusterAccess[] = () => []): IstioRemoteSecrets[] {
     return primaries.map(
         (holder) =>
             new IstioRemoteSecrets(
@@ -126,8 +110,8 @@ export function connectPrimaries(primaries: IstioMultiPrimary[], peersElsewhere:
                     peers: [
                         ...primaries
                             .filter((peer) => peer.cluster.clusterName !== holder.cluster.clusterName)
-                            .map((peer) => ({ clusterName: peer.cluster.clusterName, kubeconfig: readerKubeconfigOf(peer) })),
-                        ...peersElsewhere,
+                            .map((peer) => ({ clusterName: peer.cluster.clusterName, kubeconfig: readerKubeconfigOf(peer, holder.trustDomain) })),
+                        ...peersElsewhere(holder.trustDomain),
                     ],
                 },
                 { parent: holder },

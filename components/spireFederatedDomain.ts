@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { ChartRepositoryOpts } from "../lib/chartRepositories";
 import { firstInstallTimeoutSeconds, dropKeepPolicyPostRenderer } from "../lib/helm";
 import { defaultRefreshHintSeconds } from "../lib/spiffeBundle";
 import { inCluster, MeshCluster } from "./meshCluster";
@@ -135,7 +136,7 @@ export interface SpireFederatedDomainArgs {
     /** Chart versions (config may override versions.ts). */
     versions: { spireChart: string; spireCrdsChart: string };
     /** Repository of the SPIFFE `spire-crds` and `spire` charts: the public one, or a mirror from config. */
-    chartRepository: string;
+    chartRepository: ChartRepositoryOpts;
     /** This domain's bundle endpoint: the SPIRE namespace and the URL peers are given. */
     endpoint: SpireBundleEndpoint;
     /** Name of the domain's CA Issuer in SPIRE's namespace (an output of it, so SPIRE starts once it is Ready). */
@@ -178,7 +179,7 @@ export class SpireFederatedDomain extends pulumi.ComponentResource {
         this.trustBundle = pulumi.output(args.trustBundle);
         this.endpoint = args.endpoint;
         this.bundleEndpointUrl = args.endpoint.url;
-        const chartSource = { repositoryOpts: { repo: args.chartRepository } };
+        const chartSource = { repositoryOpts: args.chartRepository };
 
         const crds = new k8s.helm.v3.Release(
             `${name}-spire-crds`,

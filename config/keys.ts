@@ -38,7 +38,7 @@ export const configKeys = {
     },
     istiodCertDuration: {
         type: "string",
-        description: "Lifetime of istiod's cacerts certificate (the seed uses 1440h, then rotates to 720h).",
+        description: "Lifetime of istiod's cacerts certificate, at most 2880h (the seed uses 1440h, then rotates to 720h).",
         default: "1440h",
     },
     istiodCertRenewBefore: {
@@ -87,8 +87,27 @@ export const configKeys = {
     chartRepositories: {
         type: "object",
         description:
-            "Chart repository URL per source (istio, spiffe, jetstack) instead of the public one, e.g. an air-gapped mirror holding the same charts and versions; unset sources use versions.ts.",
+            "Chart repository URL per source (istio, spiffe, jetstack) instead of the public one, e.g. an air-gapped mirror holding the same charts and versions; https:// only (see allowPlaintextChartRepositories), no credentials in the URL, no OCI; unset sources use versions.ts.",
         default: {},
+    },
+    allowPlaintextChartRepositories: {
+        type: "boolean",
+        description:
+            "Accept http:// chart repositories in chartRepositories, whose charts anyone on the network path can swap; only for a mirror on a trusted network such as loopback.",
+        default: false,
+    },
+    chartRepositoryCredentials: {
+        type: "object",
+        description:
+            "Basic-auth credentials per mirrored chart source: {<source>: {username, passwordConfigKey}}, the password in the named secret config key (pulumi config set --secret); https mirrors only.",
+        default: {},
+    },
+    gkeMasterAuthorizedNetworks: {
+        type: "array",
+        items: { type: "string" },
+        description:
+            "CIDRs allowed to reach each GKE cluster's API server: the operator's addresses and every peer cluster's egress addresses (peers' istiod watch this API server). Empty leaves it open to every address.",
+        default: [],
     },
     peerStacks: {
         type: "array",
@@ -98,10 +117,10 @@ export const configKeys = {
         default: [],
     },
     exportAdminKubeconfigs: {
-        type: "boolean",
+        type: "string",
         description:
-            "Export each cluster's admin kubeconfig (secret) as the stack output kubeconfigs, for npm run verify; set false on a stack other stacks reference, since a reference can read every output.",
-        default: true,
+            "Export each cluster's admin kubeconfig (secret) as the stack output kubeconfigs, for npm run verify: true or false; empty: true without peerStacks, false with them, since a peer's stack reference can read every output.",
+        default: "",
     },
     samplesEnabled: {
         type: "boolean",

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { contextKubeconfig, defaultKubeconfigPaths } from "../lib/contextKubeconfig";
+import { contextKubeconfig, defaultKubeconfigPaths, MissingContextError } from "../lib/contextKubeconfig";
 import { ConfigKey, configKeys, projectName } from "./keys";
 import { MeshConfig } from "./model";
 import { KubeconfigContextRead, parseMeshConfig, RawConfig } from "./parse";
@@ -21,6 +21,8 @@ export function loadMeshConfig(): MeshConfig {
     return parseMeshConfig(raw, {
         hasSecretKey: (key) => pulumi.runtime.getConfig(`${projectName}:${key}`) !== undefined && isSecretConfigKey(`${projectName}:${key}`),
         readKubeconfigContext: readKubeconfigFileContext,
+        // Only ever read for a key that config names as a secret one (rootCa.privateKeyConfigKey).
+        readSecretKey: (key) => pulumi.runtime.getConfig(`${projectName}:${key}`),
     });
 }
 
@@ -32,18 +34,23 @@ export function readKubeconfigFileContext(path: string | undefined, context: str
     const expanded = path?.startsWith("~/") ? join(homedir(), path.slice(2)) : path;
     const candidates = expanded === undefined ? defaultKubeconfigPaths() : [resolve(expanded)];
     const problems: string[] = [];
+    // Whether every file that exists was read and only lacked the context.
+    let onlyContextMissing = true;
     for (const candidate of candidates) {
         if (!existsSync(candidate)) {
             problems.push(`${candidate} does not exist`);
+            if (expanded !== undefined) onlyContextMissing = false;
             continue;
         }
         try {
             return { path: candidate, ...contextKubeconfig(readFileSync(candidate, "utf8"), context, dirname(candidate)) };
         } catch (error) {
+            if (!(error instanceof MissingContextError)) onlyContextMissing = false;
             problems.push(`${candidate} ${(error as Error).message}`);
         }
     }
-    throw new Error(problems.join("; "));
+    const message = problems.join("; ");
+    throw onlyContextMissing ? new MissingContextError(message) : new Error(message);
 }
 
 /**

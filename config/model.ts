@@ -1,4 +1,4 @@
-import { ChartRepositories, Versions } from "../versions";
+import { ChartRepositories, ChartSource, Versions } from "../versions";
 
 /**
  * Where the clusters run: created on GKE or kind, or `existing` clusters (any conformant cluster
@@ -53,6 +53,11 @@ export interface ExistingDomainSettings {
      * is declared; the component keeps it a Pulumi secret.
      */
     kubeconfig: string;
+    /**
+     * The API server the context reaches, as the kubeconfig names it: what identifies the cluster,
+     * so that two domains on one cluster are refused however their `apiServerUrl` is written.
+     */
+    contextServer: string;
     /**
      * API server URL that peers' istiod uses; the context's own server unless configured, since an
      * admin's URL (a tunnel, 127.0.0.1) is often not the one other clusters reach.
@@ -109,6 +114,14 @@ export interface CertificateSettings {
     istiodCertRenewBefore: string;
 }
 
+/** Basic-auth credentials of a mirrored chart repository. */
+export interface ChartRepositoryCredential {
+    /** The user name; handed to Helm as a Pulumi secret. */
+    username: string;
+    /** Name of the secret config key holding the password (never the password itself). */
+    passwordConfigKey: string;
+}
+
 /** Another stack whose trust domains this stack federates with (cross-stack federation). */
 export interface PeerStackConfig {
     /** The peer's stack as a stack reference names it: `org/project/stack`. */
@@ -129,11 +142,15 @@ export interface MeshConfig {
     versions: Versions;
     /** Where each chart source is installed from: the public repositories, or mirrors from config. */
     chartRepositories: ChartRepositories;
+    /** Credentials of the mirrored sources that need them; the password stays in secret config. */
+    chartRepositoryCredentials: Partial<Record<ChartSource, ChartRepositoryCredential>>;
     certificates: CertificateSettings;
     nodePorts: NodePorts;
     gke: {
         deletionProtection: boolean;
         releaseChannel: string;
+        /** CIDRs allowed to reach each cluster's API server; empty leaves it open to every address. */
+        masterAuthorizedNetworks: string[];
     };
     /** Source ranges allowed to reach the ingress gateway's LoadBalancer; empty means the whole internet. */
     loadBalancerSourceRanges: string[];
@@ -146,6 +163,9 @@ export interface MeshConfig {
     samplesEnabled: boolean;
     /** Trust domains of other stacks to federate with; empty for a single-stack mesh. */
     peerStacks: PeerStackConfig[];
-    /** Whether the `kubeconfigs` stack output (admin credentials, secret) is exported. */
+    /**
+     * Whether the `kubeconfigs` stack output (admin credentials, secret) is exported: as configured,
+     * else only by a stack without peer stacks (a peer's stack reference can read every output).
+     */
     exportAdminKubeconfigs: boolean;
 }

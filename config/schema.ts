@@ -1,6 +1,8 @@
 import { X509Certificate } from "node:crypto";
+import { MissingContextError } from "../lib/contextKubeconfig";
+import { rootKeyProblem } from "../lib/rootCa";
 import { z } from "zod";
-import { chartRepositories as publicChartRepositories, defaultVersions } from "../versions";
+import { ChartSource, chartRepositories as publicChartRepositories, defaultVersions } from "../versions";
 import { durationSeconds, isDuration } from "./durations";
 import { ConfigKey, configKeys } from "./keys";
 import { exposures, Platform, platforms } from "./model";
@@ -26,6 +28,12 @@ export interface ParseOptions {
     /** True when the named secret config key is set; used to check `rootCa.privateKeyConfigKey`. */
     hasSecretKey?: (key: string) => boolean;
     /**
+     * The value of a secret config key, or undefined when it is not set: used to check, before
+     * anything is declared, that a supplied root's private key belongs to its certificate. The
+     * value never appears in a message.
+     */
+    readSecretKey?: (key: string) => string | undefined;
+    /**
      * Reads `context` from the kubeconfig file at `path` (or, when undefined, from the files kubectl
      * would read); throws an Error saying what is missing. Used on platform `existing`, so that a
      * wrong file or context is reported with every other problem, before anything is declared.
@@ -33,8 +41,6 @@ export interface ParseOptions {
     readKubeconfigContext?: (path: string | undefined, context: string) => KubeconfigContextRead;
 }
 
-/** SPIFFE trust domain name: lowercase letters, digits, `.`, `-`, `_` (SPIFFE ID spec, 2.1). */
-const trustDomainPattern = /^[a-z0-9._-]+$/;
 /** DNS-1123 label: what Kubernetes object names, kind and GKE accept for a cluster name. */
 const dnsLabelPattern = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const networkPattern = /^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/;
@@ -52,8 +58,6 @@ const pinnedImagePattern =
 const httpsUrlPattern = /^https:\/\/[^\s/]+(\/[^\s]*)?$/;
 const hostPattern = /^([0-9]{1,3}(\.[0-9]{1,3}){3}|[0-9a-fA-F:]+:[0-9a-fA-F:]*|[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)$/;
 const cidrPattern = /^(\d{1,3}\.){3}\d{1,3}\/(\d|[12]\d|3[0-2])$|^[0-9a-fA-F:]+\/\d{1,3}$/;
-/** A Helm repository URL: Helm's classic repositories are served over http or https. */
-const chartRepositoryPattern = /^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/;
 /** `org/project/stack`: the form Pulumi Cloud requires and the local backend accepts (org `organization`). */
 const stackReferencePattern = /^[A-Za-z0-9][-A-Za-z0-9_.]*\/[A-Za-z0-9][-A-Za-z0-9_.]*\/[A-Za-z0-9][-A-Za-z0-9_.]*$/;
 const kindContextPattern = /^kind-[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -63,17 +67,38 @@ const gkeDiskTypes = ["pd-balanced", "pd-standard", "pd-ssd", "hyperdisk-balance
 const nodePortRange = { min: 30000, max: 32767 };
 const defaultGke = { machineType: "e2-standard-4", nodeCount: 3, diskSizeGb: 50, diskType: "pd-balanced" } as const;
 
-/** Explains why a string is not a SPIFFE trust domain name, or returns undefined when it is one. */
+/**
+ * What every trust domain must be here. SPIFFE allows lowercase letters, digits, '.', '-' and '_'
+ * (SPIFFE ID spec, 2.1), but each trust domain also becomes istiod's `meshConfig.trustDomain` or one
+ * of its `trustDomainAliases`, which Istio 1.30 accepts only as dot-separated DNS-1123 labels (no
+ * '_', no empty label but an optional trailing one), and, for every peer, the name of a
+ * ClusterFederatedTrustDomain, a Kubernetes object name (a DNS-1123 subdomain: no '_', no empty
+ * label, no trailing '.', at most 253 characters). A trust domain passes here only if it passes all three.
+ */
+const trustDomainAllowed =
+    "a DNS name as SPIFFE, Istio's meshConfig.trustDomain and Kubernetes object names all accept: " +
+    "dot-separated labels of 1 to 63 lowercase letters, digits and '-', each starting and ending with a letter or digit, at most 253 characters";
+/** One label of a DNS-1123 subdomain. */
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Kubernetes' limit on an object name (DNS-1123 subdomain); the trust domain names the peer's ClusterFederatedTrustDomain. */
+export const trustDomainMaxLength = 253;
+
+/** Explains why a string is not a usable trust domain name, or returns undefined when it is one. */
 export function trustDomainProblem(value: string): string | undefined {
-    const allowed =
-        "a SPIFFE trust domain name: lowercase letters, digits, '.', '-' and '_' only, with no scheme, port or path";
-    if (value.length === 0) return `must not be empty; ${allowed}`;
-    if (value.length > 255) return `is longer than 255 characters; ${allowed}`;
-    if (value.includes("://")) return `has a scheme; ${allowed} (write "example.org", not "spiffe://example.org")`;
-    if (value.includes("/")) return `has a path; ${allowed}`;
-    if (value.includes(":")) return `has a port; ${allowed}`;
-    if (/[A-Z]/.test(value)) return `has uppercase letters; ${allowed}`;
-    if (!trustDomainPattern.test(value)) return `has characters outside the allowed set; ${allowed}`;
+    if (value.length === 0) return `must not be empty; ${trustDomainAllowed}`;
+    if (value.includes("://")) return `has a scheme; ${trustDomainAllowed} (write "example.org", not "spiffe://example.org")`;
+    if (value.includes("/")) return `has a path; ${trustDomainAllowed}`;
+    if (value.includes(":")) return `has a port; ${trustDomainAllowed}`;
+    if (/[A-Z]/.test(value)) return `has uppercase letters; ${trustDomainAllowed}`;
+    if (value.includes("_")) {
+        return `has '_', which SPIFFE allows but Istio's meshConfig.trustDomain and Kubernetes object names refuse; ${trustDomainAllowed}`;
+    }
+    if (!/^[a-z0-9.-]+$/.test(value)) return `has characters outside the allowed set; ${trustDomainAllowed}`;
+    if (value.length > trustDomainMaxLength) return `is longer than ${trustDomainMaxLength} characters; ${trustDomainAllowed}`;
+    const labels = value.split(".");
+    if (labels.some((label) => label === "")) return `has an empty label (a leading or trailing '.', or '..'); ${trustDomainAllowed}`;
+    if (labels.some((label) => label.length > 63)) return `has a label longer than 63 characters; ${trustDomainAllowed}`;
+    if (labels.some((label) => !dnsLabel.test(label))) return `has a label that starts or ends with '-'; ${trustDomainAllowed}`;
     return undefined;
 }
 
@@ -159,11 +184,59 @@ const sourceRanges = withFallback(
     structured(z.array(matching(cidrPattern, "must be a CIDR such as 203.0.113.0/24"), { error: "must be a list of CIDRs such as 203.0.113.0/24" })),
     [],
 );
-const chartSources = Object.keys(publicChartRepositories) as (keyof typeof publicChartRepositories)[];
-const chartRepositoryUrl = matching(
-    chartRepositoryPattern,
-    "must be the http:// or https:// URL of a Helm chart repository (the folder holding index.yaml)",
-).optional();
+const chartSources = Object.keys(publicChartRepositories) as ChartSource[];
+
+/**
+ * Why a text is not the URL of a classic Helm chart repository this program can install from, or
+ * undefined when it is one. Plain http is accepted here; whether it is allowed is decided with
+ * `allowPlaintextChartRepositories` (a check across keys).
+ */
+export function chartRepositoryUrlProblem(value: string): string | undefined {
+    const folder = "the https:// URL of a Helm chart repository (the folder holding index.yaml)";
+    if (/^oci:\/\//i.test(value)) {
+        return (
+            "is an OCI registry, and OCI chart sources are not supported: the program installs each chart by name from a classic " +
+            `Helm repository's index.yaml; mirror the charts into a chart repository and give ${folder}`
+        );
+    }
+    let url: URL;
+    try {
+        url = new URL(value);
+    } catch {
+        return `must be ${folder}`;
+    }
+    if (url.protocol !== "https:" && url.protocol !== "http:") return `must be ${folder}`;
+    if (/\s/.test(value) || url.hostname === "") return `must be ${folder}`;
+    if (url.username !== "" || url.password !== "") {
+        return (
+            "must not carry credentials (user:password@): a URL is kept in plain text in the stack config, the state and policy messages; " +
+            "give them in chartRepositoryCredentials, the password in a secret config key"
+        );
+    }
+    if (url.search !== "" || url.hash !== "" || value.includes("?") || value.includes("#")) return `must have no query or fragment; must be ${folder}`;
+    if (/(^|\/)index\.ya?ml$/i.test(url.pathname.replace(/\/+$/, ""))) {
+        return `names the index file; must be the folder holding it, e.g. ${url.origin}${url.pathname.replace(/\/?index\.ya?ml\/*$/i, "") || "/"}`;
+    }
+    return undefined;
+}
+
+const chartRepositoryUrl = text()
+    .superRefine((value, context) => {
+        const problem = chartRepositoryUrlProblem(value);
+        if (problem) context.addIssue({ code: "custom", input: value, message: problem });
+    })
+    .optional();
+
+const chartRepositoryCredential = settings(
+    {
+        username: required(text().min(1, "must not be empty")),
+        passwordConfigKey: required(text()),
+    },
+    {
+        unknownKey: "is not a chart repository credential setting; allowed: username, passwordConfigKey",
+        notObject: "must be an object with username and passwordConfigKey (the name of a secret config key holding the password)",
+    },
+);
 
 const trustDomainName = required(text()).superRefine((value, context) => {
     const problem = trustDomainProblem(value);
@@ -203,6 +276,7 @@ export const scalarKeySchemas = {
     gkeDeletionProtection: withFallback(trueOrFalse, configKeys.gkeDeletionProtection.default),
     gkeReleaseChannel: withFallback(oneOf(releaseChannels), configKeys.gkeReleaseChannel.default as (typeof releaseChannels)[number]),
     loadBalancerSourceRanges: sourceRanges,
+    gkeMasterAuthorizedNetworks: sourceRanges,
     peerSourceRanges: sourceRanges,
     chartRepositories: withFallback(
         structured(
@@ -216,9 +290,19 @@ export const scalarKeySchemas = {
         ),
         {},
     ).transform((mirrors) => ({ ...publicChartRepositories, ...mirrors })),
+    allowPlaintextChartRepositories: withFallback(trueOrFalse, configKeys.allowPlaintextChartRepositories.default),
+    chartRepositoryCredentials: withFallback(
+        structured(
+            z.record(z.string(), chartRepositoryCredential, {
+                error: `must be an object mapping chart sources (${chartSources.join(", ")}) to {username, passwordConfigKey}`,
+            }),
+        ),
+        {},
+    ),
     samplesEnabled: withFallback(trueOrFalse, configKeys.samplesEnabled.default),
     peerStacks: withFallback(structured(z.array(peerStack, { error: "must be a list of peer stacks" })), []),
-    exportAdminKubeconfigs: withFallback(trueOrFalse, configKeys.exportAdminKubeconfigs.default),
+    // Unset (the declared default "") means: decided by whether the stack has peer stacks.
+    exportAdminKubeconfigs: z.preprocess(blankAsUnset, trueOrFalse.optional()),
     istioVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.istio),
     spireChartVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.spireChart),
     spireCrdsChartVersion: withFallback(matching(semverPattern, semverAllowed), defaultVersions.spireCrdsChart),
@@ -279,8 +363,6 @@ function existingSettings(readContext: ParseOptions["readKubeconfigContext"]) {
             missing: "is required on platform existing: an object with at least context",
         },
     ).transform((existing, context) => {
-        const problemKey = existing.kubeconfig === undefined ? "context" : "kubeconfig";
-        const problemValue = existing.kubeconfig ?? existing.context;
         try {
             if (!readContext) throw new Error("no kubeconfig reader (a program error)");
             const read = readContext(existing.kubeconfig, existing.context);
@@ -288,14 +370,17 @@ function existingSettings(readContext: ParseOptions["readKubeconfigContext"]) {
                 context: existing.context,
                 kubeconfigPath: read.path,
                 kubeconfig: read.kubeconfig,
+                contextServer: read.server,
                 apiServerUrl: existing.apiServerUrl ?? read.server,
                 ...(existing.nodeAddress === undefined ? {} : { nodeAddress: existing.nodeAddress }),
             };
         } catch (error) {
+            // A file that holds no such context is the context's problem; a file that cannot be read, the file's.
+            const onContext = error instanceof MissingContextError || existing.kubeconfig === undefined;
             context.issues.push({
                 code: "custom",
-                path: [problemKey],
-                input: problemValue,
+                path: [onContext ? "context" : "kubeconfig"],
+                input: onContext ? existing.context : existing.kubeconfig,
                 message: `must name a readable kubeconfig holding context "${existing.context}": ${(error as Error).message}`,
             });
             return z.NEVER;
@@ -303,7 +388,8 @@ function existingSettings(readContext: ParseOptions["readKubeconfigContext"]) {
     });
 }
 
-function rootCaSettings(hasSecretKey: (key: string) => boolean) {
+function rootCaSettings(options: Required<Pick<ParseOptions, "hasSecretKey">> & ParseOptions) {
+    const { hasSecretKey, readSecretKey } = options;
     return settings(
         {
             certificatePem: required(text()).superRefine((pem, context) => {
@@ -332,7 +418,20 @@ function rootCaSettings(hasSecretKey: (key: string) => boolean) {
             unknownKey: "is not a root CA setting; allowed: certificatePem, privateKeyConfigKey",
             notObject: "must be an object with certificatePem and privateKeyConfigKey",
         },
-    );
+    ).superRefine((rootCa, context) => {
+        // Runs only once both fields passed: the certificate parses and the key is a secret config key.
+        const privateKeyPem = readSecretKey?.(rootCa.privateKeyConfigKey);
+        if (privateKeyPem === undefined) return;
+        const problem = rootKeyProblem(rootCa.certificatePem, privateKeyPem);
+        if (problem) {
+            context.addIssue({
+                code: "custom",
+                path: ["privateKeyConfigKey"],
+                input: rootCa.privateKeyConfigKey,
+                message: `must name a secret config key holding the PEM private key of rootCa.certificatePem, but ${problem}`,
+            });
+        }
+    });
 }
 
 const domainKeys = ["name", "trustDomain", "network", "gke", "kind", "existing", "rootCa", "rootCaGeneration"];
@@ -353,7 +452,7 @@ function domainSchema(platform: Platform | undefined, options: Required<Pick<Par
             gke: platform === "gke" ? gkeSettings : ignored,
             kind: platform === "kind" ? z.preprocess(blankAsUnset, kindSettings.optional()) : ignored,
             existing: platform === "existing" ? existingSettings(options.readKubeconfigContext) : ignored,
-            rootCa: rootCaSettings(options.hasSecretKey).optional(),
+            rootCa: rootCaSettings(options).optional(),
             rootCaGeneration: withFallback(wholeNumber(1, 1000000), 1),
         },
         {

@@ -10,6 +10,13 @@
 # cannot be built from its module, a short main of the project's own). Versions the project pins
 # elsewhere (package.json, versions.ts) are read from there and checked against the build module,
 # so the two cannot drift apart silently.
+#
+# The mesh's own control plane (spire, spire-controller-manager, istio) is built inside upstream's
+# own module instead, copied into .e2e-cache/src/, so that its dependencies are exactly the ones
+# upstream released with; e2e/toolchain/<family>/ then holds only what is changed there (a patch, the
+# modules to take from repositories) and a provenance file beside the binaries says what was built.
+# Sources the module proxy does not serve come from E2E_SOURCE_SNAPSHOTS (a folder of bare git
+# repositories, <owner>+<name>/repo) when set, else from GitHub at the exact commit.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +40,12 @@ npmVersion() {
 versionsTs() {
     sed -n "s/^ *$1: \"\(.*\)\",.*/\1/p" "$root/versions.ts" | head -1 | grep . ||
         { echo "versions.ts has no defaultVersions.$1" >&2; return 1; }
+}
+
+# spireImage KEY: a string value of spireChartImages in versions.ts (what the spire chart runs).
+spireImage() {
+    sed -n "/^export const spireChartImages/,/^}/s/^ *$1: \"\(.*\)\",.*/\1/p" "$root/versions.ts" | grep . ||
+        { echo "versions.ts has no spireChartImages.$1" >&2; return 1; }
 }
 
 # modVersion FAMILY MODULE: the version the build module resolves MODULE to (after replaces).
@@ -66,6 +79,7 @@ expectPin() {
 # key FAMILY VERSION: cache folder name for this family's build.
 key() {
     local h
+    [[ -d "$toolchain/$1" ]] || { echo "$2"; return; }
     h=$(cd "$toolchain/$1" && find . -type f | sort | xargs sha256sum | sha256sum | cut -c1-12)
     echo "$2-$h"
 }
@@ -77,6 +91,8 @@ build() {
     local family=$1 k=$2 name=$3 pkg=$4
     shift 4
     local dest="$cache/bin/$family/$k" flags="$pkg $*"
+    # cgo is off unless a family needs it (SPIRE's sqlite datastore); a change of it rebuilds.
+    [[ "$CGO_ENABLED" == 0 ]] || flags+=" CGO_ENABLED=$CGO_ENABLED"
     # Flags are part of the key too (they carry version stamps), kept beside the binary.
     if [[ -x "$dest/$name" && "$(cat "$dest/$name.flags" 2>/dev/null)" == "$flags" ]]; then
         echo "cached $family/$name ($k)"
@@ -88,7 +104,7 @@ build() {
     echo "building $family/$name ($k) from $pkg ..."
     if ! (cd "${workdir:-$toolchain/$family}" &&
         nice -n 15 go build -trimpath -o "$dest/$name.tmp" "$@" "$pkg") >"$log" 2>&1; then
-        echo "FAIL $family/$name: go build $pkg (module e2e/toolchain/$family):" >&2
+        echo "FAIL $family/$name: go build $pkg (in ${workdir:-e2e/toolchain/$family}):" >&2
         tail -n 30 "$log" >&2
         exit 1
     fi
@@ -256,6 +272,200 @@ family_cert_manager() {
     link cert-manager "$k"
 }
 
+# moduleJson MODULE@VERSION FIELD: a field (Dir, Sum, Origin.Hash, ...) of `go mod download -json`,
+# which fetches the module from the proxy if the module cache lacks it.
+moduleJson() {
+    local out
+    # From / so that no go.mod around the cache takes part.
+    out=$(cd / && go mod download -json "$1") || { echo "FAIL: go mod download $1: $out" >&2; return 1; }
+    node -e 'let v=JSON.parse(process.argv[1]);for(const k of process.argv[2].split("."))v=v&&v[k];console.log(v||"")' \
+        "$out" "$2"
+}
+
+# moduleSource FAMILY MODULE VERSION: upstream's module copied out of the module cache into
+# .e2e-cache/src/<family>-<version> (made writable), with each e2e/toolchain/<family>/*.patch
+# applied exactly (no fuzz: a patch that no longer matches stops the build); prints the folder.
+# Reused while the module and the patches are the same.
+moduleSource() {
+    local family=$1 module=$2 version=$3 dir src stamp p
+    dir=$(moduleJson "$module@$version" Dir) || return 1
+    src="$cache/src/$family-$version"
+    stamp="$module@$version $(cat "$toolchain/$family"/*.patch 2>/dev/null | sha256sum | cut -c1-12)"
+    if [[ "$(cat "$src/.e2e-source" 2>/dev/null)" != "$stamp" ]]; then
+        rm -rf "$src" && mkdir -p "$cache/src" && cp -r "$dir" "$src" && chmod -R u+w "$src" || return 1
+        for p in "$toolchain/$family"/*.patch; do
+            [[ -e "$p" ]] || continue
+            if ! patch -d "$src" -p1 --fuzz=0 --forward --batch --no-backup-if-mismatch <"$p" >&2; then
+                echo "FAIL $family: ${p#"$root"/} no longer applies to $module@$version as it is;" \
+                    "read the patch's header and redo it against upstream's file" >&2
+                rm -rf "$src"
+                return 1
+            fi
+        done
+        echo "$stamp" >"$src/.e2e-source"
+    fi
+    echo "$src"
+}
+
+# gitSource OWNER/NAME REV: a bare git directory holding REV (a tag, or a commit abbreviated as in
+# a Go pseudo-version) with its whole tree; prints the directory. From E2E_SOURCE_SNAPSHOTS
+# (<owner>+<name>/repo) when set, where a missing REV is an error; else fetched once from GitHub
+# (E2E_SOURCE_GITHUB, default https://github.com) into .e2e-cache/src/git/, only that commit's tree.
+gitSource() {
+    local repo=$1 rev=$2 dir url full refspec
+    if [[ -n "${E2E_SOURCE_SNAPSHOTS:-}" ]]; then
+        dir="$E2E_SOURCE_SNAPSHOTS/${repo/\//+}/repo"
+        git --git-dir="$dir" rev-parse -q --verify "$rev^{commit}" >/dev/null ||
+            { echo "FAIL: $dir (E2E_SOURCE_SNAPSHOTS) has no $rev of github.com/$repo" >&2; return 1; }
+        echo "$dir"
+        return 0
+    fi
+    url="${E2E_SOURCE_GITHUB:-https://github.com}/$repo"
+    dir="$cache/src/git/${repo/\//+}"
+    if ! git --git-dir="$dir/objects.git" rev-parse -q --verify "$rev^{commit}" >/dev/null 2>&1; then
+        echo "fetching $rev of $url ..." >&2
+        if [[ "$rev" =~ ^[0-9a-f]{7,39}$ ]]; then
+            # A server fetches no commit by an abbreviated name: find the full one in the repository's
+            # history, fetched once as commits alone (no trees, no blobs).
+            if [[ ! -d "$dir/commits.git" ]]; then
+                git clone -q --bare --filter=tree:0 "$url" "$dir/commits.git" >&2 || return 1
+            fi
+            git --git-dir="$dir/commits.git" rev-parse -q --verify "$rev^{commit}" >/dev/null ||
+                git --git-dir="$dir/commits.git" fetch -q --filter=tree:0 "$url" '+refs/heads/*:refs/heads/*' >&2 || return 1
+            full=$(git --git-dir="$dir/commits.git" rev-parse -q --verify "$rev^{commit}") ||
+                { echo "FAIL: $url has no commit $rev on any branch" >&2; return 1; }
+            refspec="$full:refs/e2e/$full"
+        else
+            refspec="refs/tags/$rev:refs/tags/$rev"
+        fi
+        [[ -d "$dir/objects.git" ]] || git init -q --bare "$dir/objects.git" || return 1
+        git --git-dir="$dir/objects.git" fetch -q --depth 1 "$url" "$refspec" >&2 ||
+            { echo "FAIL: fetching $refspec from $url" >&2; return 1; }
+    fi
+    echo "$dir/objects.git"
+}
+
+# provenance FAMILY KEY LINE...: provenance.txt beside the family's binaries, saying what each was
+# built from (the given lines) and how (Go, and each binary's go build flags). The builds themselves
+# run with -buildvcs=false: .e2e-cache/src/ lies inside this project's checkout, whose commit Go
+# would otherwise stamp into upstream's binaries.
+provenance() {
+    local family=$1 k=$2 f
+    shift 2
+    {
+        printf '%s\n' "$@"
+        echo "go: $(go env GOVERSION) $(go env GOOS)/$(go env GOARCH)"
+        local pkg flags cgo
+        for f in "$cache/bin/$family/$k"/*.flags; do
+            read -r pkg flags <"$f"
+            cgo=""
+            [[ "$flags" != *" CGO_ENABLED=1" ]] || { cgo="CGO_ENABLED=1 " && flags=${flags% CGO_ENABLED=1}; }
+            echo "$(basename "$f" .flags): ${cgo}go build -trimpath $flags $pkg"
+        done
+    } >"$cache/bin/$family/$k/provenance.txt"
+}
+
+family_spire() {
+    local v k src hash name patch
+    v=$(spireImage spire)
+    k=$(key spire "$v")
+    patch="$toolchain/spire/drop-ejbca-upstreamauthority.patch"
+    src=$(moduleSource spire github.com/spiffe/spire "v$v") || exit 1
+    hash=$(moduleJson "github.com/spiffe/spire@v$v" Origin.Hash) || exit 1
+    # Stamped as SPIRE's Makefile stamps a clean tagged tree (go_ldflags: the tag without its "v",
+    # the commit's first 7 digits), so that `spire-server --version` names the release.
+    local ldflags="-s -w -X github.com/spiffe/spire/pkg/common/version.gittag=$v"
+    ldflags+=" -X github.com/spiffe/spire/pkg/common/version.githash=${hash:0:7}"
+    # cgo on: the sql datastore's sqlite3 (the chart's default) is mattn/go-sqlite3, and without
+    # cgo SPIRE compiles a stub (sqlstore/sqlite_no_cgo.go) that refuses sqlite3 at startup.
+    for name in spire-server spire-agent; do
+        CGO_ENABLED=1 workdir="$src" build spire "$k" "$name" "./cmd/$name" -buildvcs=false -ldflags "$ldflags"
+    done
+    provenance spire "$k" \
+        "spire-server and spire-agent $v: the image tag of the spire chart $(spireImage chart)'s spire-server and spire-agent (versions.ts spireChartImages)" \
+        "source: github.com/spiffe/spire@v$v from the Go module proxy, commit $hash, $(moduleJson "github.com/spiffe/spire@v$v" Sum)" \
+        "changed: ${patch#"$root"/} (sha256 $(sha256sum <"$patch" | cut -c1-12)), nothing else" \
+        "dependencies: SPIRE's go.mod and go.sum at v$v, from the Go module proxy"
+    link spire "$k"
+}
+
+family_spire_controller_manager() {
+    local v k src hash
+    v=$(spireImage controllerManager)
+    k=$(key spire-controller-manager "$v")
+    src=$(moduleSource spire-controller-manager github.com/spiffe/spire-controller-manager "v$v") || exit 1
+    hash=$(moduleJson "github.com/spiffe/spire-controller-manager@v$v" Origin.Hash) || exit 1
+    # Upstream's image build (Dockerfile) is a plain `go build` of cmd/ with cgo off: no version stamp.
+    workdir="$src" build spire-controller-manager "$k" spire-controller-manager ./cmd -buildvcs=false -ldflags "-s -w"
+    provenance spire-controller-manager "$k" \
+        "spire-controller-manager $v: the spire chart $(spireImage chart)'s controllerManager.image.tag (versions.ts spireChartImages)" \
+        "source: github.com/spiffe/spire-controller-manager@v$v from the Go module proxy, commit $hash, $(moduleJson "github.com/spiffe/spire-controller-manager@v$v" Sum), unchanged" \
+        "dependencies: its go.mod and go.sum at v$v, from the Go module proxy"
+    link spire-controller-manager "$k"
+}
+
+# goModRequire GO_MOD MODULE: the version GO_MOD requires MODULE at.
+goModRequire() {
+    awk -v m="$2" '$1 == m { print $2 } $1 == "require" && $2 == m { print $3 }' "$1" | head -1 | grep . ||
+        { echo "FAIL: $1 requires no $2" >&2; return 1; }
+}
+
+family_istio() {
+    local v k src g commit origin module repo folder version rev dep lines=()
+    v=$(versionsTs istio)
+    k=$(key istio "$v")
+    src="$cache/src/istio-$v"
+    # The proxy refuses istio.io/istio at any release tag, and a few modules at the exact commits
+    # Istio pins (e2e/toolchain/istio/unserved-modules): the tag's tree, plus each of those at its
+    # pinned commit wired in with a `replace`, so that nothing built differs from what 1.30.3 pins.
+    if [[ "$(cat "$src/.e2e-source" 2>/dev/null)" != "$k" ]]; then
+        rm -rf "$src" && mkdir -p "$src/deps"
+        g=$(gitSource istio/istio "$v") || exit 1
+        commit=$(git --git-dir="$g" rev-parse "$v^{commit}")
+        git --git-dir="$g" archive --prefix=istio/ "$commit" | tar -x -C "$src"
+        lines+=("source: github.com/istio/istio tag $v, commit $commit, from ${E2E_SOURCE_SNAPSHOTS:+the snapshot }$g")
+        while read -r module repo folder; do
+            [[ -n "$module" && "$module" != \#* ]] || continue
+            version=$(goModRequire "$src/istio/go.mod" "$module") || exit 1
+            if [[ "$version" =~ [-.][0-9]{14}-([0-9a-f]{12})$ ]]; then
+                rev=${BASH_REMATCH[1]}
+            else
+                rev=$version
+                [[ "$folder" == . ]] || rev="$folder/$version"
+            fi
+            g=$(gitSource "$repo" "$rev") || exit 1
+            commit=$(git --git-dir="$g" rev-parse "$rev^{commit}")
+            dep="$src/deps/${repo/\//+}@${commit:0:12}"
+            mkdir -p "$dep"
+            if [[ "$folder" == . ]]; then
+                git --git-dir="$g" archive "$commit" | tar -x -C "$dep"
+                folder=""
+            else
+                git --git-dir="$g" archive "$commit" "$folder" | tar -x -C "$dep"
+                folder="/$folder"
+            fi
+            (cd "$src/istio" && go mod edit -replace "$module=../deps/${dep##*/}$folder") || exit 1
+            lines+=("replace $module $version => github.com/$repo$folder at commit $commit, from ${E2E_SOURCE_SNAPSHOTS:+the snapshot }$g")
+        done <"$toolchain/istio/unserved-modules"
+        lines+=("dependencies: everything else as Istio's go.mod and go.sum at $v pin it, from the Go module proxy")
+        printf '%s\n' "${lines[@]}" >"$src/.e2e-provenance"
+        echo "$k" >"$src/.e2e-source"
+    fi
+    commit=$(sed -n 's/^source: .* commit \([0-9a-f]*\),.*/\1/p' "$src/.e2e-provenance")
+    # Stamped as Istio's release build stamps it (common/scripts/report_build_info.sh with VERSION set,
+    # through gobuild.sh), so that `pilot-discovery version` names the release. Build status
+    # "Modified": go.mod gained the replaces (the code is the tag's).
+    local p=istio.io/istio/pkg/version ldflags
+    ldflags="-s -w -X $p.buildVersion=$v -X $p.buildGitRevision=$commit -X $p.buildStatus=Modified -X $p.buildTag=$v"
+    ldflags+=" -X $p.buildOS=$(go env GOOS) -X $p.buildArch=$(go env GOARCH)"
+    # Tags of Istio's release build for pilot-discovery (Makefile.core.mk STANDARD_TAGS).
+    workdir="$src/istio" build istio "$k" pilot-discovery ./pilot/cmd/pilot-discovery \
+        -tags=vtprotobuf,disable_pgv -buildvcs=false -ldflags "$ldflags"
+    mapfile -t lines <"$src/.e2e-provenance"
+    provenance istio "$k" "pilot-discovery $v: versions.ts defaultVersions.istio" "${lines[@]}"
+    link istio "$k"
+}
+
 # --pins: the versions this script reads from the project, one "family version" per line, and
 # nothing built (tests compare them with package.json and versions.ts).
 if [[ "${1:-}" == "--pins" ]]; then
@@ -263,11 +473,15 @@ if [[ "${1:-}" == "--pins" ]]; then
     echo "provider-kubernetes $(npmVersion @pulumi/kubernetes)"
     echo "kube $(kubeVersion)"
     echo "cert-manager $(versionsTs certManager)"
+    echo "spire $(spireImage spire)"
+    echo "spire-controller-manager $(spireImage controllerManager)"
+    echo "istio $(versionsTs istio)"
     exit 0
 fi
 
 mkdir -p "$cache/bin" "$logs"
-all=(kube etcd kwok pulumi pulumi-yaml provider-kubernetes providers-unserved cert-manager)
+all=(kube etcd kwok pulumi pulumi-yaml provider-kubernetes providers-unserved cert-manager
+    spire spire-controller-manager istio)
 families=("$@")
 [[ ${#families[@]} -gt 0 ]] || families=("${all[@]}")
 

@@ -10,6 +10,15 @@ export interface ContextKubeconfig {
     server: string;
 }
 
+/** The kubeconfig was read, but holds no context of that name: the context is what to fix, not the file. */
+export class MissingContextError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "MissingContextError";
+        Object.setPrototypeOf(this, MissingContextError.prototype);
+    }
+}
+
 interface NamedEntry {
     name?: unknown;
     [field: string]: unknown;
@@ -58,7 +67,7 @@ export function contextKubeconfig(text: string, contextName: string, folder: str
     const context = entryNamed(document.contexts, contextName)?.context as Record<string, unknown> | undefined;
     if (!context) {
         const names = Array.isArray(document.contexts) ? (document.contexts as NamedEntry[]).map((entry) => String(entry?.name)) : [];
-        throw new Error(`has no context "${contextName}" (contexts: ${names.length > 0 ? names.join(", ") : "none"})`);
+        throw new MissingContextError(`has no context "${contextName}" (contexts: ${names.length > 0 ? names.join(", ") : "none"})`);
     }
     const clusterName = String(context.cluster ?? "");
     const userName = String(context.user ?? "");

@@ -39,6 +39,13 @@ export interface PeerDomainPlan {
 export interface PeerStackProbe {
     /** Peer domains this run federates with. */
     connected: PeerDomainPlan[];
+    /**
+     * Approved peer trust domains whose stack does not exist yet: this stack issues their reader
+     * credentials in advance, so that each finds its credential on its first run (the documented
+     * order up A, up B, up A). A peer stack that exists but publishes nothing (destroyed, or never
+     * deployed) is neither connected nor awaited: its credentials are revoked.
+     */
+    awaited: string[];
     /** One line per peer (or peer domain) left out, naming it and what is missing. */
     warnings: string[];
 }
@@ -76,6 +83,7 @@ function errorText(error: unknown): string {
  */
 export async function probePeerStacks(peers: PeerStackConfig[], local: LocalMesh, read: StackOutputsReader): Promise<PeerStackProbe> {
     const connected: PeerDomainPlan[] = [];
+    const awaited: string[] = [];
     const warnings: string[] = [];
     for (const [index, peer] of peers.entries()) {
         const label = `peer stack "${peer.stack}" (peerStacks[${index}])`;
@@ -87,6 +95,7 @@ export async function probePeerStacks(peers: PeerStackConfig[], local: LocalMesh
         } catch (error) {
             if (isUnknownStack(error)) {
                 warnings.push(`${label} does not exist on this backend, or this login cannot read it: ${leftOut}`);
+                awaited.push(...peer.trustDomains);
                 continue;
             }
             throw new Error(`${label} could not be read (${errorText(error)}); nothing was changed, since a passing error must not unlink a working federation`);
@@ -125,12 +134,30 @@ export async function probePeerStacks(peers: PeerStackConfig[], local: LocalMesh
                 warnings.push(`${label} exports no "${federationCredentialsOutputName}" output: this stack deploys without ${trustDomain}`);
                 continue;
             }
-            const kubeconfig = (credentials as Record<string, unknown>)[published.clusterName];
-            if (typeof kubeconfig !== "string" || kubeconfig === "") {
+            const issued = (credentials as Record<string, unknown>)[published.clusterName];
+            if (issued === undefined && Object.keys(credentials).length === 0) {
                 // The engine elides a secret it cannot decrypt as an empty object.
                 throw new Error(
-                    `${label}: the reader credential of ${trustDomain} could not be read; both stacks must use a secrets provider this login can decrypt (on the local backend, the same passphrase)`,
+                    `${label}: the reader credentials of ${trustDomain} could not be read; both stacks must use a secrets provider this login can decrypt (on the local backend, the same passphrase)`,
                 );
+            }
+            if (typeof issued === "string") {
+                warnings.push(
+                    `${label} publishes one reader credential of ${trustDomain} shared by all its peers (an older version of this program, whose credential reads every Secret): this stack deploys without ${trustDomain} until that stack is updated`,
+                );
+                continue;
+            }
+            const missingFor = local.domains
+                .map((own) => own.trustDomain)
+                .filter((own) => {
+                    const kubeconfig = typeof issued === "object" && issued !== null ? (issued as Record<string, unknown>)[own] : undefined;
+                    return typeof kubeconfig !== "string" || kubeconfig === "";
+                });
+            if (missingFor.length > 0) {
+                warnings.push(
+                    `${label} issues no reader credential of ${trustDomain} to ${missingFor.join(", ")} (it must list them in its own peerStacks): this stack deploys without ${trustDomain}`,
+                );
+                continue;
             }
             const clash =
                 local.domains.find((own) => own.clusterName === published.clusterName || own.network === published.network) ??
@@ -149,7 +176,7 @@ export async function probePeerStacks(peers: PeerStackConfig[], local: LocalMesh
             });
         }
     }
-    return { connected, warnings };
+    return { connected, awaited, warnings };
 }
 
 /** A peer domain in another stack, with its published values as Outputs of a StackReference. */
@@ -158,12 +185,18 @@ export interface ExternalPeer extends PeerDomainPlan {
     bundleEndpointUrl: pulumi.Output<string>;
     apiServerUrl: pulumi.Output<string>;
     eastWestAddress: pulumi.Output<string>;
-    /** Kubeconfig of the peer's reader service account (a Pulumi secret): what this stack's istiod uses. */
-    readerKubeconfig: pulumi.Output<string>;
+    /**
+     * Kubeconfigs of the reader credentials the peer issued to this stack's trust domains, keyed by
+     * trust domain (each a Pulumi secret): what each of this stack's istiod uses to watch the peer.
+     */
+    readerKubeconfigs: Record<string, pulumi.Output<string>>;
 }
 
-/** One StackReference per connected peer stack; every value a peer domain needs comes from it. */
-export function referencePeerStacks(connected: PeerDomainPlan[], opts: pulumi.CustomResourceOptions = {}): ExternalPeer[] {
+/**
+ * One StackReference per connected peer stack; every value a peer domain needs comes from it,
+ * including the credentials it issued to each of `localTrustDomains`.
+ */
+export function referencePeerStacks(connected: PeerDomainPlan[], localTrustDomains: string[], opts: pulumi.CustomResourceOptions = {}): ExternalPeer[] {
     const references = new Map<string, pulumi.StackReference>();
     return connected.map((plan) => {
         let reference = references.get(plan.stack);
@@ -180,8 +213,15 @@ export function referencePeerStacks(connected: PeerDomainPlan[], opts: pulumi.Cu
             bundleEndpointUrl: domain.apply((d) => d.bundleEndpointUrl),
             apiServerUrl: domain.apply((d) => d.apiServerUrl),
             eastWestAddress: domain.apply((d) => d.eastWestAddress),
-            readerKubeconfig: pulumi.secret(
-                reference.requireOutput(federationCredentialsOutputName).apply((credentials) => String((credentials as Record<string, unknown>)[plan.clusterName])),
+            readerKubeconfigs: Object.fromEntries(
+                localTrustDomains.map((own) => [
+                    own,
+                    pulumi.secret(
+                        reference
+                            .requireOutput(federationCredentialsOutputName)
+                            .apply((credentials) => String((credentials as Record<string, Record<string, unknown>>)[plan.clusterName][own])),
+                    ),
+                ]),
             ),
         };
     });

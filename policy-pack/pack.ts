@@ -15,6 +15,7 @@ import * as istioTrustDomain from "./policies/istioTrustDomain";
 import * as kubernetesExplicitProvider from "./policies/kubernetesExplicitProvider";
 import * as loadBalancerSourceRanges from "./policies/loadBalancerSourceRanges";
 import * as noRootCaClusterIssuer from "./policies/noRootCaClusterIssuer";
+import * as peerReaderRbac from "./policies/peerReaderRbac";
 import * as rootCaLifetime from "./policies/rootCaLifetime";
 import * as sensitiveValuesSecret from "./policies/sensitiveValuesSecret";
 import * as spireFederation from "./policies/spireFederation";
@@ -37,6 +38,7 @@ export const policyModules: PolicyModule[] = [
     sensitiveValuesSecret,
     istioRemoteSecretReaderOnly,
     federationCredentialsReaderOnly,
+    peerReaderRbac,
     adminKubeconfigsNotExported,
     trustDomainNames,
     trustDomainsUnique,

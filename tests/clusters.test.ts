@@ -150,6 +150,22 @@ describe("gke stack", () => {
         expect(run.ofType("pulumi:providers:kubernetes")).toHaveLength(3);
     });
 
+    it("leaves the API server open by default, and admits only the configured networks when told them", async () => {
+        const open = await runProgramOnce(program, { stack: "cluster-gke" });
+        for (const cluster of open.ofType("gcp:container/cluster:Cluster")) expect(cluster.inputs.masterAuthorizedNetworksConfig).toBeUndefined();
+        const networks = ["198.51.100.0/24", "203.0.113.9/32"];
+        const restricted = await runProgramOnce(program, {
+            stack: "cluster-gke",
+            projectConfig: { ...projectConfigOf("cluster-gke"), gkeMasterAuthorizedNetworks: networks },
+        });
+        const clusters = restricted.ofType("gcp:container/cluster:Cluster");
+        expect(clusters).toHaveLength(2);
+        for (const cluster of clusters) {
+            const blocks = cluster.inputs.masterAuthorizedNetworksConfig.cidrBlocks as { cidrBlock: string }[];
+            expect(blocks.map((block) => block.cidrBlock)).toEqual(networks);
+        }
+    });
+
     it("outputs the public endpoint as the API server URL peers use", async () => {
         const run = await runProgramOnce(program, { stack: "cluster-gke" });
         for (const domain of run.result.domains) {

@@ -125,10 +125,39 @@ describe("bad config is rejected with the key, the value and what is allowed", (
         expect(problems[0]).toMatch(message);
     });
 
-    it("accepts every character the SPIFFE spec allows in a trust domain", () => {
+    it("accepts a trust domain of any DNS labels, up to Kubernetes' 253 characters", () => {
         const domains = domainsOf(kind());
-        domains[0].trustDomain = "a-b_c.0-9";
-        expect(parseMeshConfig({ ...kind(), domains }).domains[0].trustDomain).toBe("a-b_c.0-9");
+        domains[0].trustDomain = "a-b.0-9.example";
+        domains[1].trustDomain = [63, 63, 63, 61].map((length, index) => "abcd"[index].repeat(length)).join(".");
+        expect(parseMeshConfig({ ...kind(), domains }).domains.map((d) => d.trustDomain)).toEqual([domains[0].trustDomain, domains[1].trustDomain]);
+    });
+
+    // SPIFFE allows each of these; Istio 1.30's meshConfig validation (ValidateTrustDomain) or the
+    // ClusterFederatedTrustDomain named after a peer's trust domain (a DNS-1123 subdomain) does not.
+    it.each([
+        ["foo.com.", /has an empty label/],
+        ["..", /has an empty label/],
+        [".foo.com", /has an empty label/],
+        ["foo..com", /has an empty label/],
+        ["a_b.com", /has '_', which SPIFFE allows but Istio's meshConfig.trustDomain and Kubernetes object names refuse/],
+        ["-foo.com", /has a label that starts or ends with '-'/],
+        ["foo-.com", /has a label that starts or ends with '-'/],
+        [`${"a".repeat(64)}.com`, /has a label longer than 63 characters/],
+        [[63, 63, 63, 62].map((n) => "a".repeat(n)).join("."), /is longer than 253 characters/],
+    ])("refuses trust domain %j, which an object named after it could not carry", (trustDomain, message) => {
+        const domains = domainsOf(kind());
+        domains[1].trustDomain = trustDomain;
+        const problems = problemsOf({ ...kind(), domains });
+        expect(problems).toHaveLength(1);
+        expect(problems[0].startsWith(`domains[1].trustDomain = ${JSON.stringify(trustDomain)}: `), problems[0]).toBe(true);
+        expect(problems[0]).toMatch(message);
+        expect(problems[0]).toMatch(/dot-separated labels of 1 to 63 lowercase letters, digits and '-'/);
+    });
+
+    it("refuses such a trust domain in peerStacks too (it names this stack's ClusterFederatedTrustDomain for the peer)", () => {
+        const peerStacks = [{ stack: "organization/spire-istio-mesh/team-b", trustDomains: ["bar.com."] }];
+        const problems = problemsOf({ ...kind(), domains: domainsOf(kind()).slice(0, 1), peerStacks });
+        expect(problems).toEqual([expect.stringMatching(/^peerStacks\[0\]\.trustDomains\[0\] = "bar\.com\.": has an empty label/)]);
     });
 
     it("unknown platform", () => {
@@ -168,6 +197,15 @@ describe("bad config is rejected with the key, the value and what is allowed", (
         expect(problemsOf({ ...gke(), domains })).toEqual(["domains[0].gke.nodeCount = 0: must be a whole number from 1 to 100"]);
     });
 
+    it("two domains on one existing kind cluster", () => {
+        const domains = domainsOf(kind());
+        domains[0].kind = { context: "kind-shared" };
+        domains[1].kind = { context: "kind-shared" };
+        expect(problemsOf({ ...kind(), domains })).toEqual([
+            'domains[1].kind.context = "kind-shared": must reach a cluster of its own; domains[0].kind.context already names it (one trust domain per cluster)',
+        ]);
+    });
+
     it("a kind context that kind did not write", () => {
         const domains = domainsOf(kind());
         domains[0].kind = { context: "gke_project_zone_cluster" };
@@ -199,6 +237,13 @@ describe("bad config is rejected with the key, the value and what is allowed", (
         expect(problemsOf({ ...kind(), istiodCertDuration: "360h", istiodCertRenewBefore: "360h" })).toEqual([
             'istiodCertRenewBefore = "360h": must be shorter than istiodCertDuration (360h)',
         ]);
+    });
+
+    it("a cacerts lifetime longer than the intermediate's renewal window (it would outlive its signer)", () => {
+        expect(problemsOf({ ...kind(), istiodCertDuration: "2881h" })).toEqual([
+            'istiodCertDuration = "2881h": must be at most 2880h: the intermediate that signs cacerts is replaced that long before it expires, and a cacerts must not outlive it',
+        ]);
+        expect(parseMeshConfig({ ...kind(), istiodCertDuration: "2880h" }).certificates.istiodCertDuration).toBe("2880h");
     });
 
     it.each([
@@ -240,6 +285,30 @@ describe("bad config is rejected with the key, the value and what is allowed", (
             'peerSourceRanges = "10.0.0.0/8": must be structured YAML (a list or an object), not a plain string',
         ]);
         expect(parseMeshConfig({ ...gke(), peerSourceRanges: ["198.51.100.0/24"] }).peerSourceRanges).toEqual(["198.51.100.0/24"]);
+    });
+
+    it.each(["loadBalancerSourceRanges", "peerSourceRanges"])("%s with NodePort exposure, where no Service could enforce them", (key) => {
+        expect(problemsOf({ ...kind(), [key]: ["198.51.100.0/24"] })).toEqual([
+            `${key} = ["198.51.100.0/24"]: must be empty with exposure NodePort: only a LoadBalancer Service takes source ranges, so node ports would stay open to every address; restrict them in the nodes' firewall, or use exposure LoadBalancer`,
+        ]);
+        // The same ranges are taken where a LoadBalancer enforces them.
+        expect(parseMeshConfig({ ...kind(), exposure: "LoadBalancer", [key]: ["198.51.100.0/24"] })[key as "peerSourceRanges"]).toEqual(["198.51.100.0/24"]);
+    });
+
+    it("GKE authorized networks that are not CIDRs, or on a platform the program does not create GKE clusters on", () => {
+        expect(problemsOf({ ...gke(), gkeMasterAuthorizedNetworks: ["203.0.113.7"] })).toEqual([
+            'gkeMasterAuthorizedNetworks[0] = "203.0.113.7": must be a CIDR such as 203.0.113.0/24',
+        ]);
+        expect(problemsOf({ ...kind(), gkeMasterAuthorizedNetworks: ["203.0.113.0/24"] })).toEqual([
+            'gkeMasterAuthorizedNetworks = ["203.0.113.0/24"]: must be empty on platform kind: it restricts GKE clusters the program creates; restrict the API server of other clusters where they are run',
+        ]);
+        expect(parseMeshConfig(gke()).gke.masterAuthorizedNetworks).toEqual([]);
+        expect(parseMeshConfig({ ...gke(), gkeMasterAuthorizedNetworks: '["203.0.113.0/24"]' }).gke.masterAuthorizedNetworks).toEqual(["203.0.113.0/24"]);
+    });
+
+    it("exportAdminKubeconfigs that is neither true, false nor empty", () => {
+        expect(problemsOf({ ...kind(), exportAdminKubeconfigs: "maybe" })).toEqual(['exportAdminKubeconfigs = "maybe": must be true or false']);
+        expect(parseMeshConfig({ ...kind(), exportAdminKubeconfigs: "" }).exportAdminKubeconfigs).toBe(true);
     });
 
     it("a supplied root CA whose key is not a secret config key", async () => {
@@ -288,6 +357,50 @@ describe("bad config is rejected with the key, the value and what is allowed", (
         const accepted = await attempt();
         expect(accepted.failure).toBeUndefined();
         expect(accepted.run.resources.length).toBeGreaterThan(0);
+    });
+});
+
+describe("a supplied root whose key belongs to another certificate", () => {
+    it("is refused before any resource is declared, naming the secret config key and never its value", async () => {
+        const root = await createTestRootCa("foo.com supplied root");
+        const other = await createTestRootCa("unrelated");
+        const domains = domainsOf(kind());
+        domains[0].rootCa = { certificatePem: root.certificatePem, privateKeyConfigKey: "cluster1RootKey" };
+        let failure: unknown;
+        const run = await runProgram(
+            () => {
+                try {
+                    return deployMesh(loadMeshConfig());
+                } catch (error) {
+                    failure = error;
+                    return undefined;
+                }
+            },
+            { stack: "cluster-kind", projectConfig: { ...kind(), domains }, secretConfig: { cluster1RootKey: other.privateKeyPem } },
+        );
+        expect(failure).toBeInstanceOf(ConfigError);
+        expect((failure as ConfigError).problems).toEqual([
+            {
+                key: "domains[0].rootCa.privateKeyConfigKey",
+                value: "cluster1RootKey",
+                allowed: "must name a secret config key holding the PEM private key of rootCa.certificatePem, but the key it holds belongs to another certificate",
+            },
+        ]);
+        expect(String(failure)).not.toContain(other.privateKeyPem.split("\n")[1]);
+        expect(run.resources).toEqual([]);
+    });
+
+    it("and a secret that is no private key at all, likewise", async () => {
+        const root = await createTestRootCa("foo.com supplied root");
+        const domains = domainsOf(kind());
+        domains[0].rootCa = { certificatePem: root.certificatePem, privateKeyConfigKey: "cluster1RootKey" };
+        const problems = problemsOf({ ...kind(), domains }, { hasSecretKey: () => true, readSecretKey: () => "not a key" });
+        expect(problems).toEqual([
+            'domains[0].rootCa.privateKeyConfigKey = "cluster1RootKey": must name a secret config key holding the PEM private key of rootCa.certificatePem, but the key it holds is not a PEM private key',
+        ]);
+        expect(parseMeshConfig({ ...kind(), domains }, { hasSecretKey: () => true, readSecretKey: () => root.privateKeyPem }).domains[0].rootCa?.privateKeyConfigKey).toBe(
+            "cluster1RootKey",
+        );
     });
 });
 

@@ -56,6 +56,19 @@ async function asPeerStack(outputs: StackOutputs): Promise<PeerStackState> {
 const inCluster = (run: { resources: DeclaredResource[] }, type: string, cluster: string) =>
     run.resources.filter((r) => r.type === type && r.provider.endsWith(`::${cluster}`));
 
+/** The `sub` of the bearer token in a kubeconfig, decoded without trusting the program's code. */
+function tokenSubjectOf(kubeconfig: string): string {
+    const token = String(parse(kubeconfig).users[0].user.token);
+    return JSON.parse(Buffer.from(token.split(".")[1], "base64url").toString("utf8")).sub;
+}
+
+/** The peer reader ServiceAccounts a run declares in a cluster, by name. */
+const readerAccounts = (run: { resources: DeclaredResource[] }, cluster: string) =>
+    inCluster(run, "kubernetes:core/v1:ServiceAccount", cluster)
+        .filter((a) => a.inputs.metadata.namespace === "istio-system")
+        .map((a) => a.inputs.metadata.name)
+        .sort();
+
 let peerB: PeerStackState;
 const warnings: string[] = [];
 
@@ -83,11 +96,17 @@ describe("a stack's federation outputs", () => {
         const published = (peerB.outputs.federation as { domains: Record<string, unknown> }).domains;
         expect(Object.keys(published)).toEqual(["cluster-2"]);
         expect(federatedDomainSchema.parse(published["cluster-2"]).trustDomain).toBe("bar.com");
+        // Per cluster, one credential per approved peer trust domain: B approved foo.com, whose
+        // stack did not exist yet, so foo.com's credential waits for A's first run.
+        const credentials = peerB.outputs.federationCredentials as Record<string, Record<string, string>>;
+        expect(Object.keys(credentials)).toEqual(["cluster-2"]);
+        expect(Object.keys(credentials["cluster-2"])).toEqual(["foo.com"]);
+        expect(tokenSubjectOf(credentials["cluster-2"]["foo.com"])).toBe("system:serviceaccount:istio-system:peer-reader-foo.com");
     });
 });
 
 describe("team A federates with team B through B's outputs", () => {
-    it("declares, in its own cluster only, the trust B publishes: bundle, endpoint, aliases, network gateway, remote secret", async () => {
+    it("declares, in its own cluster only, the trust B publishes: bundle, endpoint, mTLS trust domain, network gateway, remote secret", async () => {
         const run = await runTeam(configA, { [stackB]: peerB });
         const b = federatedDomainSchema.parse((peerB.outputs.federation as { domains: Record<string, FederatedDomain> }).domains["cluster-2"]);
         // A stack reference is a read of the peer's outputs, recorded in the state.
@@ -100,7 +119,8 @@ describe("team A federates with team B through B's outputs", () => {
         expect(inCluster(run, spiffeIdType, "cluster-1")[0].inputs.spec.federatesWith).toEqual(["bar.com"]);
 
         const istiod = inCluster(run, releaseType, "cluster-1").find((r) => r.inputs.chart === "istiod")!;
-        expect(istiod.inputs.values.meshConfig.trustDomainAliases).toEqual(["bar.com"]);
+        expect(istiod.inputs.values.meshConfig.trustDomainAliases).toEqual([]);
+        expect(istiod.inputs.values.meshConfig.caCertificates).toEqual([{ trustDomains: ["bar.com"] }]);
         const [host, port] = b.eastWestAddress.split(":");
         expect(istiod.inputs.values.global.meshNetworks[b.network]).toEqual({
             endpoints: [{ fromRegistry: "cluster-2" }],
@@ -110,9 +130,12 @@ describe("team A federates with team B through B's outputs", () => {
         const remote = inCluster(run, secretType, "cluster-1").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true");
         expect(remote.map((s) => s.inputs.metadata.name)).toEqual(["istio-remote-secret-cluster-2"]);
         expect(remote[0].secretInputPaths).toContain("stringData");
-        const credentials = peerB.outputs.federationCredentials as Record<string, string>;
-        expect(remote[0].inputs.stringData["cluster-2"]).toBe(credentials["cluster-2"]);
-        expect(parse(credentials["cluster-2"]).clusters[0].cluster.server).toBe(b.apiServerUrl);
+        // The credential B issued to foo.com alone, not one another peer of B holds.
+        const credentials = peerB.outputs.federationCredentials as Record<string, Record<string, string>>;
+        expect(remote[0].inputs.stringData["cluster-2"]).toBe(credentials["cluster-2"]["foo.com"]);
+        expect(parse(credentials["cluster-2"]["foo.com"]).clusters[0].cluster.server).toBe(b.apiServerUrl);
+        // And A issues B a credential of its own.
+        expect(readerAccounts(run, "cluster-1")).toEqual(["peer-reader-bar.com"]);
 
         // Nothing reaches B's cluster: A has no provider for it.
         expect(run.ofType("pulumi:providers:kubernetes").map((p) => p.name)).toEqual(["cluster-1"]);
@@ -126,6 +149,29 @@ describe("team A federates with team B through B's outputs", () => {
         expect(inCluster(alone, cftdType, "cluster-1")).toEqual([]);
         expect(inCluster(alone, spiffeIdType, "cluster-1")[0].inputs.spec.federatesWith ?? []).toEqual([]);
         expect(inCluster(alone, secretType, "cluster-1").filter((s) => s.inputs.metadata?.labels?.["istio/multiCluster"] === "true")).toEqual([]);
+        // B's credential is issued in advance, so B finds it on its first run (up A, up B, up A).
+        expect(readerAccounts(alone, "cluster-1")).toEqual(["peer-reader-bar.com"]);
+        const credentials = (await resolvePlain(alone.result.federationCredentials)) as Record<string, Record<string, string>>;
+        expect(Object.keys(credentials["cluster-1"])).toEqual(["bar.com"]);
+    });
+
+    it("revokes B's credential, and only it, when B is dropped from peerStacks", async () => {
+        // A second peer (team C, not deployed yet) keeps A's config valid once B is dropped.
+        const stackC = { stack: "organization/spire-istio-mesh/team-c", trustDomains: ["baz.com"] };
+        const linked = await runTeam({ ...configA, peerStacks: [...configA.peerStacks, stackC] }, { [stackB]: peerB });
+        expect(readerAccounts(linked, "cluster-1")).toEqual(["peer-reader-bar.com", "peer-reader-baz.com"]);
+        const dropped = await runTeam({ ...configA, peerStacks: [stackC] }, { [stackB]: peerB });
+        expect(readerAccounts(dropped, "cluster-1")).toEqual(["peer-reader-baz.com"]);
+        const urns = new Set(dropped.resources.map((r) => r.urn));
+        const gone = linked.resources.filter((r) => !urns.has(r.urn) && r.name.includes("peer-reader"));
+        expect(gone.map((r) => r.type).sort()).toEqual(
+            [
+                "kubernetes:core/v1:Secret",
+                "kubernetes:core/v1:ServiceAccount",
+                "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+                "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+            ].sort(),
+        );
     });
 
     it("removes exactly what pointed at B when B goes away", async () => {
@@ -135,10 +181,18 @@ describe("team A federates with team B through B's outputs", () => {
         expect(warnings.join("\n")).toMatch(/exports no "federation" output/);
         const urns = (run: { resources: DeclaredResource[] }) => new Set(run.resources.map((r) => r.urn));
         const gone = linked.resources.filter((r) => !urns(unlinked).has(r.urn));
-        expect(gone.map((r) => `${r.type} ${r.name}`).sort()).toEqual([
-            `kubernetes:core/v1:Secret cluster-1-istio-remote-secret-cluster-2`,
-            `${cftdType} ${linked.resources.find((r) => r.type === cftdType)!.name}`,
-        ]);
+        // A destroyed B loses its credential too: whatever copy of the token survives it (B's state,
+        // a backup) no longer authenticates.
+        expect(gone.map((r) => `${r.type} ${r.name}`).sort()).toEqual(
+            [
+                `kubernetes:core/v1:Secret cluster-1-istio-remote-secret-cluster-2`,
+                `${cftdType} ${linked.resources.find((r) => r.type === cftdType)!.name}`,
+                "kubernetes:core/v1:Secret cluster-1-peer-reader-bar.com-token",
+                "kubernetes:core/v1:ServiceAccount cluster-1-peer-reader-bar.com",
+                "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding cluster-1-peer-reader-bar.com",
+                "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding cluster-1-peer-reader-bar.com-mesh-config",
+            ].sort(),
+        );
         expect(unlinked.resources.filter((r) => !urns(linked).has(r.urn))).toEqual([]);
         expect(unlinked.read.filter((r) => r.type === "pulumi:pulumi:StackReference")).toEqual([]);
     });
@@ -156,7 +210,7 @@ describe("the peer probe", () => {
         exposure: "NodePort",
         eastWestAddress: "192.0.2.2:31443",
     };
-    const outputsOf = (domain: Partial<FederatedDomain>, credentials: unknown = { [String(domain.clusterName)]: "apiVersion: v1" }) => ({
+    const outputsOf = (domain: Partial<FederatedDomain>, credentials: unknown = { [String(domain.clusterName)]: { "foo.com": "apiVersion: v1" } }) => ({
         outputs: {
             federation: { ...federationContract("multi-mesh", []), domains: { [String(domain.clusterName)]: domain } },
             federationCredentials: credentials,
@@ -171,8 +225,28 @@ describe("the peer probe", () => {
     it("connects a peer that publishes every field", async () => {
         expect(await probe(outputsOf(domainB))).toEqual({
             connected: [{ stack: stackB, clusterName: "cluster-2", trustDomain: "bar.com", network: "bar-network", exposure: "NodePort" }],
+            awaited: [],
             warnings: [],
         });
+    });
+
+    it("awaits an approved peer whose stack does not exist yet, and neither connects nor awaits one that publishes nothing", async () => {
+        const missing = await probe(new Error('invocation of pulumi:pulumi:readStackOutputs returned an error: unknown stack "team-b"'));
+        expect(missing).toMatchObject({ connected: [], awaited: ["bar.com"] });
+        const destroyed = await probe({ outputs: {} });
+        expect(destroyed).toMatchObject({ connected: [], awaited: [] });
+        expect(destroyed.warnings).toEqual([expect.stringContaining('exports no "federation" output')]);
+    });
+
+    it("leaves out a peer that issued this stack's trust domain no credential, or only the shared one of an older version", async () => {
+        const notIssued = await probe(outputsOf(domainB, { "cluster-2": { "baz.com": "apiVersion: v1" } }));
+        expect(notIssued.connected).toEqual([]);
+        expect(notIssued.warnings).toEqual([
+            `peer stack "${stackB}" (peerStacks[0]) issues no reader credential of bar.com to foo.com (it must list them in its own peerStacks): this stack deploys without bar.com`,
+        ]);
+        const shared = await probe(outputsOf(domainB, { "cluster-2": "apiVersion: v1" }));
+        expect(shared.connected).toEqual([]);
+        expect(shared.warnings).toEqual([expect.stringContaining("publishes one reader credential of bar.com shared by all its peers")]);
     });
 
     it("leaves out, with a message naming what is missing, a trust domain not published or published without fields", async () => {
@@ -193,7 +267,7 @@ describe("the peer probe", () => {
     });
 
     it("fails on a credential it cannot decrypt, another mesh, an unknown contract version, a colliding network, or itself", async () => {
-        await expect(probe(outputsOf(domainB, {}))).rejects.toThrow(/reader credential of bar.com could not be read/);
+        await expect(probe(outputsOf(domainB, {}))).rejects.toThrow(/reader credentials of bar.com could not be read/);
         await expect(
             probe({ outputs: { federation: { ...federationContract("other-mesh", []), domains: {} } } }),
         ).rejects.toThrow(/belongs to mesh "other-mesh"/);

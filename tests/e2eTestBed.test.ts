@@ -16,7 +16,7 @@ import { applyBreak, breaks, programEntries } from "../e2e/breaks/catalogue";
 import { pullCommands } from "../e2e/charts/pull";
 import { crdOrderProblems, longestChain, StateResource, stepsByOp } from "../e2e/engine/engineState";
 import { engineMessage } from "../e2e/runner/engineMessage";
-import { chartRepositories, defaultVersions } from "../versions";
+import { chartRepositories, defaultVersions, spireChartImages } from "../versions";
 
 const root = join(__dirname, "..");
 const cache = mkdtempSync(join(tmpdir(), "e2e-pins-"));
@@ -55,6 +55,47 @@ describe("e2e/build-toolchain.sh --pins", () => {
         expect(pins.get("pulumi")).toBe(`v${dependencies["@pulumi/pulumi"]}`);
         expect(pins.get("cert-manager")).toBe(defaultVersions.certManager);
         expect(pins.get("provider-kubernetes")).toBe(dependencies["@pulumi/kubernetes"]);
+    });
+
+    it("builds the mesh's control plane at what the pinned charts run: SPIRE and its controller manager as the spire chart's images, pilot-discovery at the Istio pin", () => {
+        expect(pins.get("spire")).toBe(spireChartImages.spire);
+        expect(pins.get("spire-controller-manager")).toBe(spireChartImages.controllerManager);
+        expect(pins.get("istio")).toBe(defaultVersions.istio);
+    });
+});
+
+describe("versions.ts spireChartImages (what the spire chart runs, which the toolchain builds)", () => {
+    it("were read from the spire chart version the program installs, so a chart bump must revisit them", () => {
+        expect(spireChartImages.chart).toBe(defaultVersions.spireChart);
+    });
+
+    it("are exact release versions, as the module proxy serves them", () => {
+        for (const version of [spireChartImages.spire, spireChartImages.controllerManager]) expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    });
+});
+
+describe("e2e/toolchain: what the control plane's build changes upstream", () => {
+    it("SPIRE: the one patch only removes lines of the ejbca UpstreamAuthority plugin from the server's catalog", () => {
+        const patch = readFileSync(join(root, "e2e", "toolchain", "spire", "drop-ejbca-upstreamauthority.patch"), "utf8");
+        const body = patch.slice(patch.indexOf("\n--- "));
+        expect([...body.matchAll(/^\+\+\+ b\/(\S+)$/gm)].map((match) => match[1])).toEqual(["pkg/server/catalog/upstreamauthority.go"]);
+        const changed = body.split("\n").filter((line) => /^[+-](?![+-]{2} )/.test(line));
+        expect(changed.length).toBeGreaterThan(0);
+        for (const line of changed) expect(line).toMatch(/^-.*\bejbca\b/);
+    });
+
+    it("Istio: each module taken from a repository instead of the proxy names the repository and folder its path says", () => {
+        const rows = readFileSync(join(root, "e2e", "toolchain", "istio", "unserved-modules"), "utf8")
+            .split("\n")
+            .filter((line) => line.trim() !== "" && !line.startsWith("#"))
+            .map((line) => line.trim().split(/\s+/));
+        expect(rows.length).toBeGreaterThan(0);
+        for (const [module, repository, folder, ...rest] of rows) {
+            expect(rest, module).toEqual([]);
+            // istio.io/<name> is the vanity path of github.com/istio/<name>.
+            const path = module.replace(/^istio\.io\//, "github.com/istio/");
+            expect(path, module).toBe(`github.com/${repository}${folder === "." ? "" : `/${folder}`}`);
+        }
     });
 });
 

@@ -143,7 +143,8 @@ describe("platform existing: config", () => {
             }),
         ).toEqual([
             `domains[0].existing.kubeconfig = ${JSON.stringify(join(folder, "nope"))}: must name a readable kubeconfig holding context "east-ctx": ${join(folder, "nope")} does not exist`,
-            `domains[1].existing.kubeconfig = ${JSON.stringify(kubeconfigPath)}: must name a readable kubeconfig holding context "north": ${kubeconfigPath} has no context "north" (contexts: east-ctx, west-ctx)`,
+            // The file was read: the context is what is wrong, so the problem is reported under it.
+            `domains[1].existing.context = "north": must name a readable kubeconfig holding context "north": ${kubeconfigPath} has no context "north" (contexts: east-ctx, west-ctx)`,
         ]);
     });
 
@@ -151,6 +152,64 @@ describe("platform existing: config", () => {
         expect(problemsOf({ ...base, domains: domains(() => ({ context: "east-ctx", kubeconfig: kubeconfigPath })) })).toEqual([
             'domains[1].existing = "https://10.1.0.1:6443": must reach a cluster of its own; domains[0] already uses that API server (one trust domain per cluster)',
         ]);
+    });
+
+    describe("two domains on one API server, however it is written", () => {
+        // A second file whose contexts reach east's API server under other spellings.
+        const aliasesPath = join(folder, "aliases");
+        writeFileSync(
+            aliasesPath,
+            stringify({
+                apiVersion: "v1",
+                kind: "Config",
+                clusters: [
+                    { name: "east-slash", cluster: { server: "https://10.1.0.1:6443/" } },
+                    { name: "east-upper", cluster: { server: "HTTPS://10.1.0.1:6443" } },
+                    { name: "south", cluster: { server: "https://10.3.0.1" } },
+                ],
+                users: [{ name: "u", user: { token: "t" } }],
+                contexts: [
+                    { name: "east-slash-ctx", context: { cluster: "east-slash", user: "u" } },
+                    { name: "east-upper-ctx", context: { cluster: "east-upper", user: "u" } },
+                    { name: "south-ctx", context: { cluster: "south", user: "u" } },
+                ],
+            }),
+        );
+        const twoDomains = (second: Record<string, unknown>) =>
+            domains((i) => (i === 0 ? { context: "east-ctx", kubeconfig: kubeconfigPath } : { kubeconfig: aliasesPath, ...second }));
+        const clash = "must reach a cluster of its own; domains[0] already uses that API server (one trust domain per cluster)";
+
+        it.each(["east-slash-ctx", "east-upper-ctx"])("refuses a context that reaches the first's server written differently (%s)", (context) => {
+            const problems = problemsOf({ ...base, domains: twoDomains({ context }) });
+            expect(problems).toHaveLength(1);
+            expect(problems[0]).toMatch(/^domains\[1\]\.existing = /);
+            expect(problems[0]).toContain(clash);
+        });
+
+        it("refuses a context on the same server even when apiServerUrl tells peers another address", () => {
+            const problems = problemsOf({ ...base, domains: twoDomains({ context: "east-slash-ctx", apiServerUrl: "https://api.east.example" }) });
+            expect(problems).toEqual([
+                `domains[1].existing = ${JSON.stringify({ context: "east-slash-ctx", server: "https://10.1.0.1:6443/", apiServerUrl: "https://api.east.example" })}: ${clash}`,
+            ]);
+        });
+
+        it("refuses an apiServerUrl that sends peers to another domain's API server (the default port written out)", () => {
+            const problems = problemsOf({
+                ...base,
+                domains: domains((i) =>
+                    i === 0
+                        ? { context: "south-ctx", kubeconfig: aliasesPath }
+                        : { context: "west-ctx", kubeconfig: kubeconfigPath, apiServerUrl: "https://10.3.0.1:443/" },
+                ),
+            });
+            expect(problems).toHaveLength(1);
+            expect(problems[0]).toContain(clash);
+        });
+
+        it("accepts two clusters on distinct servers", () => {
+            const mesh = parseMeshConfig({ ...base, domains: twoDomains({ context: "south-ctx" }) }, { readKubeconfigContext: readKubeconfigFileContext });
+            expect(mesh.domains.map((d) => d.existing?.contextServer)).toEqual(["https://10.1.0.1:6443", "https://10.3.0.1"]);
+        });
     });
 
     it("refuses unknown settings", () => {

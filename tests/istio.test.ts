@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { meshNetworks, IstioValuesInput } from "../components/istio/values";
 import { spireInjectionTemplates } from "../components/istio/injectionTemplates";
-import { requireReaderRbac } from "../components/istioRemoteSecrets";
 import { configKeys } from "../config/keys";
 import { loadMeshConfig } from "../config/load";
 import { DeployedMesh, deployMesh } from "../mesh";
@@ -158,10 +157,33 @@ async function nodeAddressOf(run: Run, cluster: string): Promise<string> {
 async function apiServerUrlOf(run: Run, cluster: string): Promise<string> {
     return resolve(run.result.domains.find((d) => d.config.name === cluster)!.cluster.apiServerUrl);
 }
-function readerTokenSecret(run: Run, cluster: string): DeclaredResource {
-    const found = inClusterOf(run, secretType, cluster).filter((r) => r.inputs.type === "kubernetes.io/service-account-token");
-    expect(found, `reader token in ${cluster}`).toHaveLength(1);
+/** The token Secret `cluster` issued to `reader` (a peer trust domain). */
+function readerTokenSecret(run: Run, cluster: string, reader: string): DeclaredResource {
+    const found = inClusterOf(run, secretType, cluster).filter(
+        (r) => r.inputs.type === "kubernetes.io/service-account-token" && r.inputs.metadata.annotations["kubernetes.io/service-account.name"] === `peer-reader-${reader}`,
+    );
+    expect(found, `reader token of ${reader} in ${cluster}`).toHaveLength(1);
     return found[0];
+}
+
+/** A (Cluster)Role rule as the Kubernetes API takes it. */
+interface Rule {
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+    resourceNames?: string[];
+}
+
+/** Whether RBAC rules allow a request, as the API server's RBAC authorizer decides (wildcards included). */
+function allows(rules: Rule[], request: { verb: string; group: string; resource: string; name?: string }): boolean {
+    const matches = (list: string[] | undefined, value: string) => (list ?? []).some((item) => item === "*" || item === value);
+    return rules.some(
+        (rule) =>
+            matches(rule.verbs, request.verb) &&
+            matches(rule.apiGroups, request.group) &&
+            matches(rule.resources, request.resource) &&
+            (rule.resourceNames === undefined || rule.resourceNames.length === 0 || (request.name !== undefined && rule.resourceNames.includes(request.name))),
+    );
 }
 
 describe.each(cases)("Istio multi-primary ($label)", (c) => {
@@ -201,7 +223,7 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
         }
     });
 
-    it("gives each istiod the mesh ID, its cluster, network and SPIRE trust domain, exactly its peers as aliases, and DNS capture", async () => {
+    it("gives each istiod the mesh ID, its cluster, network and SPIRE trust domain, its peers' trust domains for mTLS but not as aliases, and DNS capture", async () => {
         const run = await runOf(c);
         for (const domain of domains) {
             const values = istioRelease(run, domain.name, "istiod").inputs.values as Values;
@@ -209,8 +231,15 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
             expect(values.global.multiCluster.clusterName).toBe(domain.name);
             expect(values.global.network).toBe(domain.network);
             expect(values.meshConfig.trustDomain).toBe(domain.trustDomain);
-            expect([...values.meshConfig.trustDomainAliases].sort()).toEqual(peersOf(domain.name).map((p) => p.trustDomain).sort());
-            expect(values.meshConfig.trustDomainAliases).not.toContain(domain.trustDomain);
+            // An alias would let a peer's identity satisfy a policy written for this domain's.
+            expect(values.meshConfig.trustDomainAliases).toEqual([]);
+            // One entry per peer, no certificate in it: trust for mTLS only, scoped per domain.
+            expect(values.meshConfig.caCertificates).toHaveLength(peersOf(domain.name).length);
+            for (const entry of values.meshConfig.caCertificates) expect(Object.keys(entry)).toEqual(["trustDomains"]);
+            expect(values.meshConfig.caCertificates.flatMap((entry: Values) => entry.trustDomains).sort()).toEqual(peersOf(domain.name).map((p) => p.trustDomain).sort());
+            // No stock reader role: it would grant every peer every Secret of this cluster.
+            expect(values.global.enableReaderRBAC).toBe(false);
+            expect(istioRelease(run, domain.name, "istio-base").inputs.values.global.enableReaderRBAC).toBe(false);
             // ProxyConfig.proxyMetadata is map<string, string>: a boolean would be refused.
             expect(values.meshConfig.defaultConfig.proxyMetadata.ISTIO_META_DNS_CAPTURE).toBe("true");
         }
@@ -280,31 +309,22 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
         }
     });
 
-    it("exposes the east-west gateway on the network, with the four multi-network ports, per exposure mode", async () => {
+    it("exposes the east-west gateway on the network with 15443 alone, per exposure mode", async () => {
         const run = await runOf(c);
-        const defaultPorts = Object.values(gatewayChartDefaults.networkGatewayPorts as Record<string, { port: number }>).map(
-            (p) => p.port,
-        );
-        expect(defaultPorts.sort()).toEqual([15012, 15017, 15021, 15443]);
+        // The chart's network gateway would add the status port and istiod's 15012/15017, which a
+        // multi-primary mesh never sends to a peer's gateway.
+        const chartNetworkPorts = Object.values(gatewayChartDefaults.networkGatewayPorts as Record<string, { port: number }>).map((p) => p.port);
+        expect(chartNetworkPorts.sort()).toEqual([15012, 15017, 15021, 15443]);
         for (const domain of domains) {
             const values = istioRelease(run, domain.name, "istio-eastwestgateway").inputs.values as Values;
-            if (exposureOf(c) === "LoadBalancer") {
-                expect(values.networkGateway).toBe(domain.network);
-                // networkGateway labels the pods itself; a second label would duplicate the key.
-                expect(values.labels?.["topology.istio.io/network"]).toBeUndefined();
-                expect(values.networkGatewayPorts).toBeUndefined();
-                expect(values.service.type).toBe("LoadBalancer");
-            } else {
-                // networkGateway would replace service.ports with ports that have no nodePort.
-                expect(values.networkGateway ?? "").toBe("");
-                expect(values.labels["topology.istio.io/network"]).toBe(domain.network);
-                expect(values.env.ISTIO_META_REQUESTED_NETWORK_VIEW).toBe(domain.network);
-                expect(values.service.type).toBe("NodePort");
-                const ports = values.service.ports as Values[];
-                expect(ports.map((p) => p.port).sort()).toEqual(defaultPorts);
-                for (const p of ports) expect(p.targetPort).toBe(p.port);
-                expect(ports.find((p) => p.port === 15443)!.nodePort).toBe(eastWestNodePortOf(c));
-            }
+            // Not networkGateway: it renders all four ports whatever service.ports says.
+            expect(values.networkGateway ?? "").toBe("");
+            expect(values.networkGatewayPorts).toBeUndefined();
+            expect(values.labels["topology.istio.io/network"]).toBe(domain.network);
+            expect(values.env.ISTIO_META_REQUESTED_NETWORK_VIEW).toBe(domain.network);
+            expect(values.service.type).toBe(exposureOf(c));
+            const nodePort = exposureOf(c) === "NodePort" ? { nodePort: eastWestNodePortOf(c) } : {};
+            expect(values.service.ports).toEqual([{ name: "tls", port: 15443, targetPort: 15443, protocol: "TCP", ...nodePort }]);
         }
     });
 
@@ -359,8 +379,9 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
         const owned = run.resources.filter(
             (r) => r.custom && r.type.startsWith("kubernetes:") && run.ancestors(r).some((a) => istioTypes.includes(a.type)),
         );
-        // Per cluster: 4 releases, 2 Istio CRs, the reader token, and one remote secret per peer.
-        expect(owned).toHaveLength(domains.length * (7 + domains.length - 1));
+        // Per cluster: 4 releases, 2 Istio CRs, the reader ClusterRole and Role, and per peer a remote
+        // secret and a reader credential (ServiceAccount, token, ClusterRoleBinding, RoleBinding).
+        expect(owned).toHaveLength(domains.length * (8 + 5 * (domains.length - 1)));
         for (const resource of owned) {
             // Remote secrets sit under their holder's primary, so this is the cluster they belong in.
             const primary = run.ancestors(resource).find((a) => a.type === istioTypes[0])!;
@@ -396,18 +417,96 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
         }
     });
 
-    it("creates a reader token Secret per cluster, after the base chart creates its ServiceAccount", async () => {
+    it("issues every peer trust domain a reader ServiceAccount and token of its own, bound to the program's reader roles only", async () => {
         const run = await runOf(c);
         for (const { name } of domains) {
-            const token = readerTokenSecret(run, name);
-            expect(token.inputs.metadata.namespace).toBe("istio-system");
-            expect(token.inputs.metadata.annotations["kubernetes.io/service-account.name"]).toBe("istio-reader-service-account");
-            expect(token.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.data.token}");
-            expect(token.additionalSecretOutputs).toContain("data");
-            expect(token.dependsOn).toContain(istioRelease(run, name, "istio-base").urn);
+            const peers = peersOf(name).map((p) => p.trustDomain);
+            const accounts = inClusterOf(run, "kubernetes:core/v1:ServiceAccount", name).filter((a) => a.inputs.metadata.namespace === "istio-system");
+            expect(accounts.map((a) => a.inputs.metadata.name).sort()).toEqual(peers.map((td) => `peer-reader-${td}`).sort());
+            const clusterRoles = inClusterOf(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", name);
+            const roles = inClusterOf(run, "kubernetes:rbac.authorization.k8s.io/v1:Role", name);
+            expect(clusterRoles).toHaveLength(1);
+            expect(roles).toHaveLength(1);
+            expect(roles[0].inputs.metadata.namespace).toBe("istio-system");
+            for (const peer of peers) {
+                const account = accounts.find((a) => a.inputs.metadata.name === `peer-reader-${peer}`)!;
+                expect(account.inputs.metadata.namespace).toBe("istio-system");
+                expect(account.inputs.automountServiceAccountToken).toBe(false);
+                const token = readerTokenSecret(run, name, peer);
+                expect(token.inputs.metadata.namespace).toBe("istio-system");
+                expect(token.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("jsonpath={.data.token}");
+                expect(token.additionalSecretOutputs).toContain("data");
+                expect(token.dependsOn).toContain(account.urn);
+                // Bound exactly twice, to the program's ClusterRole and to its Role in istio-system.
+                const subjectOf = (binding: DeclaredResource) => binding.inputs.subjects;
+                const bindings = [
+                    ...inClusterOf(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", name),
+                    ...inClusterOf(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", name),
+                ].filter((binding) => subjectOf(binding).some((subject: Values) => subject.name === `peer-reader-${peer}`));
+                expect(bindings.map((binding) => `${binding.inputs.roleRef.kind}/${binding.inputs.roleRef.name}`).sort()).toEqual([
+                    `ClusterRole/${clusterRoles[0].inputs.metadata.name}`,
+                    `Role/${roles[0].inputs.metadata.name}`,
+                ]);
+                for (const binding of bindings) {
+                    expect(subjectOf(binding)).toEqual([{ kind: "ServiceAccount", name: `peer-reader-${peer}`, namespace: "istio-system" }]);
+                }
+            }
         }
         for (const domain of run.result.domains) {
-            expect(await isSecretOutput(domain.istio.readerCredentials)).toBe(true);
+            const credentials = Object.values(domain.istio.readers.credentials);
+            expect(credentials).toHaveLength(peersOf(domain.config.name).length);
+            for (const credential of credentials) expect(await isSecretOutput(credential)).toBe(true);
+        }
+    });
+
+    it("lets a peer's credential read what a remote istiod watches, and no Secret, write or wildcard", async () => {
+        const run = await runOf(c);
+        for (const { name } of domains) {
+            const clusterRules = inClusterOf(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", name)[0].inputs.rules as Rule[];
+            const namespaceRules = inClusterOf(run, "kubernetes:rbac.authorization.k8s.io/v1:Role", name)[0].inputs.rules as Rule[];
+            const anywhere = (request: { verb: string; group: string; resource: string; name?: string }) => allows(clusterRules, request);
+            const inIstioSystem = (request: { verb: string; group: string; resource: string; name?: string }) =>
+                allows(clusterRules, request) || allows(namespaceRules, request);
+            // What Istio 1.30.3 builds informers for in a remote cluster (see components/peerReaders.ts for the code paths).
+            const watched: [string, string][] = [
+                ["", "namespaces"],
+                ["", "services"],
+                ["", "pods"],
+                ["", "nodes"],
+                ["discovery.k8s.io", "endpointslices"],
+                ["apiextensions.k8s.io", "customresourcedefinitions"],
+                ["gateway.networking.k8s.io", "gateways"],
+                ["networking.istio.io", "workloadentries"],
+            ];
+            for (const [group, resource] of watched) {
+                for (const verb of ["get", "list", "watch"]) expect(anywhere({ verb, group, resource }), `${verb} ${group}/${resource}`).toBe(true);
+            }
+            // The peer's own mesh config (for its trust domain), by name, in istio-system only.
+            for (const verb of ["get", "list", "watch"]) {
+                expect(inIstioSystem({ verb, group: "", resource: "configmaps", name: "istio" })).toBe(true);
+                expect(inIstioSystem({ verb, group: "", resource: "configmaps", name: "istio-ca-root-cert" })).toBe(false);
+                expect(inIstioSystem({ verb, group: "", resource: "configmaps" })).toBe(false);
+                expect(anywhere({ verb, group: "", resource: "configmaps", name: "istio" })).toBe(false);
+            }
+            // No Secret, by any verb, anywhere: root and CA keys, cacerts, tokens of other peers.
+            for (const verb of ["get", "list", "watch", "create", "update", "patch", "delete"]) {
+                expect(inIstioSystem({ verb, group: "", resource: "secrets" }), verb).toBe(false);
+                expect(inIstioSystem({ verb, group: "", resource: "secrets", name: "cacerts" }), verb).toBe(false);
+            }
+            // Nothing but reads, and nothing the stock reader role added besides.
+            for (const rule of [...clusterRules, ...namespaceRules]) {
+                expect([...rule.verbs].sort(), JSON.stringify(rule)).toEqual(["get", "list", "watch"]);
+                expect([...rule.apiGroups, ...rule.resources, ...rule.verbs, ...(rule.resourceNames ?? [])]).not.toContain("*");
+            }
+            for (const [group, resource] of [
+                ["multicluster.x-k8s.io", "serviceexports"],
+                ["authentication.k8s.io", "tokenreviews"],
+                ["authorization.k8s.io", "subjectaccessreviews"],
+                ["security.istio.io", "authorizationpolicies"],
+                ["", "endpoints"],
+            ]) {
+                for (const verb of ["get", "list", "create", "delete"]) expect(anywhere({ verb, group, resource }), `${verb} ${group}/${resource}`).toBe(false);
+            }
         }
     });
 
@@ -443,17 +542,18 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
                 // The peer's API server CA (from the peer's own token Secret), not the holder's.
                 expect(ca.subject).toBe((await clusterCaCertificate(peer)).subject);
                 expect(ca.subject).not.toBe((await clusterCaCertificate(holder.name)).subject);
-                // The token is the peer's reader token (a JWT of the reader account, from the peer's token Secret), decoded.
+                // The token is the one the peer issued to the holder's trust domain (a JWT of that
+                // account, from the peer's token Secret), decoded: never another holder's.
                 const user = kubeconfig.users.find((entry: Values) => entry.name === peer).user;
                 expect(Object.keys(user)).toEqual(["token"]);
                 const payload = JSON.parse(Buffer.from(String(user.token).split(".")[1], "base64").toString("utf8"));
-                expect(payload["mock/resource"]).toBe(readerTokenSecret(run, peer).name);
-                expect(payload.sub).toBe("system:serviceaccount:istio-system:istio-reader-service-account");
+                expect(payload["mock/resource"]).toBe(readerTokenSecret(run, peer, holder.trustDomain).name);
+                expect(payload.sub).toBe(`system:serviceaccount:istio-system:peer-reader-${holder.trustDomain}`);
             }
         }
     });
 
-    it("declares each remote secret after the peer's istiod release, whose chart binds the reader's ClusterRole", async () => {
+    it("declares each remote secret after the peer bound the holder's reader to its roles", async () => {
         const run = await runOf(c);
         for (const holder of domains) {
             const secrets = inClusterOf(run, secretType, holder.name).filter(
@@ -462,10 +562,14 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
             expect(secrets).toHaveLength(peersOf(holder.name).length);
             for (const secret of secrets) {
                 const peer = String(secret.inputs.metadata.annotations["networking.istio.io/cluster"]);
-                // istiod chart 1.30.3 templates/reader-clusterrolebinding.yaml binds
-                // istio-reader-service-account; base only creates the account.
-                expect(secret.dependsOn).toContain(istioRelease(run, peer, "istiod").urn);
-                expect(secret.dependsOn).toContain(readerTokenSecret(run, peer).urn);
+                // Before its bindings exist the token authenticates but may read nothing.
+                const bindings = [
+                    ...inClusterOf(run, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", peer),
+                    ...inClusterOf(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", peer),
+                ].filter((binding) => binding.inputs.subjects.some((subject: Values) => subject.name === `peer-reader-${holder.trustDomain}`));
+                expect(bindings).toHaveLength(2);
+                for (const binding of bindings) expect(secret.dependsOn).toContain(binding.urn);
+                expect(secret.dependsOn).toContain(readerTokenSecret(run, peer, holder.trustDomain).urn);
             }
         }
     });
@@ -498,6 +602,41 @@ describe.each(cases)("Istio multi-primary ($label)", (c) => {
             }
         }
         expect(new Set(seen).size).toBe(seen.length);
+    });
+});
+
+describe("peer reader credentials when a domain joins", () => {
+    it.each(stackNames)("keeps every existing peer's credential as it was and adds the new domain's (%s)", async (stack) => {
+        const two = await runOf(cases.find((c) => c.label === stack)!);
+        const three = await runOf(cases.find((c) => c.label === `${stack} with a third domain`)!);
+        const credentialTypes = [
+            "kubernetes:core/v1:ServiceAccount",
+            "kubernetes:core/v1:Secret",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
+            "kubernetes:rbac.authorization.k8s.io/v1:Role",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+            "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+        ];
+        const credentialsOf = (run: Run) =>
+            new Map(
+                run.resources
+                    .filter((r) => credentialTypes.includes(r.type) && run.ancestors(r).some((a) => a.type === "spire-istio-mesh:index:PeerReaders"))
+                    .map((r) => [r.urn, r]),
+            );
+        const before = credentialsOf(two);
+        const after = credentialsOf(three);
+        expect(before.size).toBeGreaterThan(0);
+        // Same URN and same inputs: the engine neither replaces nor changes them, so no token is re-issued.
+        for (const [urn, resource] of before) {
+            expect(after.has(urn), urn).toBe(true);
+            expect(after.get(urn)!.inputs, urn).toEqual(resource.inputs);
+        }
+        const added = [...after.keys()].filter((urn) => !before.has(urn));
+        const thirdTrustDomain = (withThirdDomain(stack).domains as { trustDomain: string }[])[2].trustDomain;
+        // The third cluster's own roles and one credential per peer, plus one for it in each existing cluster.
+        const accounts = added.filter((urn) => urn.includes("ServiceAccount")).map((urn) => after.get(urn)!.inputs.metadata.name).sort();
+        expect(accounts.filter((name) => name === `peer-reader-${thirdTrustDomain}`)).toHaveLength(2);
+        expect(accounts).toHaveLength(4);
     });
 });
 
@@ -601,16 +740,6 @@ describe("Istio configuration choices", () => {
         // Both layouts occur, so neither list is patched unconditionally.
         const lists = podViews([true, false]).map((pod) => Object.keys(renderedPatch(templates.spire, pod).spec)[0]);
         expect(new Set(lists)).toEqual(new Set(["containers", "initContainers"]));
-    });
-
-    it("refuses a remote secret for a peer whose istiod release is not deployed", () => {
-        const status = { name: "istiod", namespace: "istio-system", status: "deployed", appVersion: "", chart: "istiod", revision: 1, version: "" };
-        expect(() => requireReaderRbac("cluster-2", status)).not.toThrow();
-        for (const helmStatus of ["failed", "pending-install", "uninstalling"]) {
-            expect(() => requireReaderRbac("cluster-2", { ...status, status: helmStatus })).toThrow(
-                `istiod release istio-system/istiod in cluster-2 is "${helmStatus}", not "deployed"`,
-            );
-        }
     });
 
     it("refuses NodePort exposure when a peer has no node address to point at", () => {

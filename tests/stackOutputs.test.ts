@@ -9,6 +9,9 @@ import { projectConfigOf, StackName, stackNames } from "./harness/stacks";
 
 type StackOutputs = Record<string, pulumi.Output<unknown>>;
 
+/** A peer stack not deployed yet: the stack names it, and the probe leaves it out with a warning. */
+const laterPeer = { stack: "organization/spire-istio-mesh/team-z", trustDomains: ["baz.com"] };
+
 /** Runs index.ts as the CLI would: its default export is the program; its result, the stack outputs. */
 function runIndex(stack: StackName, projectConfig?: Record<string, unknown>) {
     return runProgram(async () => {
@@ -52,8 +55,9 @@ describe.each(stackNames)("%s stack outputs", (stack) => {
         expect(Object.keys(target.kubeconfigs).sort()).toEqual(["cluster-1", "cluster-2"]);
     });
 
-    it("publish the federation contract in the clear and only reader credentials, as a secret", async () => {
-        const run = await runIndex(stack);
+    it("publish the federation contract in the clear and, to peer stacks, only reader credentials, as a secret", async () => {
+        // Admin kubeconfigs exported on purpose, to show the reader credentials differ from them.
+        const run = await runIndex(stack, { ...projectConfigOf(stack), peerStacks: [laterPeer], exportAdminKubeconfigs: "true" });
         const exported = run.result;
         expect(await isSecretOutput(exported.federation as pulumi.Output<unknown>)).toBe(false);
         expect(await isSecretOutput(exported.federationCredentials as pulumi.Output<unknown>)).toBe(true);
@@ -66,29 +70,50 @@ describe.each(stackNames)("%s stack outputs", (stack) => {
             expect(published.exposure).toBe(stack === "cluster-kind" ? "NodePort" : "LoadBalancer");
             expect(JSON.parse(published.trustBundle).keys).toHaveLength(1);
         }
-        const credentials = (await resolvePlain(exported.federationCredentials)) as Record<string, string>;
+        const credentials = (await resolvePlain(exported.federationCredentials)) as Record<string, Record<string, string>>;
         expect(Object.keys(credentials).sort()).toEqual(["cluster-1", "cluster-2"]);
         const admin = (await resolvePlain(exported.kubeconfigs)) as Record<string, string>;
-        for (const [name, text] of Object.entries(credentials)) {
-            const kubeconfig = parse(text) as { users: { user: Record<string, unknown> }[]; clusters: { cluster: { server: string } }[] };
-            // A bearer token of the reader service account, nothing else: no client key, no exec plugin.
-            expect(Object.keys(kubeconfig.users[0].user)).toEqual(["token"]);
-            expect(kubeconfig.clusters[0].cluster.server).toBe(federatedDomainSchema.parse(contract.domains[name]).apiServerUrl);
-            expect(text).not.toBe(admin[name]);
-            const payload = JSON.parse(Buffer.from(String(kubeconfig.users[0].user.token).split(".")[1], "base64").toString("utf8"));
-            // The token of that cluster's service-account-token Secret for the reader, and of no other account.
-            const tokenSecrets = run
-                .ofType("kubernetes:core/v1:Secret")
-                .filter((r) => r.inputs.type === "kubernetes.io/service-account-token" && r.name.startsWith(`${name}-`));
-            expect(tokenSecrets).toHaveLength(1);
-            expect(tokenSecrets[0].inputs.metadata.annotations["kubernetes.io/service-account.name"]).toBe("istio-reader-service-account");
-            expect(payload["mock/resource"]).toBe(tokenSecrets[0].name);
-            expect(payload.sub).toBe("system:serviceaccount:istio-system:istio-reader-service-account");
+        const trustDomainOf = (cluster: string) => federatedDomainSchema.parse(contract.domains[cluster]).trustDomain;
+        for (const [name, issued] of Object.entries(credentials)) {
+            // One credential per peer trust domain: here, the other domain of the stack.
+            const peers = Object.keys(contract.domains).filter((other) => other !== name).map(trustDomainOf);
+            expect(Object.keys(issued).sort()).toEqual(peers.sort());
+            for (const [reader, text] of Object.entries(issued)) {
+                const kubeconfig = parse(text) as { users: { user: Record<string, unknown> }[]; clusters: { cluster: { server: string } }[] };
+                // A bearer token of the peer's own reader service account, nothing else: no client key, no exec plugin.
+                expect(Object.keys(kubeconfig.users[0].user)).toEqual(["token"]);
+                expect(kubeconfig.clusters[0].cluster.server).toBe(federatedDomainSchema.parse(contract.domains[name]).apiServerUrl);
+                expect(text).not.toBe(admin[name]);
+                const payload = JSON.parse(Buffer.from(String(kubeconfig.users[0].user.token).split(".")[1], "base64").toString("utf8"));
+                // The token of that cluster's service-account-token Secret for this reader, and of no other account.
+                const tokenSecrets = run
+                    .ofType("kubernetes:core/v1:Secret")
+                    .filter(
+                        (r) =>
+                            r.inputs.type === "kubernetes.io/service-account-token" &&
+                            r.name.startsWith(`${name}-`) &&
+                            r.inputs.metadata.annotations["kubernetes.io/service-account.name"] === `peer-reader-${reader}`,
+                    );
+                expect(tokenSecrets).toHaveLength(1);
+                expect(payload["mock/resource"]).toBe(tokenSecrets[0].name);
+                expect(payload.sub).toBe(`system:serviceaccount:istio-system:peer-reader-${reader}`);
+            }
         }
     });
 
-    it("leave the admin kubeconfigs out when exportAdminKubeconfigs is false", async () => {
-        const run = await runIndex(stack, { ...projectConfigOf(stack), exportAdminKubeconfigs: false });
-        expect(Object.keys(run.result).sort()).toEqual(["domains", "federation", "federationCredentials"]);
+    it("without peer stacks, hand out no peer credential, and the admin kubeconfigs unless exportAdminKubeconfigs is false", async () => {
+        expect(Object.keys((await runIndex(stack)).result).sort()).toEqual(["domains", "federation", "kubeconfigs"]);
+        const withoutAdmin = await runIndex(stack, { ...projectConfigOf(stack), exportAdminKubeconfigs: false });
+        expect(Object.keys(withoutAdmin.result).sort()).toEqual(["domains", "federation"]);
+    });
+
+    it.each([
+        ["left unset", undefined, ["domains", "federation", "federationCredentials"]],
+        ["the declared default (empty)", "", ["domains", "federation", "federationCredentials"]],
+        ["false", "false", ["domains", "federation", "federationCredentials"]],
+        ["true, explicitly", "true", ["domains", "federation", "federationCredentials", "kubeconfigs"]],
+    ])("with peer stacks, export the admin kubeconfigs only when the owner says so: exportAdminKubeconfigs %s", async (_, value, outputs) => {
+        const config = { ...projectConfigOf(stack), peerStacks: [laterPeer], ...(value === undefined ? {} : { exportAdminKubeconfigs: value }) };
+        expect(Object.keys((await runIndex(stack, config)).result).sort()).toEqual(outputs);
     });
 });

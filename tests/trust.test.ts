@@ -9,7 +9,7 @@ import { deployMesh } from "../mesh";
 import { httpsUrl, loadBalancerHost } from "../components/spireBundleEndpoint";
 import { federatedTrustDomainObjectName } from "../components/spireFederatedDomain";
 import { chartRepositories, defaultVersions } from "../versions";
-import { createTestRootCa } from "./harness/certificates";
+import { basicConstraintsOf, createTestRootCa } from "./harness/certificates";
 import { PriorStash } from "./harness/mocks";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram, RunOptions } from "./harness/program";
 import {
@@ -86,17 +86,37 @@ function issuerIn(run: Run, domain: string, namespace: string): DeclaredResource
 }
 
 /**
- * The domain's root as cert-manager will use it: the Secret the CA Issuer in `namespace` (by
- * default SPIRE's) names, which a namespaced Issuer reads from its own namespace.
+ * What cert-manager signs with in a namespace: the Secret the CA Issuer in `namespace` (by default
+ * SPIRE's) names, which a namespaced Issuer reads from its own namespace.
  */
-function rootSecretOf(run: Run, domain: string, namespace = "spire-server"): DeclaredResource {
+function issuerSecretOf(run: Run, domain: string, namespace = "spire-server"): DeclaredResource {
     const issuer = issuerIn(run, domain, namespace);
     return onlyOne(
         inDomain(run.ofType("kubernetes:core/v1:Secret"), domain).filter(
             (s) => s.inputs.metadata.name === issuer.inputs.spec.ca.secretName && s.inputs.metadata.namespace === namespace,
         ),
-        `root Secret in ${domain}/${namespace}`,
+        `Issuer Secret in ${domain}/${namespace}`,
     );
+}
+
+/** The domain's root certificate and key as the program holds them (in the stack's state only). */
+async function rootOf(run: Run, domain: string): Promise<{ certificatePem: string; privateKeyPem: string }> {
+    const deployed = run.result.domains.find((d) => d.config.name === domain)!;
+    return { certificatePem: await resolve(deployed.rootCa.rootCertificatePem), privateKeyPem: await resolve(deployed.rootCa.rootPrivateKeyPem) };
+}
+
+/** Every private key (as SPKI of its public half) found in any value of any Secret of the run. */
+function secretKeysInClusters(run: Run): { secret: string; publicKeyDer: Buffer }[] {
+    const found: { secret: string; publicKeyDer: Buffer }[] = [];
+    for (const secret of run.ofType("kubernetes:core/v1:Secret")) {
+        const values = [...Object.values(secret.inputs.stringData ?? {}), ...Object.values(secret.inputs.data ?? {}).map((v) => Buffer.from(String(v), "base64").toString("utf8"))];
+        for (const value of values) {
+            for (const block of String(value).match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/g) ?? []) {
+                found.push({ secret: secret.urn, publicKeyDer: createPublicKey(createPrivateKey(block)).export({ format: "der", type: "spki" }) });
+            }
+        }
+    }
+    return found;
 }
 
 const configs: { label: string; stack: StackName; options: RunOptions }[] = stackNames.flatMap((stack) => [
@@ -236,7 +256,7 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
                 // The imported bundle's authority is, byte for byte, the root the peer's CA issuer uses.
                 const bundle = parseSpiffeBundle(spec.trustDomainBundle);
                 expect(bundle.x509Authorities).toHaveLength(1);
-                const peerRootPem: string = rootSecretOf(run, peer.name).inputs.stringData["tls.crt"];
+                const peerRootPem = (await rootOf(run, peer.name)).certificatePem;
                 expect(bundle.x509Authorities[0].raw.equals(derOfPem(peerRootPem))).toBe(true);
                 expect(bundle.x509Authorities[0].subject).toBe(`CN=${peer.trustDomain} root CA`);
                 expect(spec.trustDomainBundle).toBe(await resolve(run.result.outputs[peer.name].trustBundle));
@@ -264,7 +284,7 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             expect(workloads.dependsOn).toContain(spire.urn);
         }
         // Every domain has its own root.
-        const roots = domains.map(({ name }) => rootSecretOf(run, name).inputs.stringData["tls.crt"]);
+        const roots = await Promise.all(domains.map(async ({ name }) => (await rootOf(run, name)).certificatePem));
         expect(new Set(roots).size).toBe(domains.length);
     });
 
@@ -330,13 +350,6 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
                 expect(resource.dependsOn, `${resource.type} ${resource.name}`).toContain(certManager.urn);
                 expect(resource.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Ready");
             }
-            const secret = rootSecretOf(run, name);
-            expect(secret.inputs.type).toBe("kubernetes.io/tls");
-            const certificate = new X509Certificate(secret.inputs.stringData["tls.crt"]);
-            expect(certificate.ca).toBe(true);
-            expect(certificate.subject).toBe(`CN=${trustDomain} root CA`);
-            expect(createPublicKey(createPrivateKey(secret.inputs.stringData["tls.key"])).equals(certificate.publicKey)).toBe(true);
-
             const key = onlyOne(run.ofType("tls:index/privateKey:PrivateKey").filter((k) => k.name === `${name}-root-ca`), "root key");
             expect(key.inputs).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
             const selfSigned = onlyOne(
@@ -350,6 +363,54 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             });
             expect([...selfSigned.inputs.allowedUses].sort()).toEqual(["cert_signing", "crl_signing", "digital_signature"]);
         }
+    });
+
+    it("backs each CA Issuer with an intermediate the root signed outside the cluster; no Secret holds the root's key", async () => {
+        const run = await runOf(label, options);
+        for (const { name, trustDomain } of domains) {
+            const root = await rootOf(run, name);
+            const rootCertificate = new X509Certificate(root.certificatePem);
+            const intermediateKeys = new Set<string>();
+            for (const [namespace, consumer] of [["spire-server", "SPIRE"], ["istio-system", "istiod"]] as const) {
+                const secret = issuerSecretOf(run, name, namespace);
+                expect(secret.inputs.type).toBe("kubernetes.io/tls");
+                const data = secret.inputs.stringData as Record<string, string>;
+                expect(Object.keys(data).sort()).toEqual(["ca.crt", "tls.crt", "tls.key"]);
+                // cert-manager's CA issuer takes ca.crt as the chain's top: it becomes status.ca,
+                // which SPIRE publishes as its upstream root; the root alone, never the intermediate.
+                expect(data["ca.crt"]).toBe(root.certificatePem);
+                const intermediate = new X509Certificate(data["tls.crt"]);
+                expect(intermediate.ca).toBe(true);
+                expect(intermediate.subject).toBe(`CN=${trustDomain} ${consumer} intermediate CA`);
+                expect(intermediate.issuer).toBe(rootCertificate.subject);
+                expect(intermediate.verify(rootCertificate.publicKey)).toBe(true);
+                expect(intermediate.checkIssued(rootCertificate)).toBe(true);
+                // One CA below it (SPIRE's authority or istiod's cacerts), which signs only leaves.
+                expect(basicConstraintsOf(data["tls.crt"])).toEqual({ ca: true, pathLength: 1 });
+                expect(createPublicKey(createPrivateKey(data["tls.key"])).equals(intermediate.publicKey)).toBe(true);
+                expect(intermediate.publicKey.equals(rootCertificate.publicKey)).toBe(false);
+                intermediateKeys.add(intermediate.publicKey.export({ format: "der", type: "spki" }).toString("hex"));
+                expect(secret.secretInputPaths.some((path) => path === "stringData" || path.startsWith("stringData."))).toBe(true);
+                expect(secret.inputs.metadata.labels).toEqual({ "spire-istio-mesh/intermediate-ca": namespace === "istio-system" ? "istio" : "spire" });
+            }
+            // One intermediate per Issuer: a reader of one namespace's Secret can sign for that consumer only.
+            expect(intermediateKeys.size).toBe(2);
+
+            const certificates = run.ofType("tls:index/locallySignedCert:LocallySignedCert").filter((c) => c.parent === run.one("spire-istio-mesh:index:CertManagerRootCA", name).urn);
+            expect(certificates).toHaveLength(2);
+            for (const certificate of certificates) {
+                expect(certificate.inputs).toMatchObject({ isCaCertificate: true, maxPathLength: 1, validityPeriodHours: 8760, earlyRenewalHours: 2880 });
+                expect([...certificate.inputs.allowedUses].sort()).toEqual(["cert_signing", "crl_signing", "digital_signature"]);
+                expect(certificate.secretInputPaths).toContain("caPrivateKeyPem");
+            }
+        }
+        // The root's key is in no Secret of any cluster.
+        const rootKeys = await Promise.all(
+            domains.map(async ({ name }) => createPublicKey(createPrivateKey((await rootOf(run, name)).privateKeyPem)).export({ format: "der", type: "spki" })),
+        );
+        const leaked = secretKeysInClusters(run).filter((found) => rootKeys.some((key) => key.equals(found.publicKeyDer)));
+        expect(leaked.map((found) => found.secret)).toEqual([]);
+        expect(secretKeysInClusters(run).length).toBeGreaterThanOrEqual(2 * domains.length);
     });
 
     it("issues istiod's cacerts from the domain's issuer with the config's lifetimes", async () => {
@@ -377,7 +438,7 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
         expect(configKeys.istiodCertDuration.default).toBe("1440h");
     });
 
-    it("keeps the root behind namespaced CA Issuers where it is used, never a ClusterIssuer", async () => {
+    it("keeps CA Issuers namespaced where they are used, never a ClusterIssuer", async () => {
         const run = await runOf(label, options);
         // cert-manager approves every request to a ClusterIssuer and lets any namespace editor
         // create Certificates: a CA ClusterIssuer on the root would hand out intermediates.
@@ -386,25 +447,25 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             const spire = onlyOne(inDomain(run.ofType(release), name).filter((r) => r.inputs.chart === "spire"), "spire release");
             const issuers = inDomain(run.ofType(issuerType), name);
             expect(issuers.map((i) => i.inputs.metadata.namespace).sort()).toEqual([spire.inputs.namespace, "istio-system"].sort());
-            const rootPem = rootSecretOf(run, name).inputs.stringData["tls.crt"];
-            const rootSecrets = inDomain(run.ofType("kubernetes:core/v1:Secret"), name).filter((s) => s.inputs.stringData?.["tls.crt"] === rootPem);
-            // One copy per Issuer, each in the Issuer's namespace and labelled for the policy pack.
-            expect(rootSecrets.map((s) => s.inputs.metadata.namespace).sort()).toEqual(issuers.map((i) => i.inputs.metadata.namespace).sort());
-            for (const secret of rootSecrets) {
-                expect(secret.inputs.metadata.labels).toEqual({ [rootSecretLabelDefault]: "true" });
-                expect(rootSecretOf(run, name, secret.inputs.metadata.namespace).urn).toBe(secret.urn);
+            // Each Issuer names its own Secret, in its own namespace; none of them is a root Secret.
+            for (const issuer of issuers) {
+                const secret = issuerSecretOf(run, name, issuer.inputs.metadata.namespace);
+                expect(secret.inputs.metadata.labels[rootSecretLabelDefault]).toBeUndefined();
             }
         }
+        // No Secret the program writes carries the root label: there is no root in any cluster.
+        expect(run.ofType("kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata?.labels?.[rootSecretLabelDefault] !== undefined)).toEqual([]);
         // The policy that refuses a CA ClusterIssuer on a root finds nothing here...
         const rootPolicy = { "no-root-ca-cluster-issuer": { enforcementLevel: "mandatory" as const } };
         const findings = evaluatePolicies(run.resources.map(fromDeclared), rootPolicy).filter((v) => v.policy === "no-root-ca-cluster-issuer");
         expect(findings).toEqual([]);
-        // ...and would catch the old layout: the root copied to cert-manager's namespace behind a ClusterIssuer.
-        const rootSecret = rootSecretOf(run, domains[0].name);
+        // ...and would catch a root copied (labelled, as older versions of the program wrote it) to
+        // cert-manager's namespace behind a ClusterIssuer.
+        const rootSecret = issuerSecretOf(run, domains[0].name);
         const copied = {
             ...rootSecret,
             urn: `${rootSecret.urn}-copy`,
-            inputs: { ...rootSecret.inputs, metadata: { ...rootSecret.inputs.metadata, namespace: "cert-manager" } },
+            inputs: { ...rootSecret.inputs, metadata: { ...rootSecret.inputs.metadata, namespace: "cert-manager", labels: { [rootSecretLabelDefault]: "true" } } },
         };
         const clusterIssuer = {
             ...rootSecret,
@@ -437,15 +498,19 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
         }
     });
 
-    it("keeps root keys and kubeconfigs secret", async () => {
+    it("keeps root and intermediate keys and kubeconfigs secret", async () => {
         const run = await runOf(label, options);
         for (const { name } of domains) {
             for (const namespace of ["spire-server", "istio-system"]) {
-                const secret = rootSecretOf(run, name, namespace);
+                const secret = issuerSecretOf(run, name, namespace);
                 expect(secret.secretInputPaths.some((path) => path === "stringData" || path.startsWith("stringData.")), namespace).toBe(true);
             }
             const key = onlyOne(run.ofType("tls:index/privateKey:PrivateKey").filter((k) => k.name === `${name}-root-ca`), "root key");
             expect(key.additionalSecretOutputs).toEqual(expect.arrayContaining(["privateKeyPem", "privateKeyPemPkcs8"]));
+            for (const purpose of ["spire", "istio"]) {
+                const intermediateKey = onlyOne(run.ofType("tls:index/privateKey:PrivateKey").filter((k) => k.name === `${name}-intermediate-ca-${purpose}`), "intermediate key");
+                expect(intermediateKey.additionalSecretOutputs).toEqual(expect.arrayContaining(["privateKeyPem", "privateKeyPemPkcs8"]));
+            }
         }
         for (const domain of run.result.domains) {
             expect(await isSecretOutput(domain.rootCa.rootPrivateKeyPem)).toBe(true);
@@ -480,7 +545,7 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             const outputs = run.result.outputs[name];
             expect(outputs.trustDomain).toBe(trustDomain);
             const bundle = parseSpiffeBundle(await resolve(outputs.trustBundle));
-            expect(bundle.x509Authorities[0].raw.equals(derOfPem(rootSecretOf(run, name).inputs.stringData["tls.crt"]))).toBe(true);
+            expect(bundle.x509Authorities[0].raw.equals(derOfPem((await rootOf(run, name)).certificatePem))).toBe(true);
             expect(await resolve(outputs.bundleEndpointUrl)).toMatch(/^https:\/\//);
         }
     });
@@ -538,6 +603,7 @@ describe("config changes", () => {
 
 describe("a domain root changes only through rootCaGeneration", () => {
     const selfSignedType = "tls:index/selfSignedCert:SelfSignedCert";
+    const locallySignedType = "tls:index/locallySignedCert:LocallySignedCert";
     const keyType = "tls:index/privateKey:PrivateKey";
     const stashType = "pulumi:index:Stash";
     const baseConfig = projectConfigOf("cluster-kind");
@@ -583,11 +649,15 @@ describe("a domain root changes only through rootCaGeneration", () => {
             expect(keyOf(run, domain).replacementTrigger, domain).toBe(generation);
             expect(certOf(run, domain).replacementTrigger, domain).toBe(generation);
             expect(run.one(stashType, `${domain}-root-ca-record`).replacementTrigger, domain).toBe(generation);
+            // A new root brings new intermediates: their keys and certificates carry the generation too.
+            for (const purpose of ["spire", "istio"]) {
+                expect(run.one(keyType, `${domain}-intermediate-ca-${purpose}`).replacementTrigger, domain).toBe(generation);
+                expect(run.one(locallySignedType, `${domain}-intermediate-ca-${purpose}`).replacementTrigger, domain).toBe(generation);
+            }
         }
-        // Nothing else is replaced by a generation: the Secrets and Issuers follow the root's value.
-        expect(run.resources.filter((r) => r.replacementTrigger !== undefined).map((r) => r.type).sort()).toEqual(
-            [keyType, keyType, selfSignedType, selfSignedType, stashType, stashType].sort(),
-        );
+        // Nothing else is replaced by a generation: the Secrets and Issuers follow the certificates' values.
+        const perDomain = [keyType, selfSignedType, stashType, keyType, keyType, locallySignedType, locallySignedType];
+        expect(run.resources.filter((r) => r.replacementTrigger !== undefined).map((r) => r.type).sort()).toEqual([...perDomain, ...perDomain].sort());
     });
 
     it("keeps a deployed root as issued when rootCaValidity changes, and says so at plan time", async () => {
@@ -641,7 +711,9 @@ describe("a domain root changes only through rootCaGeneration", () => {
         const rotated = await withSuppliedRoot("replacement root", 2);
         const { run } = await update(rotated.config, stateAfter(first), rotated.secrets);
         for (const namespace of ["spire-server", "istio-system"]) {
-            expect(rootSecretOf(run, "cluster-1", namespace).inputs.stringData["tls.crt"]).toBe(rotated.root.certificatePem);
+            const data = issuerSecretOf(run, "cluster-1", namespace).inputs.stringData;
+            expect(data["ca.crt"]).toBe(rotated.root.certificatePem);
+            expect(new X509Certificate(data["tls.crt"]).verify(new X509Certificate(rotated.root.certificatePem).publicKey)).toBe(true);
         }
     });
 
@@ -683,13 +755,19 @@ describe("a root CA supplied through config", () => {
 
     it("backs the issuer with the supplied root, federates it, and generates nothing for that domain", async () => {
         const { root, run } = await suppliedRun();
-        const tlsResources = [...run.ofType("tls:index/privateKey:PrivateKey"), ...run.ofType("tls:index/selfSignedCert:SelfSignedCert")];
-        expect(tlsResources.map((r) => r.name).sort()).toEqual(["cluster-2-root-ca", "cluster-2-root-ca"]);
+        const rootResources = [...run.ofType("tls:index/privateKey:PrivateKey"), ...run.ofType("tls:index/selfSignedCert:SelfSignedCert")].filter((r) => r.name.endsWith("-root-ca"));
+        expect(rootResources.map((r) => r.name).sort()).toEqual(["cluster-2-root-ca", "cluster-2-root-ca"]);
 
-        const secret = rootSecretOf(run, "cluster-1");
-        expect(secret.inputs.stringData["tls.crt"]).toBe(root.certificatePem);
-        expect(secret.inputs.stringData["tls.key"]).toBe(root.privateKeyPem);
-        expect(secret.secretInputPaths.some((path) => path === "stringData" || path.startsWith("stringData."))).toBe(true);
+        // The supplied root signs the domain's intermediates; its key reaches no Secret.
+        for (const namespace of ["spire-server", "istio-system"]) {
+            const secret = issuerSecretOf(run, "cluster-1", namespace);
+            expect(secret.inputs.stringData["ca.crt"]).toBe(root.certificatePem);
+            expect(new X509Certificate(secret.inputs.stringData["tls.crt"]).verify(new X509Certificate(root.certificatePem).publicKey)).toBe(true);
+            expect(secret.inputs.stringData["tls.key"]).not.toBe(root.privateKeyPem);
+            expect(secret.secretInputPaths.some((path) => path === "stringData" || path.startsWith("stringData."))).toBe(true);
+        }
+        const rootPublicKey = createPublicKey(createPrivateKey(root.privateKeyPem)).export({ format: "der", type: "spki" });
+        expect(secretKeysInClusters(run).filter((found) => found.publicKeyDer.equals(rootPublicKey))).toEqual([]);
         const domain = run.result.domains.find((d) => d.config.name === "cluster-1")!;
         expect(await isSecretOutput(domain.rootCa.rootPrivateKeyPem)).toBe(true);
 
@@ -698,9 +776,11 @@ describe("a root CA supplied through config", () => {
         expect(bundle.x509Authorities[0].raw.equals(derOfPem(root.certificatePem))).toBe(true);
     });
 
-    it("refuses a key that is not the supplied certificate's", async () => {
+    it("refuses a key that is not the supplied certificate's while validating config, naming the secret config key", async () => {
         const other = await createTestRootCa("unrelated");
-        await expect(suppliedRun(other.privateKeyPem)).rejects.toThrow(/does not belong to the domain's root certificate/);
+        await expect(suppliedRun(other.privateKeyPem)).rejects.toThrow(
+            'spire-istio-mesh:domains[0].rootCa.privateKeyConfigKey = "cluster1RootKey": must name a secret config key holding the PEM private key of rootCa.certificatePem, but the key it holds belongs to another certificate',
+        );
     });
 });
 
@@ -728,12 +808,13 @@ describe("ClusterFederatedTrustDomain object names", () => {
         expect(underscored).not.toBe(federatedTrustDomainObjectName("a-b.example"));
     });
 
-    it("validate for a trust domain with an underscore", async () => {
+    it("are valid object names for every trust domain config accepts (config refuses '_', which Istio refuses too)", async () => {
         const config = projectConfigOf("cluster-kind");
-        const domains = (config.domains as Record<string, unknown>[]).map((d, i) => (i === 1 ? { ...d, trustDomain: "bar_domain.com" } : d));
+        const longest = ["a".repeat(63), "b".repeat(63), "c".repeat(63), "d".repeat(61)].join(".");
+        const domains = (config.domains as Record<string, unknown>[]).map((d, i) => (i === 1 ? { ...d, trustDomain: longest } : d));
         const run = await runProgram(program, { stack: "cluster-kind", projectConfig: { ...config, domains } });
-        const federation = run.ofType(cftdType).find((r) => r.inputs.spec.trustDomain === "bar_domain.com")!;
+        const federation = run.ofType(cftdType).find((r) => r.inputs.spec.trustDomain === longest)!;
         expect(validateKubernetesObject(federation.inputs as KubernetesObject)).toEqual([]);
-        expect(federation.inputs.metadata.name).toMatch(/^bar-domain\.com-[0-9a-f]{8}$/);
+        expect(federation.inputs.metadata.name).toBe(longest);
     });
 });

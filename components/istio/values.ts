@@ -22,10 +22,6 @@ export const eastWestGatewaySelector = { istio: "eastwestgateway" } as const;
 export const crossNetworkPort = 15443;
 /** Port the ingress gateway serves plain HTTP on. */
 export const ingressHttpPort = 80;
-/** ServiceAccount from the `base` chart that peers' istiod use to watch this cluster. */
-export const readerServiceAccount = "istio-reader-service-account";
-/** Same name istioctl gives it, so `istioctl create-remote-secret` would find and reuse it. */
-export const readerTokenSecretName = `${readerServiceAccount}-istio-remote-secret-token`;
 /** istiod only watches Secrets with this label for remote clusters. */
 export const multiClusterSecretLabel = { "istio/multiCluster": "true" } as const;
 
@@ -38,7 +34,7 @@ export interface IstioPeer {
     clusterName: string;
     /** The peer's Istio network. */
     network: string;
-    /** The peer's SPIFFE trust domain, accepted as an alias of this one. */
+    /** The peer's SPIFFE trust domain: its SVIDs are accepted on mTLS, never as this domain's. */
     trustDomain: string;
     /** NodePort exposure only: the address this cluster's pods reach the peer's node ports on. */
     nodeAddress?: string;
@@ -84,11 +80,12 @@ export interface MeshNetwork {
 }
 
 export interface IstioBaseValues {
-    global: { enableReaderRBAC: boolean };
+    global: { enableReaderRBAC: false };
 }
 
 export interface IstiodValues {
     global: {
+        enableReaderRBAC: false;
         meshID: string;
         multiCluster: { clusterName: string };
         network: string;
@@ -97,6 +94,7 @@ export interface IstiodValues {
     meshConfig: {
         trustDomain: string;
         trustDomainAliases: string[];
+        caCertificates: { trustDomains: string[] }[];
         defaultConfig: { proxyMetadata: Record<string, string> };
     };
     env: Record<string, string>;
@@ -112,17 +110,18 @@ export interface GatewayServicePort {
 }
 
 export interface GatewayValues {
-    networkGateway?: string;
     labels?: Record<string, string>;
     env?: Record<string, string>;
     podAnnotations: Record<string, string>;
     service: { type: "LoadBalancer" | "NodePort"; ports?: GatewayServicePort[]; loadBalancerSourceRanges?: string[] };
 }
 
-/** The `base` chart: CRDs, and the reader ServiceAccount that remote secrets depend on. */
+/**
+ * The `base` chart: CRDs only. Its reader ServiceAccount (templates/reader-serviceaccount.yaml) is
+ * turned off, with the istiod chart's reader ClusterRole: peers get `PeerReaders` instead.
+ */
 export function istioBaseValues(): IstioBaseValues {
-    // The chart's default, stated because the remote secrets rely on the ServiceAccount it creates.
-    return { global: { enableReaderRBAC: true } };
+    return { global: { enableReaderRBAC: false } };
 }
 
 /**
@@ -135,7 +134,7 @@ export function istioBaseValues(): IstioBaseValues {
  *
  * LoadBalancer: no address is written anywhere. Each network names the east-west Service of its
  * own registry, and istiod reads the address from that Service's load balancer status (the
- * chart's `networkGateway` label leads istiod to the same Service, so both agree).
+ * network label on that Service leads istiod to the same Service, so both agree).
  */
 export function meshNetworks(input: IstioValuesInput): Record<string, MeshNetwork> {
     const networks: Record<string, MeshNetwork> = {};
@@ -172,10 +171,45 @@ function peerGateway(
     return { address: peer.nodeAddress, port: input.nodePorts.eastWest };
 }
 
+/**
+ * How istiod accepts peers' identities: each peer trust domain in `caCertificates[].trustDomains`
+ * (one entry per peer, as upstream's SPIRE federation sample scopes trust per bundle), and no
+ * `trustDomainAliases`. In Istio 1.30.3:
+ *
+ * - Inbound mTLS accepts a client SAN under the own trust domain, the aliases and every
+ *   `caCertificates[].trustDomains` alike (pilot/pkg/networking/plugin/authn/util.go:23-33 feeds
+ *   pilot/pkg/security/model/authentication.go:189-192, which matches SAN prefixes
+ *   `spiffe://<td>/`), so listing peers here keeps cross-domain mTLS working.
+ * - Only aliases rewrite AuthorizationPolicy principals: a principal in the own domain (or
+ *   `cluster.local`) is expanded to every alias (pilot/pkg/networking/plugin/authz/authorization.go:66,
+ *   pilot/pkg/security/trustdomain/bundle.go:54-120). With peers as aliases a peer's
+ *   `spiffe://bar.com/ns/x/sa/y` would satisfy a policy written for `foo.com/ns/x/sa/y`; without,
+ *   a policy must name the peer's identity to admit it.
+ * - Only aliases widen outbound SAN checks (pilot/pkg/model/push_context.go:1635). The SANs of a
+ *   peer's endpoints are its own: istiod reads the peer's trust domain from the peer's `istio`
+ *   ConfigMap (pilot/pkg/serviceregistry/kube/controller/multicluster.go:131-149,
+ *   pkg/config/mesh/watchers.go:87-96, controller/endpoint_builder.go:55), which the peer reader
+ *   role grants (components/peerReaders.ts).
+ * - An entry without `pem` or `spiffeBundleUrl` adds no trust anchor to istiod
+ *   (pilot/pkg/trustbundle/trustbundle.go:215-241): the peers' roots reach proxies from SPIRE
+ *   (its ROOTCA carries every federated bundle), never through istiod's CA bundle, where a peer
+ *   root would also validate istiod's own serving certificate.
+ */
+export function peerTrustDomainSettings(peers: Pick<IstioPeer, "trustDomain">[]): Pick<IstiodValues["meshConfig"], "trustDomainAliases" | "caCertificates"> {
+    return {
+        trustDomainAliases: [],
+        caCertificates: peers.map((peer) => ({ trustDomains: [peer.trustDomain] })),
+    };
+}
+
 /** The `istiod` chart of one primary cluster. */
 export function istiodValues(input: IstioValuesInput): IstiodValues {
     return {
         global: {
+            // The istiod chart reads this with a default of true (templates/reader-clusterrole.yaml:2,
+            // reader-clusterrolebinding.yaml:2) though its values.yaml does not declare it: without
+            // it the chart would bind its stock reader role, which reads every Secret.
+            enableReaderRBAC: false,
             meshID: input.meshId,
             multiCluster: { clusterName: input.clusterName },
             network: input.network,
@@ -184,8 +218,7 @@ export function istiodValues(input: IstioValuesInput): IstiodValues {
         meshConfig: {
             // Must equal SPIRE's trust domain: istiod derives the identities it expects from it.
             trustDomain: input.trustDomain,
-            // Peers' SVIDs carry their own trust domains; authorization treats them as this one.
-            trustDomainAliases: input.peers.map((peer) => peer.trustDomain),
+            ...peerTrustDomainSettings(input.peers),
             defaultConfig: {
                 // The agent answers DNS for mesh services, so a name that only a peer cluster
                 // defines (the failover demo) still resolves. A map of strings in ProxyConfig.
@@ -217,34 +250,25 @@ function tcpPort(name: string, port: number, nodePort?: number): GatewayServiceP
 }
 
 /**
- * The east-west gateway: cross-network mTLS on 15443, plus the status port and the istiod and
- * webhook ports Istio's multi-network setup exposes (they carry traffic only if a Gateway
- * resource opens them; this program opens only 15443).
+ * The east-west gateway: one Service port, cross-network mTLS on 15443, the only port peers use.
+ * Not the chart's `networkGateway`, which always renders three more (the status port 15021, and
+ * 15012 and 15017, which expose istiod to remote clusters of a primary-remote mesh; every cluster
+ * here is a primary with its own istiod) and gives them no node port. What `networkGateway` would
+ * set besides the ports is set by hand: the network label, which the chart puts on the pods and
+ * the Service (istiod takes a Service with that label and a 15443 port as its network's gateway),
+ * and the network view the gateway requests.
  */
 export function eastWestGatewayValues(input: IstioValuesInput): GatewayValues {
-    if (input.exposure === "LoadBalancer") {
-        return {
-            networkGateway: input.network,
-            podAnnotations: gatewayPodAnnotations(),
-            // Peers' proxies connect here from their own clusters, not from the clients' networks.
-            service: loadBalancerService(input.peerSourceRanges),
-        };
-    }
-    // `networkGateway` renders its own port list without node ports, so NodePort mode sets what
-    // it would set (network label and requested network view) by hand, with a fixed 15443.
+    const tls = tcpPort("tls", crossNetworkPort, input.exposure === "NodePort" ? input.nodePorts.eastWest : undefined);
     return {
         labels: { [networkLabel]: input.network },
         env: { ISTIO_META_REQUESTED_NETWORK_VIEW: input.network },
         podAnnotations: gatewayPodAnnotations(),
-        service: {
-            type: "NodePort",
-            ports: [
-                tcpPort("status-port", 15021),
-                tcpPort("tls", crossNetworkPort, input.nodePorts.eastWest),
-                tcpPort("tls-istiod", 15012),
-                tcpPort("tls-webhook", 15017),
-            ],
-        },
+        // Peers' proxies connect here from their own clusters, not from the clients' networks.
+        service:
+            input.exposure === "LoadBalancer"
+                ? { ...loadBalancerService(input.peerSourceRanges), ports: [tls] }
+                : { type: "NodePort", ports: [tls] },
     };
 }
 

@@ -1,6 +1,6 @@
 /**
  * A stack's config as a user would set it for local clusters: platform `existing`, NodePort
- * exposure, the chart mirror's repositories, and per domain its cluster and its supplied root.
+ * exposure, the chart mirror's repositories (plain http, allowed explicitly), and per domain its cluster and its supplied root.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -17,6 +17,9 @@ export function domainConfig(stackDomains: Domain[], repositories: Repositories)
     const config: ConfigMap = {
         platform: { value: "existing" },
         exposure: { value: "NodePort" },
+        // The chart mirror serves plain http on loopback (charts/serve.ts); the program refuses
+        // plaintext repositories unless told.
+        allowPlaintextChartRepositories: { value: "true" },
     };
     for (const [source, url] of Object.entries(repositories)) config[`chartRepositories.${source}`] = { value: url };
     stackDomains.forEach((domain, i) => {

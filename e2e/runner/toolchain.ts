@@ -19,6 +19,10 @@ export const toolchainBinaries: [family: string, name: string][] = [
     ["etcd", "etcd"],
     ["kwok", "kwok"],
     ["cert-manager", "cert-manager-controller"],
+    ["spire", "spire-server"],
+    ["spire", "spire-agent"],
+    ["spire-controller-manager", "spire-controller-manager"],
+    ["istio", "pilot-discovery"],
 ];
 
 /**

@@ -1,13 +1,15 @@
 import { parse } from "yaml";
 import { isRecord, isUnknown } from "./values";
 
-/** What a credential handed to another party may be: a kubeconfig for one reader service account. */
+/** What a credential handed to another party may be: a kubeconfig for one peer reader service account. */
 export interface ReaderKubeconfigRules {
     /**
-     * The service account a bearer token must belong to (any namespace: the program's Istio
-     * namespace is configurable). Its JWT `sub` is `system:serviceaccount:<namespace>:<name>`.
+     * How the name of the service account a bearer token belongs to must start (any namespace:
+     * the program's Istio namespace is configurable); each peer has an account of its own. Its JWT
+     * `sub` is `system:serviceaccount:<namespace>:<name>`. What that account may do is judged by
+     * the `peer-reader-rbac` policy.
      */
-    readerServiceAccount: string;
+    readerServiceAccountPrefix: string;
 }
 
 /** The JSON payload of a JWT, or undefined when the text is not one. */
@@ -30,7 +32,7 @@ function describeKeys(keys: string[]): string {
  * Why a kubeconfig is not reader-only, one message per reason; none when it is. Reader-only means
  * one user, authenticating with nothing but an inline bearer `token` (no client certificate or key,
  * no exec or auth-provider plugin, no basic auth, no token file, no impersonation), and that token,
- * when known, is a service-account JWT of the reader. A value a preview does not know is not judged.
+ * when known, is a service-account JWT of a peer reader account. A value a preview does not know is not judged.
  */
 export function readerKubeconfigProblems(kubeconfig: unknown, rules: ReaderKubeconfigRules): string[] {
     if (isUnknown(kubeconfig)) return [];
@@ -65,13 +67,13 @@ export function readerKubeconfigProblems(kubeconfig: unknown, rules: ReaderKubec
     }
     const payload = jwtPayload(token);
     const subject = payload?.["sub"];
-    const expected = `system:serviceaccount:<namespace>:${rules.readerServiceAccount}`;
+    const expected = `system:serviceaccount:<namespace>:${rules.readerServiceAccountPrefix}<peer>`;
     if (typeof subject !== "string") {
         problems.push(`user ${userName}'s token is not a service-account JWT with a "sub" claim, so it cannot be shown to be ${expected}`);
         return problems;
     }
     const match = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(subject);
-    if (!match || match[2] !== rules.readerServiceAccount) {
+    if (!match || !match[2].startsWith(rules.readerServiceAccountPrefix) || match[2] === rules.readerServiceAccountPrefix) {
         problems.push(`user ${userName}'s token belongs to "${subject}", not ${expected}`);
     }
     return problems;

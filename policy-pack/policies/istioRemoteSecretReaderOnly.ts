@@ -3,6 +3,7 @@ import { isKind, labelsOf, objectLabel } from "../lib/kubernetes";
 import { readerKubeconfigProblems, ReaderKubeconfigRules } from "../lib/readerKubeconfig";
 import { PlainResource } from "../lib/resource";
 import { entriesAt, isUnknown } from "../lib/values";
+import { peerReaderServiceAccountPrefix } from "../../lib/peerReader";
 
 export type IstioRemoteSecretReaderOnlyConfig = ReaderKubeconfigRules;
 
@@ -41,12 +42,12 @@ export const definition: ResourcePolicyDefinition<IstioRemoteSecretReaderOnlyCon
     scope: "resource",
     name: "istio-remote-secret-reader-only",
     description:
-        "Every kubeconfig in an Istio remote secret (a Secret labelled istio/multiCluster=true) is reader-only: one user with only a bearer token, and that token, when known, is a JWT of the reader service account (sub system:serviceaccount:<namespace>:<readerServiceAccount>). No admin credential is handed to a peer's istiod.",
+        "Every kubeconfig in an Istio remote secret (a Secret labelled istio/multiCluster=true) is reader-only: one user with only a bearer token, and that token, when known, is a JWT of a peer reader service account (sub system:serviceaccount:<namespace>:<readerServiceAccountPrefix><peer>). No admin credential is handed to a peer's istiod.",
     enforcementLevel: "mandatory",
     config: {
-        readerServiceAccount: {
-            schema: { type: "string", minLength: 1, description: "Service account whose token remote secrets may carry." },
-            default: "istio-reader-service-account",
+        readerServiceAccountPrefix: {
+            schema: { type: "string", minLength: 1, description: "How the name of a service account whose token remote secrets may carry starts." },
+            default: peerReaderServiceAccountPrefix,
         },
     },
     validate: remoteSecretProblems,

@@ -4,9 +4,9 @@ import { PlainResource } from "../lib/resource";
 import { spireInstallsOf } from "../lib/spire";
 import { at, isUnknown, itemsAt } from "../lib/values";
 
-/** The trust domains istiod accepts besides its own: aliases and caCertificates[].trustDomains. */
+/** The trust domains istiod accepts for mTLS besides its own, without treating them as its own: caCertificates[].trustDomains. */
 function acceptedPeers(meshConfig: unknown): Set<unknown> {
-    const accepted = new Set<unknown>(itemsAt(meshConfig, ["trustDomainAliases"]));
+    const accepted = new Set<unknown>();
     for (const certificate of itemsAt(meshConfig, ["caCertificates"])) {
         for (const domain of itemsAt(certificate, ["trustDomains"])) accepted.add(domain);
     }
@@ -33,11 +33,22 @@ export function istioTrustDomainFindings(resources: PlainResource[]): StackFindi
             });
         }
         const accepted = acceptedPeers(meshConfig);
+        const aliases = new Set<unknown>(itemsAt(meshConfig, ["trustDomainAliases"]));
         for (const peer of installs) {
-            if (peer.trustDomain === own || accepted.has(peer.trustDomain)) continue;
+            if (peer.trustDomain === own) continue;
+            if (aliases.has(peer.trustDomain)) {
+                // Istio 1.30 rewrites AuthorizationPolicy principals of its own domain to every alias
+                // (pilot/pkg/security/trustdomain/bundle.go:54-120).
+                findings.push({
+                    urn: istiod.urn,
+                    message: `${releaseLabel(istiod)} lists peer trust domain ${String(peer.trustDomain)} in meshConfig.trustDomainAliases: its identities would then satisfy AuthorizationPolicies written for ${own}'s (spiffe://${String(peer.trustDomain)}/ns/x/sa/y passes for ${own}/ns/x/sa/y). List it in meshConfig.caCertificates[].trustDomains instead.`,
+                });
+                continue;
+            }
+            if (accepted.has(peer.trustDomain)) continue;
             findings.push({
                 urn: istiod.urn,
-                message: `${releaseLabel(istiod)} does not accept peer trust domain ${String(peer.trustDomain)}; add it to meshConfig.trustDomainAliases (or caCertificates[].trustDomains), or cross-cluster calls fail SAN checks.`,
+                message: `${releaseLabel(istiod)} does not accept peer trust domain ${String(peer.trustDomain)}; add it to meshConfig.caCertificates[].trustDomains, or cross-cluster mTLS from it is refused.`,
             });
         }
     }
@@ -48,7 +59,7 @@ export const definition: StackPolicyDefinition = {
     scope: "stack",
     name: "istio-trust-domain",
     description:
-        "In each cluster with both SPIRE and istiod, istiod's meshConfig.trustDomain equals the SPIRE trust domain and every other SPIRE trust domain in the stack is accepted (trustDomainAliases or caCertificates[].trustDomains).",
+        "In each cluster with both SPIRE and istiod, istiod's meshConfig.trustDomain equals the SPIRE trust domain, and every other SPIRE trust domain in the stack is accepted for mTLS through caCertificates[].trustDomains, never as a trustDomainAlias (an alias would let its identities satisfy AuthorizationPolicies written for this domain's).",
     enforcementLevel: "mandatory",
     config: {},
     validate: (resources) => istioTrustDomainFindings(resources),

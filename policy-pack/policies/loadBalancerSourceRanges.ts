@@ -44,9 +44,11 @@ export function loadBalancerProblems(resource: PlainResource): string[] {
         if (type !== "LoadBalancer") return [];
         if (isInternal(entriesAt(service, ["annotations"]))) return [];
         if (hasSourceRanges(at(service, ["loadBalancerSourceRanges"]))) return [];
-        // `networkGateway` makes the release the network's east-west gateway, which peers reach.
+        // `networkGateway`, or the network label it would set (which this program sets by hand to
+        // choose the Service's ports), makes the release the network's east-west gateway, which peers reach.
         const networkGateway = at(values, ["networkGateway"]);
-        const peerFacing = isUnknown(networkGateway) || (typeof networkGateway === "string" && networkGateway !== "");
+        const networkLabel = at(values, ["labels", "topology.istio.io/network"]);
+        const peerFacing = [networkGateway, networkLabel].some((value) => isUnknown(value) || (typeof value === "string" && value !== ""));
         return [
             `${releaseLabel(resource)} creates a public LoadBalancer open to every address; ${peerFacing ? advice.peers : advice.clients} (values service.loadBalancerSourceRanges).`,
         ];

@@ -1,6 +1,6 @@
 import { ResourceValidationArgs, Secret } from "@pulumi/policy";
 import { ResourcePolicyDefinition, toResourcePolicy } from "../lib/definition";
-import { groupKindOf, isKind, labelsOf, objectLabel } from "../lib/kubernetes";
+import { groupKindOf, helmReleaseType, isKind, labelsOf, objectLabel } from "../lib/kubernetes";
 import { fromPolicyResource, PlainResource } from "../lib/resource";
 import { at, entriesAt, formatPath, isRecord, isUnknown, Path, stringLeaves } from "../lib/values";
 
@@ -55,6 +55,10 @@ export function sensitiveValues(resource: PlainResource): SensitiveValue[] {
         const kubeconfig = at(props, ["kubeconfig"]);
         // A one-line value is a file path, not the credentials themselves.
         if (isUnknown(kubeconfig) || (typeof kubeconfig === "string" && /[\n{]/.test(kubeconfig))) add(["kubeconfig"], "the kubeconfig");
+    }
+    // A chart repository's password (basic auth of a mirror): the program reads it from secret config.
+    if (resource.type === helmReleaseType && at(props, ["repositoryOpts", "password"]) !== undefined) {
+        add(["repositoryOpts", "password"], "the chart repository's password");
     }
     if (resource.type.startsWith("tls:")) {
         for (const field of ["privateKeyPem", "caPrivateKeyPem"]) {
@@ -149,7 +153,7 @@ export const definition: ResourcePolicyDefinition = {
     scope: "resource",
     name: "sensitive-values-secret",
     description:
-        "Kubeconfigs, tokens and private keys are Pulumi secrets: the Kubernetes provider's kubeconfig, tls private key inputs, credential-like Secret entries (tls.key, token, *password*, kubeconfig), Istio remote secrets, and any value containing a PEM private key, a kubeconfig or a JWT. Limits: @pulumi/policy 1.21 shows validations secrets already unwrapped, so under `pulumi preview --policy-pack` this policy acts as a remediation (default level `remediate`: it marks such values secret); the offline plan knows which inputs were secret and reports them (as mandatory).",
+        "Kubeconfigs, tokens and private keys are Pulumi secrets: the Kubernetes provider's kubeconfig, tls private key inputs, credential-like Secret entries (tls.key, token, *password*, kubeconfig), Istio remote secrets, a Helm release's chart repository password, and any value containing a PEM private key, a kubeconfig or a JWT. Limits: @pulumi/policy 1.21 shows validations secrets already unwrapped, so under `pulumi preview --policy-pack` this policy acts as a remediation (default level `remediate`: it marks such values secret); the offline plan knows which inputs were secret and reports them (as mandatory).",
     enforcementLevel: "remediate",
     config: {},
     validate: (resource) => sensitiveValueProblems(resource),

@@ -33,6 +33,11 @@ function occurrencesOf(resource: PlainResource): Occurrence[] {
         itemsAt(meshConfig, ["trustDomainAliases"]).forEach((value, index) => {
             found.push({ where: `${releaseLabel(resource)} meshConfig.trustDomainAliases[${index}]`, value });
         });
+        itemsAt(meshConfig, ["caCertificates"]).forEach((certificate, index) => {
+            itemsAt(certificate, ["trustDomains"]).forEach((value, domainIndex) => {
+                found.push({ where: `${releaseLabel(resource)} meshConfig.caCertificates[${index}].trustDomains[${domainIndex}]`, value });
+            });
+        });
     }
     return found;
 }
@@ -67,7 +72,7 @@ export const definition: ResourcePolicyDefinition = {
     scope: "resource",
     name: "spiffe-trust-domain-names",
     description:
-        "Every trust domain the program names (SPIRE release global.spire.trustDomain, ClusterFederatedTrustDomain trustDomain, ClusterSPIFFEID/ClusterStaticEntry federatesWith, chart-managed entries, istiod meshConfig.trustDomain and trustDomainAliases) is a valid SPIFFE trust domain name: lowercase letters, digits, '.', '-', '_', with no scheme, port or path.",
+        "Every trust domain the program names (SPIRE release global.spire.trustDomain, ClusterFederatedTrustDomain trustDomain, ClusterSPIFFEID/ClusterStaticEntry federatesWith, chart-managed entries, istiod meshConfig.trustDomain, trustDomainAliases and caCertificates[].trustDomains) is a valid SPIFFE trust domain name: lowercase letters, digits, '.', '-', '_', with no scheme, port or path.",
     enforcementLevel: "mandatory",
     config: {},
     validate: (resource) => trustDomainNameProblems(resource),

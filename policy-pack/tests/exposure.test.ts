@@ -18,6 +18,9 @@ const gateway = resource(
 );
 const ingress = mutate(mutate(gateway, ["name"], "istio-ingressgateway"), ["values", "networkGateway"], REMOVE);
 
+/** The east-west gateway release without source ranges and without one of its values. */
+const openGatewayWithout = (value: string) => mutate(mutate(gateway, ["values", "service", "loadBalancerSourceRanges"], REMOVE), ["values", value], REMOVE);
+
 const peersAdvice = "set loadBalancerSourceRanges (config peerSourceRanges) to every peer cluster's egress addresses, or make it internal";
 const clientsAdvice = "set loadBalancerSourceRanges (config loadBalancerSourceRanges) to the CIDRs of its clients, or make it internal";
 
@@ -65,5 +68,12 @@ describe("load-balancer-source-ranges (advisory)", () => {
         ]);
         // An empty networkGateway is the chart's default: not a network gateway.
         expect(loadBalancerProblems(mutate(openIngress, ["values", "networkGateway"], ""))).toEqual(loadBalancerProblems(openIngress));
+    });
+
+    it("knows an east-west gateway by the network label it carries instead of networkGateway (the program sets its ports itself)", () => {
+        const labelled = mutate(openGatewayWithout("networkGateway"), ["values", "labels"], { "topology.istio.io/network": "foo-network" });
+        expect(loadBalancerProblems(labelled)).toEqual([
+            `Helm release "istio-eastwestgateway" (chart gateway) in cluster "cluster-1" creates a public LoadBalancer open to every address; ${peersAdvice} (values service.loadBalancerSourceRanges).`,
+        ]);
     });
 });

@@ -176,7 +176,10 @@ export function istiodRelease(domain: Domain, peers: Domain[]): PlainResource {
             namespace: "istio-system",
             version: "1.30.3",
             repositoryOpts: { repo: "https://istio-release.storage.googleapis.com/charts" },
-            values: { meshConfig: { trustDomain: domain.trustDomain, trustDomainAliases: peers.map((peer) => peer.trustDomain) } },
+            values: {
+                global: { enableReaderRBAC: false },
+                meshConfig: { trustDomain: domain.trustDomain, caCertificates: peers.map((peer) => ({ trustDomains: [peer.trustDomain] })) },
+            },
         },
         { provider: providerUrn(domain.cluster) },
     );

@@ -90,11 +90,23 @@ describe("istio-trust-domain", () => {
     });
 
     it("flags a peer domain istiod does not accept, and accepts one listed in caCertificates", () => {
-        const noAliases = mutate(istiod, ["values", "meshConfig", "trustDomainAliases"], []);
-        expect(istioTrustDomainFindings(replaced(meshStack(), noAliases))).toEqual([
-            { urn: istiod.urn, message: expect.stringContaining("does not accept peer trust domain bar.com; add it to meshConfig.trustDomainAliases") },
+        const notAccepted = mutate(istiod, ["values", "meshConfig", "caCertificates"], []);
+        expect(istioTrustDomainFindings(replaced(meshStack(), notAccepted))).toEqual([
+            { urn: istiod.urn, message: expect.stringContaining("does not accept peer trust domain bar.com; add it to meshConfig.caCertificates[].trustDomains") },
         ]);
-        const viaCaCertificates = mutate(noAliases, ["values", "meshConfig", "caCertificates"], [{ spiffeBundleUrl: "https://x", trustDomains: ["bar.com"] }]);
-        expect(istioTrustDomainFindings(replaced(meshStack(), viaCaCertificates))).toEqual([]);
+        const withBundleUrl = mutate(notAccepted, ["values", "meshConfig", "caCertificates"], [{ spiffeBundleUrl: "https://x", trustDomains: ["bar.com"] }]);
+        expect(istioTrustDomainFindings(replaced(meshStack(), withBundleUrl))).toEqual([]);
+    });
+
+    it("flags a peer domain listed as a trust domain alias, where its identities pass for this domain's", () => {
+        const asAlias = mutate(istiod, ["values", "meshConfig", "trustDomainAliases"], ["bar.com"]);
+        expect(istioTrustDomainFindings(replaced(meshStack(), asAlias))).toEqual([
+            { urn: istiod.urn, message: expect.stringContaining("lists peer trust domain bar.com in meshConfig.trustDomainAliases") },
+        ]);
+        // Even alongside caCertificates: the alias alone rewrites principals.
+        const onlyAlias = mutate(mutate(istiod, ["values", "meshConfig", "caCertificates"], []), ["values", "meshConfig", "trustDomainAliases"], ["bar.com"]);
+        expect(istioTrustDomainFindings(replaced(meshStack(), onlyAlias))).toHaveLength(1);
+        // An alias that is no peer (a trust domain migration) is not this policy's business.
+        expect(istioTrustDomainFindings(replaced(meshStack(), mutate(istiod, ["values", "meshConfig", "trustDomainAliases"], ["old.foo.com"])))).toEqual([]);
     });
 });

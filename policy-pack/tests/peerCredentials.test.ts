@@ -15,7 +15,7 @@ function jwt(claims: Record<string, unknown>): string {
     return `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.c2lnbmF0dXJl`;
 }
 
-const readerToken = jwt({ iss: "kubernetes/serviceaccount", sub: "system:serviceaccount:istio-system:istio-reader-service-account" });
+const readerToken = jwt({ iss: "kubernetes/serviceaccount", sub: "system:serviceaccount:istio-system:peer-reader-foo.com" });
 
 /** The kubeconfig as the program builds it for a peer's istiod (lib/kubeconfig.ts), as a parsed document. */
 const readerDocument = parse(tokenKubeconfig({ name: "cluster-2", server: "https://172.18.0.3:6443", caCertificateBase64: "Y2E=", token: readerToken })) as Record<string, unknown>;
@@ -39,6 +39,12 @@ const broken: [string, string, string][] = [
     ["a token file", changed([...user, "tokenFile"], "/var/run/token"), '"tokenFile"'],
     ["another account's token", changed([...user, "token"], jwt({ sub: "system:serviceaccount:kube-system:clusterrole-aggregation-controller" })), 'belongs to "system:serviceaccount:kube-system:clusterrole-aggregation-controller"'],
     ["a user's token (not a service account)", changed([...user, "token"], jwt({ sub: "admin@example.com" })), 'belongs to "admin@example.com"'],
+    [
+        "the token of Istio's stock reader, shared by every peer",
+        changed([...user, "token"], jwt({ sub: "system:serviceaccount:istio-system:istio-reader-service-account" })),
+        'belongs to "system:serviceaccount:istio-system:istio-reader-service-account"',
+    ],
+    ["the token of an account named only the prefix", changed([...user, "token"], jwt({ sub: "system:serviceaccount:istio-system:peer-reader-" })), 'belongs to "system:serviceaccount:istio-system:peer-reader-"'],
     ["an opaque token", changed([...user, "token"], "0123456789abcdef"), "is not a service-account JWT"],
     ["no token", changed([...user, "token"], REMOVE), 'has no bearer "token"'],
     ["a second user", changed(["users", 1], { name: "admin", user: { token: readerToken } }), "has 2 users"],
@@ -46,11 +52,11 @@ const broken: [string, string, string][] = [
 ];
 
 describe("reader kubeconfigs", () => {
-    const rules = { readerServiceAccount: "istio-reader-service-account" };
+    const rules = { readerServiceAccountPrefix: "peer-reader-" };
 
     it("accepts the kubeconfig the program builds for a peer's istiod, whatever the reader's namespace", () => {
         expect(readerKubeconfigProblems(tokenKubeconfig({ name: "c", server: "https://h:6443", caCertificateBase64: "Y2E=", token: readerToken }), rules)).toEqual([]);
-        expect(readerKubeconfigProblems(changed([...user, "token"], jwt({ sub: "system:serviceaccount:istio:istio-reader-service-account" })), rules)).toEqual([]);
+        expect(readerKubeconfigProblems(changed([...user, "token"], jwt({ sub: "system:serviceaccount:istio:peer-reader-bar.com" })), rules)).toEqual([]);
     });
 
     it.each(broken)("refuses %s", (_, kubeconfig, reason) => {
@@ -65,9 +71,9 @@ describe("reader kubeconfigs", () => {
         expect(readerKubeconfigProblems(UNKNOWN, rules)).toEqual([]);
     });
 
-    it("takes the reader's account name from the rules", () => {
-        expect(readerKubeconfigProblems(readerKubeconfig, { readerServiceAccount: "mesh-reader" })).toEqual([
-            expect.stringContaining("not system:serviceaccount:<namespace>:mesh-reader"),
+    it("takes the reader accounts' prefix from the rules", () => {
+        expect(readerKubeconfigProblems(readerKubeconfig, { readerServiceAccountPrefix: "mesh-reader-" })).toEqual([
+            expect.stringContaining("not system:serviceaccount:<namespace>:mesh-reader-<peer>"),
         ]);
     });
 
@@ -85,9 +91,9 @@ describe("istio-remote-secret-reader-only", () => {
         stringData: { "cluster-2": readerKubeconfig },
     });
 
-    it("is mandatory and expects istio-reader-service-account by default", () => {
+    it("is mandatory and expects a peer-reader- account by default", () => {
         expect(remoteSecretDefinition.enforcementLevel).toBe("mandatory");
-        expect(config).toEqual({ readerServiceAccount: "istio-reader-service-account" });
+        expect(config).toEqual({ readerServiceAccountPrefix: "peer-reader-" });
         expect(remoteSecretProblems(remoteSecret, config)).toEqual([]);
     });
 
@@ -114,8 +120,8 @@ describe("istio-remote-secret-reader-only", () => {
         expect(remoteSecretProblems(mutate(remoteSecret, ["stringData"], UNKNOWN), config)).toEqual([]);
     });
 
-    it("takes the reader's account name from policy config", () => {
-        expect(remoteSecretProblems(remoteSecret, { readerServiceAccount: "mesh-reader" })).toHaveLength(1);
+    it("takes the reader accounts' prefix from policy config", () => {
+        expect(remoteSecretProblems(remoteSecret, { readerServiceAccountPrefix: "mesh-reader-" })).toHaveLength(1);
     });
 });
 
@@ -132,26 +138,27 @@ function rootStack(outputs: Record<string, unknown>, secretOutputs?: string[]): 
 
 describe("federation-credentials-reader-only", () => {
     const config = effectiveConfig(credentialsDefinition);
-    const outputs = { federation: { schema: "spire-istio-mesh/federation", version: 1 }, federationCredentials: { "cluster-1": readerKubeconfig } };
+    const outputs = { federation: { schema: "spire-istio-mesh/federation", version: 1 }, federationCredentials: { "cluster-1": { "foo.com": readerKubeconfig } } };
     const offline = rootStack(outputs, ["federationCredentials"]);
     const findings = (root: PlainResource) => federationCredentialFindings([root], config);
 
     it("is mandatory, reads federationCredentials and accepts the reader kubeconfig as a secret", () => {
         expect(credentialsDefinition.enforcementLevel).toBe("mandatory");
-        expect(config).toEqual({ credentialsOutput: "federationCredentials", readerServiceAccount: "istio-reader-service-account" });
+        expect(config).toEqual({ credentialsOutput: "federationCredentials", readerServiceAccountPrefix: "peer-reader-" });
         expect(findings(offline)).toEqual([]);
         // Secret entry by entry is as good as secret as a whole.
         expect(findings(rootStack(outputs, ["federationCredentials.cluster-1"]))).toEqual([]);
+        expect(findings(rootStack(outputs, ["federationCredentials.cluster-1.foo.com"]))).toEqual([]);
     });
 
     it.each(broken)("flags an exported credential with %s", (_, kubeconfig, reason) => {
-        const found = findings(rootStack(withValue(outputs, ["federationCredentials", "cluster-1"], kubeconfig), ["federationCredentials"]));
+        const found = findings(rootStack(withValue(outputs, ["federationCredentials", "cluster-1", "foo.com"], kubeconfig), ["federationCredentials"]));
         expect(found).toEqual([{ urn: offline.urn, message: expect.stringContaining(reason) }]);
-        expect(found[0].message).toContain('Stack output "federationCredentials" entry "cluster-1"');
+        expect(found[0].message).toContain('Stack output "federationCredentials" entry "cluster-1"."foo.com"');
     });
 
     it("flags a plain (not secret) entry where secretness is known: the offline plan", () => {
-        expect(findings(rootStack(outputs, []))).toEqual([{ urn: offline.urn, message: expect.stringContaining('entry "cluster-1" is not a Pulumi secret') }]);
+        expect(findings(rootStack(outputs, []))).toEqual([{ urn: offline.urn, message: expect.stringContaining('entry "cluster-1"."foo.com" is not a Pulumi secret') }]);
         expect(findings(rootStack(outputs, ["federation"]))).toHaveLength(1);
     });
 
@@ -159,25 +166,30 @@ describe("federation-credentials-reader-only", () => {
         const live = rootStack(outputs);
         expect(live.isSecretPath).toBeUndefined();
         expect(findings(live)).toEqual([]);
-        expect(findings(rootStack(withValue(outputs, ["federationCredentials", "cluster-1"], broken[0][1])))).toHaveLength(1);
+        expect(findings(rootStack(withValue(outputs, ["federationCredentials", "cluster-1", "foo.com"], broken[0][1])))).toHaveLength(1);
     });
 
     it("skips what a preview does not know, and a stack that exports no credentials", () => {
         expect(findings(rootStack({ ...outputs, federationCredentials: UNKNOWN }, []))).toEqual([]);
         expect(findings(rootStack(withValue(outputs, ["federationCredentials", "cluster-1"], UNKNOWN), []))).toEqual([]);
+        expect(findings(rootStack(withValue(outputs, ["federationCredentials", "cluster-1", "foo.com"], UNKNOWN), []))).toEqual([]);
         expect(findings(rootStack({ federation: outputs.federation }, []))).toEqual([]);
     });
 
-    it("refuses an output that is not a map of kubeconfigs", () => {
+    it("refuses an output that is not a map of clusters to per-peer kubeconfigs", () => {
         expect(findings(rootStack({ federationCredentials: readerKubeconfig }, ["federationCredentials"]))).toEqual([
-            { urn: offline.urn, message: expect.stringContaining("is not a map of cluster name to kubeconfig") },
+            { urn: offline.urn, message: expect.stringContaining("is not a map of cluster name to a map of peer trust domain to kubeconfig") },
+        ]);
+        // One kubeconfig per cluster is the shared credential that no peer's removal revokes.
+        expect(findings(rootStack({ federationCredentials: { "cluster-1": readerKubeconfig } }, ["federationCredentials"]))).toEqual([
+            { urn: offline.urn, message: expect.stringContaining('entry "cluster-1" is not a map of peer trust domain to kubeconfig: every peer would share one credential') },
         ]);
     });
 
     it("reads only the root stack resource, and the output named in policy config", () => {
-        const elsewhere = resource("spire-istio-mesh:index:Mesh", "mesh", { federationCredentials: { "cluster-1": broken[0][1] } });
+        const elsewhere = resource("spire-istio-mesh:index:Mesh", "mesh", { federationCredentials: { "cluster-1": { "foo.com": broken[0][1] } } });
         expect(federationCredentialFindings([elsewhere], config)).toEqual([]);
-        const renamed = rootStack({ peerCredentials: { "cluster-1": broken[0][1] } }, ["peerCredentials"]);
+        const renamed = rootStack({ peerCredentials: { "cluster-1": { "foo.com": broken[0][1] } } }, ["peerCredentials"]);
         expect(federationCredentialFindings([renamed], config)).toEqual([]);
         expect(federationCredentialFindings([renamed], { ...config, credentialsOutput: "peerCredentials" })).toHaveLength(1);
     });

@@ -84,6 +84,21 @@ describe("sensitive-values-secret (offline, where secretness is known)", () => {
         expect(sensitiveValueProblems(fromDeclared({ ...declaredProvider, inputs: { kubeconfig: "~/.kube/config" }, secretInputPaths: [] }))).toEqual([]);
     });
 
+    it("flags a chart repository password in plain text, and accepts it as a secret (as the program passes it)", () => {
+        const release = {
+            type: "kubernetes:helm.sh/v3:Release",
+            name: "cluster-1-istiod",
+            urn: `${stack}::kubernetes:helm.sh/v3:Release::cluster-1-istiod`,
+            inputs: { chart: "istiod", repositoryOpts: { repo: "https://charts.internal.example/istio", username: "robot", password: "pw" } },
+            provider: providerUrn("cluster-1"),
+            secretInputPaths: ["repositoryOpts.username", "repositoryOpts.password"],
+        };
+        expect(sensitiveValueProblems(fromDeclared(release))).toEqual([]);
+        expect(sensitiveValueProblems(fromDeclared({ ...release, secretInputPaths: [] }))).toEqual([
+            'Release "cluster-1-istiod" in cluster "cluster-1": the chart repository\'s password at repositoryOpts.password is not a Pulumi secret, so it is stored in plain text in the state and shown in diffs; make it secret (pulumi.secret(...), or derive it from a secret output).',
+        ]);
+    });
+
     const remoteSecret = {
         type: "kubernetes:core/v1:Secret",
         name: "cluster-2-istio-remote-secret-cluster-1",

@@ -131,22 +131,22 @@ describe("the pack under @pulumi/policy's own Analyze, AnalyzeStack and Remediat
 
     describe("peer credentials", () => {
         const jwt = (sub: string) => `eyJhbGciOiJSUzI1NiJ9.${Buffer.from(JSON.stringify({ sub })).toString("base64url")}.c2ln`;
-        const reader = tokenKubeconfig({ name: "cluster-1", server: "https://10.0.0.1", caCertificateBase64: "Y2E=", token: jwt("system:serviceaccount:istio-system:istio-reader-service-account") });
+        const reader = tokenKubeconfig({ name: "cluster-1", server: "https://10.0.0.1", caCertificateBase64: "Y2E=", token: jwt("system:serviceaccount:istio-system:peer-reader-foo.com") });
         const admin = reader.replace(/token: .*/, "client-certificate-data: Y2VydA==\n      client-key-data: a2V5");
         const root = (federationCredentials: unknown) => resource(rootStackType, "spire-istio-mesh-test", { federationCredentials });
 
         it("AnalyzeStack reads the root stack's outputs and refuses an admin kubeconfig there, secret or not", async () => {
             expect(admin).toContain("client-key-data");
             for (const entry of [admin, secret(admin)]) {
-                expect(await analyzeStack([root({ "cluster-1": entry })])).toEqual([
+                expect(await analyzeStack([root({ "cluster-1": { "foo.com": entry } })])).toEqual([
                     { policy: "federation-credentials-reader-only", level: "mandatory", urn: root({}).urn, message: expect.stringContaining('"client-certificate-data", "client-key-data"') },
                 ]);
             }
         });
 
         it("AnalyzeStack cannot tell a plain output from a secret one: the SDK unwraps secrets", async () => {
-            expect(await analyzeStack([root({ "cluster-1": secret(reader) })])).toEqual([]);
-            expect(await analyzeStack([root({ "cluster-1": reader })])).toEqual([]);
+            expect(await analyzeStack([root({ "cluster-1": { "foo.com": secret(reader) } })])).toEqual([]);
+            expect(await analyzeStack([root({ "cluster-1": { "foo.com": reader } })])).toEqual([]);
             expect(await analyzeStack([root(rpc.unknownValue)])).toEqual([]);
         });
 

@@ -50,7 +50,18 @@ describe("spiffe-trust-domain-names", () => {
         ["ClusterFederatedTrustDomain trustDomain", federation, ["spec", "trustDomain"], 'ClusterFederatedTrustDomain "bar.com" in cluster "cluster-1" trustDomain "spiffe://foo.com" includes a scheme'],
         ["ClusterSPIFFEID federatesWith", spiffeId, ["spec", "federatesWith", 0], 'ClusterSPIFFEID "mesh-workloads" in cluster "cluster-1" federatesWith[0] "spiffe://foo.com" includes a scheme'],
         ["istiod meshConfig.trustDomain", istiod, ["values", "meshConfig", "trustDomain"], 'Helm release "istiod" (chart istiod) in cluster "cluster-1" meshConfig.trustDomain "spiffe://foo.com" includes a scheme'],
-        ["istiod meshConfig.trustDomainAliases", istiod, ["values", "meshConfig", "trustDomainAliases", 0], 'Helm release "istiod" (chart istiod) in cluster "cluster-1" meshConfig.trustDomainAliases[0] "spiffe://foo.com" includes a scheme'],
+        [
+            "istiod meshConfig.trustDomainAliases",
+            mutate(istiod, ["values", "meshConfig", "trustDomainAliases"], ["old.foo.com"]),
+            ["values", "meshConfig", "trustDomainAliases", 0],
+            'Helm release "istiod" (chart istiod) in cluster "cluster-1" meshConfig.trustDomainAliases[0] "spiffe://foo.com" includes a scheme',
+        ],
+        [
+            "istiod meshConfig.caCertificates[].trustDomains",
+            istiod,
+            ["values", "meshConfig", "caCertificates", 0, "trustDomains", 0],
+            'Helm release "istiod" (chart istiod) in cluster "cluster-1" meshConfig.caCertificates[0].trustDomains[0] "spiffe://foo.com" includes a scheme',
+        ],
     ])("flags an invalid name in %s", (_, valid, path, message) => {
         expect(trustDomainNameProblems(mutate(valid, path, "spiffe://foo.com"))).toEqual([
             `${message}; use a bare SPIFFE trust domain name (lowercase letters, digits, '.', '-' and '_'; no scheme, port or path), e.g. foo.com.`,

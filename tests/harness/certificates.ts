@@ -47,10 +47,32 @@ async function importPair(privateKeyPem: string, kind: KeyKind): Promise<webcryp
     return { privateKey, publicKey } as webcrypto.CryptoKeyPair;
 }
 
+/** The public half of a PEM key (private or SPKI public), as WebCrypto wants it for a certificate. */
+async function importPublicKey(keyPem: string): Promise<webcrypto.CryptoKey> {
+    const publicKey = createPublicKey(keyPem);
+    const kind: KeyKind = publicKey.asymmetricKeyType === "ec" ? "ecdsa-p256" : "rsa-2048";
+    return webcrypto.subtle.importKey("spki", publicKey.export({ format: "der", type: "spki" }), signingAlgorithms[kind], true, ["verify"]);
+}
+
+/** A PKCS#10 request for `subject` signed with `privateKeyPem`, as `tls.CertRequest` makes one. */
+export async function createCertificateRequest(subject: string, privateKeyPem: string): Promise<string> {
+    const kind = keyKindOf(privateKeyPem);
+    const keys = await importPair(privateKeyPem, kind);
+    const signingAlgorithm = kind === "ecdsa-p256" ? { name: "ECDSA", hash: "SHA-256" } : signingAlgorithms[kind];
+    const request = await x509.Pkcs10CertificateRequestGenerator.create({ name: subject, keys, signingAlgorithm });
+    return request.toString("pem");
+}
+
+/** Subject and public key (SPKI PEM) of a PKCS#10 request. */
+export function certificateRequestSubject(requestPem: string): { subject: string; publicKeyPem: string } {
+    const request = new x509.Pkcs10CertificateRequest(requestPem);
+    return { subject: request.subject, publicKeyPem: request.publicKey.toString("pem") };
+}
+
 export interface CertificateSpec {
     /** Distinguished name, e.g. `CN=foo.com root,O=example`. */
     subject: string;
-    /** Key of the certificate's subject (PEM). */
+    /** Key of the certificate's subject (PEM): its private key, or only its public key (SPKI PEM). */
     subjectKeyPem: string;
     /** Issuer's certificate and key; omitted for a self-signed certificate. */
     issuer?: { certificatePem: string; privateKeyPem: string };
@@ -65,8 +87,7 @@ export interface CertificateSpec {
 
 /** Issues a real X.509 certificate, so tests parse and verify what production code would see. */
 export async function issueCertificate(spec: CertificateSpec): Promise<string> {
-    const subjectKind = keyKindOf(spec.subjectKeyPem);
-    const subjectKeys = await importPair(spec.subjectKeyPem, subjectKind);
+    const subjectPublicKey = await importPublicKey(spec.subjectKeyPem);
     const issuerKeyPem = spec.issuer?.privateKeyPem ?? spec.subjectKeyPem;
     const issuerKind = keyKindOf(issuerKeyPem);
     const issuerKeys = await importPair(issuerKeyPem, issuerKind);
@@ -80,7 +101,7 @@ export async function issueCertificate(spec: CertificateSpec): Promise<string> {
                 : x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
             true,
         ),
-        await x509.SubjectKeyIdentifierExtension.create(subjectKeys.publicKey),
+        await x509.SubjectKeyIdentifierExtension.create(subjectPublicKey),
     ];
     const altNames: x509.JsonGeneralName[] = [
         ...(spec.uris ?? []).map((value) => ({ type: "url" as const, value })),
@@ -93,7 +114,7 @@ export async function issueCertificate(spec: CertificateSpec): Promise<string> {
         issuer: issuerName,
         notBefore,
         notAfter: new Date(notBefore.getTime() + spec.validityHours * 3600_000),
-        publicKey: subjectKeys.publicKey,
+        publicKey: subjectPublicKey,
         signingKey: issuerKeys.privateKey,
         signingAlgorithm: signingAlgorithms[issuerKind],
         extensions,
@@ -114,4 +135,10 @@ export async function createTestRootCa(
         validityHours: 24 * 365,
     });
     return { certificatePem, privateKeyPem: key.privateKeyPem };
+}
+
+/** A certificate's basic constraints, read with a parser independent of the code under test. */
+export function basicConstraintsOf(certificatePem: string): { ca: boolean; pathLength?: number } | undefined {
+    const extension = new x509.X509Certificate(certificatePem).getExtension(x509.BasicConstraintsExtension);
+    return extension ? { ca: extension.ca, ...(extension.pathLength !== undefined ? { pathLength: extension.pathLength } : {}) } : undefined;
 }

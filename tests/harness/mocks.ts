@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { createPrivateKey, generateKeyPairSync } from "node:crypto";
 import { stringify } from "yaml";
-import { issueCertificate } from "./certificates";
+import { certificateRequestSubject, createCertificateRequest, issueCertificate } from "./certificates";
 
 type State = Record<string, unknown>;
 
@@ -77,6 +77,36 @@ async function tlsSelfSignedCert(state: State): Promise<State> {
         validityHours: Number(inputs.validityPeriodHours ?? 24),
         dnsNames: (inputs.dnsNames as string[] | undefined) ?? [],
         uris: (inputs.uris as string[] | undefined) ?? [],
+    });
+    return { ...state, certPem };
+}
+
+/** `tls.CertRequest`: a real PKCS#10 request with the subject's common name (and organization). */
+async function tlsCertRequest(state: State): Promise<State> {
+    const inputs = revealSecrets(state) as State;
+    const subject = (inputs.subject ?? {}) as Record<string, string | undefined>;
+    const parts = [`CN=${subject.commonName ?? "unnamed"}`];
+    if (subject.organization) parts.push(`O=${subject.organization}`);
+    const keyPem = String(inputs.privateKeyPem ?? "");
+    if (!keyPem.includes("PRIVATE KEY")) return state;
+    return { ...state, certRequestPem: await createCertificateRequest(parts.join(","), keyPem) };
+}
+
+/** `tls.LocallySignedCert`: the request's subject and key, signed by the given CA certificate and key. */
+async function tlsLocallySignedCert(state: State): Promise<State> {
+    const inputs = revealSecrets(state) as State;
+    const requestPem = String(inputs.certRequestPem ?? "");
+    const caKeyPem = String(inputs.caPrivateKeyPem ?? "");
+    const caCertPem = String(inputs.caCertPem ?? "");
+    if (!requestPem.includes("CERTIFICATE REQUEST") || !caKeyPem.includes("PRIVATE KEY") || !caCertPem.includes("CERTIFICATE")) return state;
+    const request = certificateRequestSubject(requestPem);
+    const certPem = await issueCertificate({
+        subject: request.subject,
+        subjectKeyPem: request.publicKeyPem,
+        issuer: { certificatePem: caCertPem, privateKeyPem: caKeyPem },
+        isCa: inputs.isCaCertificate === true,
+        ...(typeof inputs.maxPathLength === "number" ? { pathLength: inputs.maxPathLength } : {}),
+        validityHours: Number(inputs.validityPeriodHours ?? 24),
     });
     return { ...state, certPem };
 }
@@ -205,6 +235,10 @@ function realisticUpdateMocks(context: MockContext): pulumi.runtime.Mocks {
                     return { id, state: tlsPrivateKey(inputs) };
                 case "tls:index/selfSignedCert:SelfSignedCert":
                     return { id, state: await tlsSelfSignedCert(inputs) };
+                case "tls:index/certRequest:CertRequest":
+                    return { id, state: await tlsCertRequest(inputs) };
+                case "tls:index/locallySignedCert:LocallySignedCert":
+                    return { id, state: await tlsLocallySignedCert(inputs) };
                 case "gcp:serviceaccount/account:Account": {
                     const email = `${inputs.accountId}@${inputs.project}.iam.gserviceaccount.com`;
                     return { id, state: { ...inputs, email, member: `serviceAccount:${email}` } };

@@ -263,8 +263,12 @@ async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOpt
     // A failed registration surfaces as an unhandled rejection and leaves the RPC queue waiting
     // forever; turn it into this run's failure instead of a test timeout.
     let onRejection: ((reason: unknown) => void) | undefined;
+    let rejections = 0;
     const failure = new Promise<never>((_, reject) => {
-        onRejection = (reason: unknown) => reject(reason instanceof Error ? reason : new Error(String(reason)));
+        onRejection = (reason: unknown) => {
+            rejections++;
+            reject(reason instanceof Error ? reason : new Error(String(reason)));
+        };
         process.on("unhandledRejection", onRejection);
     });
     let result: T;
@@ -281,8 +285,9 @@ async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOpt
     } catch (error) {
         // The rest of a failed run keeps registering (and failing on the same error); let it
         // finish while its rejections are still caught here, so none lands in the next run.
-        // Registrations that failed never release the RPC queue, so quiet is the only signal.
-        await untilQuiet(monitor);
+        // Registrations that failed never release the RPC queue, so quiet is the only signal:
+        // neither a declaration nor a rejection for a while.
+        await untilQuiet(() => monitor.declared.length + rejections);
         throw error;
     } finally {
         if (onRejection) process.off("unhandledRejection", onRejection);
@@ -321,13 +326,13 @@ async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOpt
 }
 
 /** Resolves once the monitor has seen no registration for a while (at most a few seconds). */
-async function untilQuiet(monitor: RecordingMonitor): Promise<void> {
+async function untilQuiet(activity: () => number): Promise<void> {
+    // Wall-clock quiet, so a loaded machine (slow crypto in the mocks) needs a generous window.
     const tick = () => new Promise((done) => setTimeout(done, 100));
     let seen = -1;
-    for (let waited = 0; waited < 50 && seen !== monitor.declared.length; waited++) {
-        seen = monitor.declared.length;
-        await tick();
-        await tick();
+    for (let waited = 0; waited < 50 && seen !== activity(); waited++) {
+        seen = activity();
+        for (let i = 0; i < 5; i++) await tick();
     }
 }
 

@@ -251,6 +251,8 @@ export const freeFormValues: Record<ChartName, Record<string, string>> = {
         "sidecarInjectorWebhook.templates": "custom injection templates keyed by template name",
         "pilot.env": "environment variables of istiod",
         "env": "environment variables of istiod",
+        "global.enableReaderRBAC":
+            "not in values.yaml, but read with a default of true by templates/reader-clusterrole.yaml:2 and reader-clusterrolebinding.yaml:2",
     },
     "istio-gateway": {
         env: "environment variables of the gateway proxy",
