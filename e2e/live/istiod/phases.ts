@@ -146,19 +146,26 @@ export class LiveIstiods {
             for (const peer of peers) credentials.set(this.clusterId(peer), await remoteCredentialRules(running.cluster.kube, peer.cluster.kube, this.clusterId(peer)));
             let entries: ClusterzEntry[] = [];
             const reasons: Record<string, string> = {};
-            const problems = await until(seconds, async () => {
+            const refusedLines: string[] = [];
+            let problems: string[] = [];
+            await until(seconds, async () => {
                 entries = await debugJson<ClusterzEntry[]>(running, "/debug/clusterz");
                 const log = fs.readFileSync(running.logFile, "utf8");
+                refusedLines.length = 0;
                 for (const [peerId, credential] of credentials) {
-                    const refused = forbiddenInLog(log, credential.subject).map((entry) => entry.resource);
-                    const reason = acceptedTimeout(refused, accepted);
+                    const refused = forbiddenInLog(log, credential.subject);
+                    for (const entry of refused) refusedLines.push(`istiod refused ${entry.resource} for ${peerId}: ${entry.line.slice(0, 400)}`);
+                    const reason = acceptedTimeout(refused.map((entry) => entry.resource), accepted);
                     if (reason === undefined) delete reasons[peerId];
                     else reasons[peerId] = reason;
                 }
-                return clusterzProblems(entries, own, peers.map((peer) => this.clusterId(peer)), reasons);
+                problems = clusterzProblems(entries, own, peers.map((peer) => this.clusterId(peer)), reasons);
+                // synced and timeout are final (pkg/kube/multicluster/cluster.go:199-212, 275-279): no use waiting on.
+                const final = peers.every((peer) => ["synced", "timeout"].includes(entries.find((entry) => entry.id === this.clusterId(peer))?.syncStatus ?? ""));
+                return final ? [] : problems;
             });
             if (problems.length > 0) {
-                throw new Error(`${running.cluster.name}: /debug/clusterz after ${seconds}s: ${problems.join("; ")}\nistiod's last log lines (${running.logFile}):\n${tail(running.logFile)}`);
+                throw new Error(`${running.cluster.name}: /debug/clusterz: ${problems.join("; ")}${refusedLines.length > 0 ? `\n${refusedLines.join("\n")}` : ""}\nistiod's last log lines (${running.logFile}):\n${tail(running.logFile, 10)}`);
             }
             evidence.push(
                 `${running.cluster.name}: /debug/clusterz ${entries.map((entry) => `${entry.id}=${entry.syncStatus}${entry.secretName ? ` (${entry.secretName})` : ""}${reasons[entry.id] && entry.syncStatus === "timeout" ? ` [accepted: ${reasons[entry.id]}]` : ""}`).join(", ")}`,
