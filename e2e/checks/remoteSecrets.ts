@@ -1,8 +1,9 @@
 /**
  * check-remote-secrets: each cluster's remote secret for a peer (what istiod reads the peer with)
- * names the peer's API server and authenticates there, allowed exactly the reads istiod needs
- * (the istiod chart's reader ClusterRole) and not the writes it must not have. Judged at the
- * peer's API server (`kubectl auth can-i`), not from the RBAC objects the program declares.
+ * names the peer's API server and authenticates there as the reader the peer issued to this
+ * cluster's trust domain alone, allowed the reads istiod needs and refused every Secret and every
+ * write. Judged at the peer's API server (`kubectl auth whoami`, `kubectl auth can-i`), not from
+ * the RBAC objects the program declares.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -14,8 +15,24 @@ import { run } from "../runner/processes";
 
 export type RemoteSecrets = List<Meta & { data: Record<string, string> }>;
 
-/** What the credential must be allowed (`list`) and refused (anything else) across all namespaces. */
-const verbs = ["list pods", "list services", "list endpointslices.discovery.k8s.io", "list namespaces", "list nodes", "create pods", "delete namespaces"];
+/** What the credential must be allowed (`yes`) and refused (`no`), as `kubectl auth can-i` arguments. */
+const expected: [query: string, want: "yes" | "no"][] = [
+    ["list pods --all-namespaces", "yes"],
+    ["list services --all-namespaces", "yes"],
+    ["list endpointslices.discovery.k8s.io --all-namespaces", "yes"],
+    ["list namespaces", "yes"],
+    ["list nodes", "yes"],
+    // The peer's own mesh config (its trust domain), and no other ConfigMap.
+    ["get configmaps/istio -n istio-system", "yes"],
+    ["list configmaps --all-namespaces", "no"],
+    // No Secret, by any verb: cacerts and the intermediates' keys live in Secrets.
+    ["get secrets -n istio-system", "no"],
+    ["list secrets --all-namespaces", "no"],
+    ["get secrets/cacerts -n istio-system", "no"],
+    ["create pods --all-namespaces", "no"],
+    ["delete namespaces", "no"],
+    ["create serviceexports.multicluster.x-k8s.io --all-namespaces", "no"],
+];
 
 /**
  * The cluster's remote secrets (`istio/multiCluster=true` in istio-system), keyed inside by peer cluster name.
@@ -41,13 +58,20 @@ export async function checkRemoteSecret(holder: Domain, peer: Domain, evidence: 
     try {
         const server = (await kubectl(file, "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}")).trim();
         check(server === `https://${peer.address}:6443`, `${holder.name}: remote secret for ${peer.name} names ${server}`);
-        const answers: string[] = [];
-        for (const verb of verbs) {
-            const { stdout } = await run(bin("kube", "kubectl"), ["--kubeconfig", file, "auth", "can-i", ...verb.split(" "), "--all-namespaces"]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "error" }));
-            answers.push(`${verb}=${stdout.trim()}`);
-            const want = verb.startsWith("list") ? "yes" : "no";
-            check(stdout.trim() === want, `${holder.name}'s remote secret for ${peer.name}: can-i ${verb} is "${stdout.trim()}", want ${want}`);
+        // The peer issued this credential to the holder's trust domain, and to no one else.
+        const whoami = JSON.parse(await kubectl(file, "auth", "whoami", "-o", "json")) as { status: { userInfo: { username: string } } };
+        const username = whoami.status.userInfo.username;
+        check(username === `system:serviceaccount:istio-system:peer-reader-${holder.trustDomain}`, `${holder.name}'s remote secret for ${peer.name} authenticates as ${username}, want the reader issued to ${holder.trustDomain}`);
+        const answers: string[] = [username];
+        for (const [query, want] of expected) {
+            // can-i exits 1 on "no"; its answer is on stdout either way.
+            const { stdout } = await run(bin("kube", "kubectl"), ["--kubeconfig", file, "auth", "can-i", ...query.split(" ")]).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? "error" }));
+            answers.push(`${query.split(" ").slice(0, 2).join(" ")}=${stdout.trim()}`);
+            check(stdout.trim() === want, `${holder.name}'s remote secret for ${peer.name}: can-i ${query} is "${stdout.trim()}", want ${want}`);
         }
+        // And the API server refuses an actual read of a Secret, not only the review.
+        const refused = await kubectl(file, "-n", "istio-system", "get", "secret", "cacerts").then(() => "read", (e: { stderr?: string }) => e.stderr ?? "refused");
+        check(/forbidden/i.test(refused), `${holder.name}'s remote secret for ${peer.name} read ${peer.name}'s cacerts Secret: ${refused}`);
         const services = await kubectl(file, "get", "services", "--all-namespaces", "-o", "name");
         evidence.push(`${holder.name} -> ${peer.name} (${secret.metadata.name}): ${server} authenticates; ${answers.join(" ")}; lists ${services.trim().split("\n").length} services`);
     } finally {

@@ -16,6 +16,7 @@ import { checkHelmReleases } from "../checks/helmReleases";
 import { checkNothingRemains } from "../checks/nothingRemains";
 import { checkRemoteSecrets } from "../checks/remoteSecrets";
 import { checkRenderedConfig } from "../checks/renderedConfig";
+import { checkRootKeyAbsent } from "../checks/rootKeyAbsent";
 import { checkWorkloads } from "../checks/workloads";
 import { Domain, domains } from "../clusters/domains";
 import { teardown } from "../clusters/lifecycle";
@@ -45,6 +46,7 @@ export const meshChecks: Step<SingleStack>[] = [
     { name: "check-rendered-config", run: (context, evidence) => checkRenderedConfig(context.mesh, evidence) },
     { name: "check-federation", run: (context, evidence) => checkFederation(context.mesh, trustBundleOf(context), evidence) },
     { name: "check-cacerts", run: (context, evidence) => checkCacerts(context.mesh, evidence) },
+    { name: "check-root-key-absent", run: (context, evidence) => checkRootKeyAbsent(context.mesh, evidence) },
     { name: "check-helm-releases", run: (context, evidence) => checkHelmReleases(context.mesh, evidence) },
     { name: "check-workloads", run: (context, evidence) => checkWorkloads(context.mesh, evidence) },
     { name: "check-remote-secrets", run: (context, evidence) => checkRemoteSecrets(context.mesh, evidence) },
@@ -62,6 +64,7 @@ export const threeDomainChecks: Step<SingleStack>[] = [
             await checkRenderedConfig([joined], evidence);
             await checkFederation(context.mesh, trustBundleOf(context), evidence);
             await checkCacerts([joined], evidence);
+            await checkRootKeyAbsent(context.mesh, evidence);
             await checkRemoteSecrets(context.mesh, evidence);
             await checkWorkloads(context.mesh, evidence);
         },
