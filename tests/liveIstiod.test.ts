@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { acceptedTimeout, caRootProblems, clusterzProblems, endpointProblems, errorLines, gatewayProblems, meshProblems, registryProblems } from "../e2e/live/istiod/checks";
 import { forward } from "../e2e/live/istiod/forwarder";
-import { flagValue, withFlag } from "../e2e/live/istiod/hostCommand";
+import { flagValue, hostCommand, withFlag } from "../e2e/live/istiod/hostCommand";
 import { eastWestGateway, peerServices } from "../e2e/live/istiod/peerView";
-import { expandReferences, Pod, podField, quantity, resolveArgs, resolveEnv, resourceField } from "../e2e/live/istiod/podSpec";
+import { Deployment, expandReferences, Node, Pod, podField, quantity, resolveArgs, resolveEnv, resourceField } from "../e2e/live/istiod/podSpec";
 import { describeRules, kubeconfigToken, tokenSubject } from "../e2e/live/istiod/readerEvidence";
 import { forbiddenInLog, readerManifests, remoteReads, rulesOf, without } from "../e2e/live/istiod/readerRbac";
 
@@ -281,5 +281,78 @@ describe("e2e/live/istiod/readerEvidence.ts: the rules behind a remote secret", 
             "in istio-system (r) core/configmaps[istio]: get,list",
             "in istio-system (r) discovery.k8s.io/endpointslices: list",
         ]);
+    });
+});
+
+describe("e2e/live/istiod/hostCommand.ts on the istiod Deployment the program deployed (captured from the test bed, 2026-12-07)", () => {
+    const read = <T>(name: string): T => JSON.parse(readFileSync(join(fixtures, name), "utf8")) as T;
+    const deployment = read<Deployment>("istiod-deployment.json");
+    const capturedPod = read<Pod>("istiod-pod.json");
+    const node = read<Node>("node.json");
+    const host = { address: "127.0.0.2", kubeconfig: "/w/kubeconfig", workDir: "/w", hostCores: 2, ports: { httpAddr: { port: 18080, why: "taken" } } };
+    const command = hostCommand(deployment, capturedPod, node, host);
+
+    it("keeps the container's arguments and binds every listener to the cluster's address", () => {
+        expect(command.args).toEqual([
+            "discovery",
+            "--log_output_level=default:info",
+            "--domain",
+            "cluster.local",
+            "--keepaliveMaxServerConnectionAge",
+            "30m",
+            "--httpAddr=127.0.0.2:18080",
+            "--grpcAddr=127.0.0.2:15010",
+            "--secureGRPCAddr=127.0.0.2:15012",
+            "--httpsAddr=127.0.0.2:15017",
+            "--monitoringAddr=127.0.0.2:15014",
+            "--ctrlz_address=127.0.0.2",
+            "--kubeconfig=/w/kubeconfig",
+        ]);
+        expect(command.readinessUrl).toBe("http://127.0.0.2:18080/ready");
+    });
+
+    it("resolves the env as the kubelet would: fieldRefs from the pod, GOMAXPROCS from the node (capped to the host)", () => {
+        expect(command.env).toEqual({
+            REVISION: "default",
+            PILOT_CERT_PROVIDER: "istiod",
+            POD_NAME: "istiod-6fdddf9b7c-dbx57",
+            POD_NAMESPACE: "istio-system",
+            SERVICE_ACCOUNT: "istiod",
+            KUBECONFIG: "/w/kubeconfig",
+            CA_TRUSTED_NODE_ACCOUNTS: "istio-system/ztunnel",
+            ENABLE_NATIVE_SIDECARS: "true",
+            PILOT_TRACE_SAMPLING: "1",
+            PILOT_ENABLE_ANALYSIS: "false",
+            CLUSTER_ID: "cluster-1",
+            GOMAXPROCS: "2",
+            PLATFORM: "",
+        });
+        expect(command.resolvedEnv.find((variable) => variable.name === "GOMAXPROCS")).toEqual({
+            name: "GOMAXPROCS",
+            value: "1000",
+            source: "resourceFieldRef limits.cpu (no limit set: node cluster-1-node allocatable 1k, as the kubelet substitutes)",
+        });
+    });
+
+    it("lists every host change with the container's value", () => {
+        expect(command.changes.map((change) => `${change.what}: ${change.container} -> ${change.host}`)).toEqual([
+            "arg --httpAddr: (unset: :8080) -> 127.0.0.2:18080",
+            "arg --grpcAddr: (unset: :15010) -> 127.0.0.2:15010",
+            "arg --secureGRPCAddr: (unset: :15012) -> 127.0.0.2:15012",
+            "arg --httpsAddr: (unset: :15017) -> 127.0.0.2:15017",
+            "arg --monitoringAddr: :15014 -> 127.0.0.2:15014",
+            "arg --ctrlz_address: (unset: localhost, port 9876) -> 127.0.0.2",
+            "arg --kubeconfig: (unset: in-cluster config) -> /w/kubeconfig",
+            "env KUBECONFIG: /var/run/secrets/remote/config -> /w/kubeconfig",
+            "env GOMAXPROCS: 1000 -> 2",
+            "workdir: / -> /w",
+        ]);
+        expect(command.changes.every((change) => change.why.length > 20)).toBe(true);
+    });
+
+    it("refuses a Deployment whose container lost a port pilot-discovery listens on", () => {
+        const moved = structuredClone(deployment);
+        moved.spec.template.spec.containers[0].ports = moved.spec.template.spec.containers[0].ports!.filter((port) => port.containerPort !== 15012);
+        expect(() => hostCommand(moved, capturedPod, node, host)).toThrow(/declares no port 15012 \(pilot-discovery's --secureGRPCAddr default\)/);
     });
 });

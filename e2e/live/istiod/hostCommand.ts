@@ -122,6 +122,14 @@ export function hostCommand(deployment: Deployment, pod: Pod, node: Node | undef
         });
         args = withFlag(args, flag, address);
     }
+    // ControlZ (istio 1.30.3 pkg/ctrlz/options.go:50-53) listens on localhost:9876 by default: one per host only.
+    changes.push({
+        what: "arg --ctrlz_address",
+        container: flagValue(args, "ctrlz_address") ?? "(unset: localhost, port 9876)",
+        host: host.address,
+        why: "ControlZ introspection listens on localhost:9876 in every istiod; on one host the second istiod could not bind it",
+    });
+    args = withFlag(args, "ctrlz_address", host.address);
     changes.push({
         what: "arg --kubeconfig",
         container: flagValue(args, "kubeconfig") ?? "(unset: in-cluster config)",

@@ -11,8 +11,8 @@ import { track } from "../../runner/processes";
 import { Context, Step } from "../../scenarios/context";
 import { LiveCluster, LiveIstiods } from "./phases";
 
-/** The Services of the seed's samples (components/sampleCatalog.ts names them): the registry check must find them in every peer. */
-const sampleServices = ["helloworld/helloworld", "sleep/sleep"];
+/** The sample Service every domain deploys (components/sampleCatalog.ts; `sleep` runs in the client domain only): the registry check must find it in every peer. */
+const sampleServices = ["helloworld/helloworld"];
 
 const lives = new WeakMap<Context, LiveIstiods>();
 

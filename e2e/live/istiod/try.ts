@@ -4,7 +4,8 @@
  * `full`, or `no-RESOURCE[+RESOURCE]` for the reads of readerRbac.ts without those), teardown.
  * No destroy (teardown removes the clusters). `E2E_CAPTURE=DIR` keeps cluster-1's istiod
  * Deployment, pod and node and each istiod's debug endpoints there (what the unit tests' fixtures
- * were taken from). `flock /tmp/e2e.lock npx tsx e2e/live/istiod/try.ts`
+ * were taken from). `E2E_PROGRAM=DIR` deploys a copy of the program there (under `.e2e-cache/`, so
+ * that it resolves the repository's node_modules) instead of the repository's. `flock /tmp/e2e.lock npx tsx e2e/live/istiod/try.ts`
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -28,7 +29,7 @@ async function main(): Promise<number> {
     const context: Context = { ...(await setup(mesh)), clusters: mesh, mesh, exported: async () => undefined };
     let stack: Awaited<ReturnType<typeof openStack>> | undefined;
     const up = await phase("up", context.ready, async (evidence) => {
-        context.workspace = await prepareWorkspace(context.standIn, root);
+        context.workspace = await prepareWorkspace(context.standIn, process.env.E2E_PROGRAM ?? root);
         stack = await openStack("e2e-istiod", context.workspace);
         await stack.setAllConfig(domainConfig(mesh, context.repositories), true);
         await upTimed(stack, "up", evidence);
