@@ -88,6 +88,14 @@ export const breaks: Record<string, Break> = {
         error: /server\.conf has trust domain bar\.org, want bar\.com/,
         liveToo: true,
     },
+    "reader-no-endpointslices": {
+        what: "the peer reader role without endpointslices (a remote istiod then cannot list the peer's endpoints)",
+        file: "components/peerReaders.ts",
+        find: '    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: read },\n',
+        replace: "",
+        phase: "istiod-peers-synced",
+        error: /peer cluster-2 is timeout[\s\S]*istiod refused endpointslices\.discovery\.k8s\.io for cluster-2/,
+    },
 };
 
 /** The program's files and folders, relative to the repository: what a `--break` run copies. */

@@ -20,6 +20,7 @@ import { domainConfig } from "../engine/stackConfig";
 import { openStack, prepareWorkspace, pulumiEnv, stackReference } from "../engine/workspace";
 import { root } from "../runner/paths";
 import { check, exitCode, phase, phases } from "../runner/phases";
+import { istiodSteps } from "../live/istiod/steps";
 import { liveStop, spireLiveSteps } from "../live/steps";
 import { Context, DomainExport, runChain, runSteps, Step } from "./context";
 import { setup } from "./setup";
@@ -122,6 +123,7 @@ export async function crossStack(): Promise<number> {
     const upA2 = await up("up-a-again", true, a, 0);
     const linked = upA1 && upB && upA2;
 
+    await runSteps(istiodSteps, linked, context);
     await runSteps(linkedChecks, linked, context);
     // Both domains' SPIRE live, each stack's exports read now (e2e/live/), stopped before B's destroy.
     await runChain(spireLiveSteps(), linked, context);
