@@ -49,7 +49,7 @@ export = async (): Promise<Record<string, unknown>> => {
         /** What peer stacks read: versioned, no credential in it. */
         [federationOutputName]: mesh.federation,
         /**
-         * Per domain, one reader-only kubeconfig per peer trust domain, for peer stacks' istiod (secret). Only a stack that
+         * Per domain, one reader-only kubeconfig per trust domain of a peer stack, for peer stacks' istiod (secret). Only a stack that
          * names peer stacks has readers for it (federation is approved on both sides), so no other
          * stack hands a credential out.
          */

@@ -275,7 +275,15 @@ export function deployMesh(mesh: MeshConfig, peersElsewhere: ExternalPeer[] = []
             Object.fromEntries(
                 domains.map(({ config, istio }) => [
                     config.name,
-                    pulumi.all(Object.fromEntries(Object.keys(istio.readers.credentials).map((reader) => [reader, readerKubeconfigOf(istio, reader)]))),
+                    // Only what other stacks' domains were issued: a credential of this stack's own
+                    // domains, exported, would stay in the hands of a peer stack dropped later.
+                    pulumi.all(
+                        Object.fromEntries(
+                            Object.keys(istio.readers.credentials)
+                                .filter((reader) => externalReaders.includes(reader))
+                                .map((reader) => [reader, readerKubeconfigOf(istio, reader)]),
+                        ),
+                    ),
                 ]),
             ),
         ),

@@ -246,8 +246,11 @@ function expectClusterWiredToPeers(run: ProgramRun<unknown>, own: string, publis
         const kubeconfig = secret.inputs.stringData[peer.clusterName] as string;
         expect(serverOf(kubeconfig), `${own} -> ${peer.clusterName}`).toBe(peer.apiServerUrl);
         expect(tokenClaimsOf(kubeconfig), `${own} -> ${peer.clusterName}`).toEqual(expectedReaderClaims(peer.clusterName, self.trustDomain));
-        // The very credential the peer's stack issued to this trust domain, not another reader's.
-        expect(kubeconfig, `${own} -> ${peer.clusterName}`).toBe(publishedBy(peer)[peer.clusterName][self.trustDomain]);
+        // The very credential the peer's stack issued to this trust domain, not another reader's; a
+        // credential between two domains of one stack stays inside that stack, never exported.
+        const exported = publishedBy(peer)[peer.clusterName]?.[self.trustDomain];
+        if (peer.team === self.team) expect(exported, `${own} -> ${peer.clusterName}`).toBeUndefined();
+        else expect(kubeconfig, `${own} -> ${peer.clusterName}`).toBe(exported);
     }
     expectReadersIssued(run, own, peers.map((p) => p.trustDomain));
 
@@ -309,9 +312,9 @@ describe("a stack's federation outputs", () => {
                 const { trustBundle, ...rest } = federation.domains[name];
                 expect(rest, name).toEqual(expectedPublished(name));
                 expect(rootsOfBundle(String(trustBundle)), name).toEqual([derOf(roots.get(name)!.certificatePem)]);
-                // Every other trust domain of the mesh may read it: the other domain of the stack and
-                // each approved peer trust domain, whether its stack exists yet (firstB: A did not).
-                const readers = clusters.filter((c) => c.clusterName !== name).map((c) => c.trustDomain);
+                // Exported: what each approved peer trust domain of the other team was issued, whether
+                // its stack exists yet (firstB: A did not); never the stack's own domains' credentials.
+                const readers = clusters.filter((c) => c.team !== byName(name).team).map((c) => c.trustDomain);
                 const issued = credentialsOf(published)[name];
                 expect(Object.keys(issued).sort(), name).toEqual(readers.sort());
                 for (const reader of readers) {
@@ -365,8 +368,8 @@ describe("two teams of two domains each federate through each other's outputs", 
         }
         const credentials = (await resolvePlain(alone.result.federationCredentials)) as Credentials;
         expect(Object.keys(credentials).sort()).toEqual(["cluster-1", "cluster-2"]);
-        expect(Object.keys(credentials["cluster-1"]).sort()).toEqual(["bar.com", "baz.com", "qux.com"]);
-        expect(Object.keys(credentials["cluster-2"]).sort()).toEqual(["baz.com", "foo.com", "qux.com"]);
+        expect(Object.keys(credentials["cluster-1"]).sort()).toEqual(["baz.com", "qux.com"]);
+        expect(Object.keys(credentials["cluster-2"]).sort()).toEqual(["baz.com", "qux.com"]);
         expect(tokenClaimsOf(credentials["cluster-2"]["qux.com"])).toEqual(expectedReaderClaims("cluster-2", "qux.com"));
     });
 
@@ -440,8 +443,8 @@ describe("two teams of two domains each federate through each other's outputs", 
         );
         expect(dropped.resources.filter((r) => !urns(linked).has(r.urn))).toEqual([]);
         const published = (await resolvePlain(dropped.result.federationCredentials)) as Credentials;
-        expect(Object.keys(published["cluster-1"]).sort()).toEqual(["bar.com", "baz.com", "quux.com"]);
-        expect(Object.keys(published["cluster-2"]).sort()).toEqual(["baz.com", "foo.com", "quux.com"]);
+        expect(Object.keys(published["cluster-1"]).sort()).toEqual(["baz.com", "quux.com"]);
+        expect(Object.keys(published["cluster-2"]).sort()).toEqual(["baz.com", "quux.com"]);
     });
 });
 

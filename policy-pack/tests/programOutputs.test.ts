@@ -27,10 +27,10 @@ describe.each(stackNames)("the %s program's peer credentials under the pack", { 
         // Two clusters, each holding the other's, and both exported: the checks are not over empty sets.
         expect(remoteSecretsOf(plan)).toHaveLength(2);
         expect(Object.keys(plan.rootStack.props.federationCredentials as object).sort()).toEqual(["cluster-1", "cluster-2"]);
-        // One credential per reader: the stack's other domain, and the peer stack's domain that does not exist yet.
-        expect(Object.keys((plan.rootStack.props.federationCredentials as Record<string, object>)["cluster-1"]).sort()).toEqual(["bar.com", "baz.com"]);
-        expect(Object.keys((plan.rootStack.props.federationCredentials as Record<string, object>)["cluster-2"]).sort()).toEqual(["baz.com", "foo.com"]);
-        expect(plan.rootStack.isSecretPath?.(["federationCredentials", "cluster-1", "bar.com"])).toBe(true);
+        // Exported: only the credential issued to the peer stack's domain (not existing yet), never those of the stack's own domains.
+        expect(Object.keys((plan.rootStack.props.federationCredentials as Record<string, object>)["cluster-1"])).toEqual(["baz.com"]);
+        expect(Object.keys((plan.rootStack.props.federationCredentials as Record<string, object>)["cluster-2"])).toEqual(["baz.com"]);
+        expect(plan.rootStack.isSecretPath?.(["federationCredentials", "cluster-1", "baz.com"])).toBe(true);
         // The peer readers' roles are judged, not only the credentials' form: both clusters bind one per reader.
         expect(plan.resources.filter((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")).toHaveLength(4);
         expect(plan.violations.filter((v) => credentialPolicies.has(v.policy) || v.enforcementLevel === "mandatory")).toEqual([]);
