@@ -112,7 +112,10 @@ export async function checkServerCa(domain: LiveDomain, evidence: string[]): Pro
     if (!leaf.subjectAltName?.includes(`URI:${wantServerId}`)) throw new Error(`${cluster.name}: the bundle endpoint presents ${leaf.subjectAltName}, want ${wantServerId}`);
     if (!ca.ca) throw new Error(`${cluster.name}: the certificate above the server's SVID is no CA`);
     if (issued.length > 0 && !issuedCertificates.has(ca.raw.toString("base64"))) throw new Error(`${cluster.name}: the SPIRE CA (${ca.subject.replace(/\n/g, ", ")}) is none of the ${issued.length} certificates cert-manager issued through ${issuer.namespace}/${issuer.issuerName}`);
-    const verified = await opensslVerify(path.join(cluster.workDir, "check-ca"), domain.rootPem, ca.toString(), leaf.toString());
+    // The root signs only the SPIRE intermediate, outside the cluster: the SPIRE CA is issued by that
+    // intermediate, never by the root itself, and the chain presented carries it up to the root.
+    if (ca.checkIssued(new X509Certificate(domain.rootPem))) throw new Error(`${cluster.name}: the SPIRE CA was signed by the root itself, not by an intermediate`);
+    const verified = await opensslVerify(path.join(cluster.workDir, "check-ca"), domain.rootPem, chain.slice(1).map((certificate) => certificate.toString()).join(""), leaf.toString());
 
     const bundle = bundleKeys(await ownBundle(domain));
     const exported = spiffeBundleAuthorities(domain.exported.trustBundle);
@@ -120,7 +123,7 @@ export async function checkServerCa(domain: LiveDomain, evidence: string[]): Pro
         throw new Error(`${cluster.name}: the server's bundle has ${bundle.x509.length} X.509 authorities that differ from the ${exported.length} in the exported trustBundle`);
     }
     evidence.push(
-        `${cluster.name}: SPIRE CA "${ca.subject.replace(/\n/g, ", ")}" issued by cert-manager (${issuedEvents.map((event) => `CertificateIssued on ${event.involvedObject.name}: ${event.message}`).join("; ") || `CertificateRequest ${issued.map((request) => request.name).join(", ")} Ready`}; ${issuer.issuerKind} ${issuer.namespace}/${issuer.issuerName}, the only holder of the root's key in the cluster); server SVID ${wantServerId} -> CA -> root: openssl ${verified.replace(/^.*: /, "")}; bundle X.509 authorities = exported trustBundle's (${exported.length}), plus ${bundle.jwt.length} JWT keys`,
+        `${cluster.name}: SPIRE CA "${ca.subject.replace(/\n/g, ", ")}" issued by cert-manager (${issuedEvents.map((event) => `CertificateIssued on ${event.involvedObject.name}: ${event.message}`).join("; ") || `CertificateRequest ${issued.map((request) => request.name).join(", ")} Ready`}; ${issuer.issuerKind} ${issuer.namespace}/${issuer.issuerName}, whose Secret holds the SPIRE intermediate, not the root); server SVID ${wantServerId} -> SPIRE CA (issued by ${ca.issuer.replace(/\n/g, ", ")}) -> ${chain.length - 2} more presented -> root: openssl ${verified.replace(/^.*: /, "")}; bundle X.509 authorities = exported trustBundle's (${exported.length}), plus ${bundle.jwt.length} JWT keys`,
     );
     return ca;
 }
