@@ -216,8 +216,9 @@ down() {
     rm -f "$pids"
     [[ -n "$ip" ]] || ip=$(sed -n 's#.*server: https://\(.*\):6443#\1#p' "$kubeconfig" 2>/dev/null || true)
     if [[ -n "$ip" ]]; then
-        # A process that has just exited may hold its sockets a moment longer.
-        for ((i = 0; i < 20; i++)); do
+        # A process that has just exited may hold its sockets a moment longer: on a loaded machine
+        # (a run at load 5-10 saw the apiserver's and etcd's listeners outlive them by over 5 s) longer still.
+        for ((i = 0; i < 120; i++)); do
             ss -Hltn | awk '{print $4}' | grep -qE "^$ip:" || break
             sleep 0.25
         done
