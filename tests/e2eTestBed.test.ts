@@ -62,6 +62,14 @@ describe("e2e/build-toolchain.sh --pins", () => {
         expect(pins.get("provider-tls")).toBe(dependencies["@pulumi/tls"]);
     });
 
+    it("builds every plugin the program's SDKs request at exactly the version package.json pins: the language host, command and the cert-manager component", () => {
+        expect(pins.get("language-nodejs")).toBe(`v${dependencies["@pulumi/pulumi"]}`);
+        for (const [family, sdk] of [["provider-command", "@pulumi/command"], ["provider-kubernetes-cert-manager", "@pulumi/kubernetes-cert-manager"], ["provider-kubernetes", "@pulumi/kubernetes"]]) {
+            expect(dependencies[sdk]).toMatch(/^\d+\.\d+\.\d+$/);
+            expect(pins.get(family)).toBe(dependencies[sdk]);
+        }
+    });
+
     it("builds the mesh's control plane at what the pinned charts run: SPIRE and its controller manager as the spire chart's images, pilot-discovery at the Istio pin", () => {
         expect(pins.get("spire")).toBe(spireChartImages.spire);
         expect(pins.get("spire-controller-manager")).toBe(spireChartImages.controllerManager);

@@ -7,6 +7,7 @@ import { EngineEvent, OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { Repositories } from "../charts/mirror";
 import { cacerts } from "../checks/cacerts";
 import { Domain } from "../clusters/domains";
+import { recordGeneratedRoots } from "../clusters/rootCa";
 import { stepsByOp } from "../engine/engineState";
 import { countOps, engineLog } from "../engine/events";
 import { domainConfig } from "../engine/stackConfig";
@@ -30,16 +31,18 @@ async function identity(domain: Domain): Promise<string> {
  * @param mesh its domains before
  * @param added the new domain, its cluster up and its root made
  * @param repositories the chart mirror, for the new config
+ * @param roots whether the scenario supplies roots in config or the program generates them
  * @param onOutputs receives the stack's outputs as soon as `up` returns, before the checks
  * @param evidence the phase's
  */
-export async function addDomain(stack: Stack, mesh: Domain[], added: Domain, repositories: Repositories, onOutputs: (outputs: OutputMap) => void, evidence: string[]): Promise<void> {
+export async function addDomain(stack: Stack, mesh: Domain[], added: Domain, repositories: Repositories, roots: "supplied" | "generated", onOutputs: (outputs: OutputMap) => void, evidence: string[]): Promise<void> {
     const before = await stateResources(stack);
     const identities = await Promise.all(mesh.map(identity));
-    await stack.setAllConfig(domainConfig([...mesh, added], repositories), true);
+    await stack.setAllConfig(domainConfig([...mesh, added], repositories, roots), true);
     const events: EngineEvent[] = [];
     const result = await stack.up(engineLog("up-third-domain", events));
     onOutputs(result.outputs);
+    if (roots === "generated") recordGeneratedRoots(await stateResources(stack), [added], evidence);
     evidence.push(`up: ${countOps(result.summary.resourceChanges)}`);
     const byOp = stepsByOp(events);
     const destructive = ["replace", "create-replacement", "delete-replaced", "delete", "discard"].flatMap((op) => (byOp.get(op) ?? []).map((urn) => `${op} ${urn}`));

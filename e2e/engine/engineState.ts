@@ -13,6 +13,7 @@ export interface StateResource {
     provider?: string;
     dependencies?: string[];
     inputs?: { chart?: string };
+    outputs?: Record<string, unknown>;
 }
 
 /** API group of a custom resource kind -> the chart whose release installs its CRD. */

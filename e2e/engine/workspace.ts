@@ -1,15 +1,17 @@
 /**
  * The engine's side of a run: one file backend, one passphrase and one `PULUMI_HOME` under the
- * run's work folder, the toolchain's CLI, and stacks whose program is the project's own `index.ts`
- * run inline through the Automation API (the CLI connects to a language host in this process, so
- * no `pulumi-language-nodejs` is needed; it cannot be built here).
+ * run's work folder, the toolchain's CLI with its Node.js language host beside it, as a release
+ * installs them, and stacks of a project folder that holds the program as a checkout does: the CLI
+ * runs `index.ts` through the language host (`runtime: nodejs` in Pulumi.yaml), as `pulumi up` in
+ * a clone does.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { bin, root, work } from "../runner/paths";
 import { logged } from "../runner/processes";
-import { sdkVersionOf, StandIn } from "./providerStandIn";
+import { pluginBinary, resourcePlugins, sdkVersionOf } from "./plugins";
+import { programEntries } from "../breaks/catalogue";
 import { StateResource } from "./engineState";
 
 /** The project's name in Pulumi.yaml: stack references on the file backend name it. */
@@ -25,52 +27,64 @@ export const pulumiEnv = {
     PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
 };
 
-/** Where every stack of a run lives and which program and CLI it runs. */
+/** Where every stack of a run lives and which CLI runs it. */
 export interface Workspace {
-    /** The project folder: a copy of Pulumi.yaml, beside which the stacks' settings files go (not into the repository). */
+    /** The project folder: the program's files as a checkout has them, and the stacks' settings files beside them (not in the repository). */
     project: string;
     pulumiCommand: PulumiCommand;
-    /** The program's folder: the repository, or under `--break` a patched copy (breaks/program.ts). */
+    /** Where the project's files were copied from: the repository, or under `--break` a patched copy (breaks/program.ts). */
     program: string;
 }
 
+/** Files of a checkout that the program needs besides its own sources: the language host reads them. */
+const projectFiles = ["package.json", "tsconfig.json"];
+
 /**
- * Makes the project folder, links the toolchain's CLI and installs the providers: the kubernetes
- * stand-in, and the tls provider built at the version package.json pins.
- * @param standIn the kubernetes provider build and the version it is installed as
+ * Makes the project folder, puts the toolchain's CLI and language host side by side (the CLI
+ * looks for its bundled language hosts next to its own resolved path) and installs every resource
+ * plugin at the version its SDK pins.
  * @param program the folder holding the program's `index.ts` and `Pulumi.yaml`
+ * @param evidence the phase's: what was installed
  */
-export async function prepareWorkspace(standIn: StandIn, program: string): Promise<Workspace> {
+export async function prepareWorkspace(program: string, evidence: string[] = []): Promise<Workspace> {
     const project = path.join(work, "project");
     const cli = path.join(work, "cli", "bin");
+    fs.rmSync(project, { recursive: true, force: true });
     fs.mkdirSync(project, { recursive: true });
     fs.mkdirSync(cli, { recursive: true });
     fs.mkdirSync(path.join(work, "state"), { recursive: true });
-    fs.copyFileSync(path.join(program, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
-    // Providers run in the project folder, and the program names project files relative to it
-    // (the Helm post-renderer in scripts/): the copy sees them as a checkout does.
-    fs.symlinkSync(path.join(root, "scripts"), path.join(project, "scripts"));
-    fs.symlinkSync(bin("pulumi", "pulumi"), path.join(cli, "pulumi"));
-    await logged("plugin-install", path.join(cli, "pulumi"), ["plugin", "install", "resource", "kubernetes", standIn.sdkVersion, "--file", bin("provider-kubernetes", "pulumi-resource-kubernetes")], { ...process.env, ...pulumiEnv });
-    // The tls provider is built at exactly the version @pulumi/tls pins (build-toolchain.sh), so it is installed as itself.
-    await logged("plugin-install-tls", path.join(cli, "pulumi"), ["plugin", "install", "resource", "tls", sdkVersionOf("@pulumi/tls"), "--file", bin("provider-tls", "pulumi-resource-tls")], { ...process.env, ...pulumiEnv });
+    for (const entry of [...programEntries, ...projectFiles]) {
+        const from = fs.existsSync(path.join(program, entry)) ? program : root;
+        fs.cpSync(path.join(from, entry), path.join(project, entry), { recursive: true });
+    }
+    // Node resolves the program's packages from the repository's node_modules (the project folder
+    // lies under it); providers run in the project folder, and the program names project files
+    // relative to it (the Helm post-renderer in scripts/); the policy pack is run from it.
+    for (const shared of ["scripts", "policy-pack"]) fs.symlinkSync(path.join(root, shared), path.join(project, shared));
+    // Hard links, not symlinks: the CLI resolves its own path before looking beside it.
+    for (const [family, name] of [["pulumi", "pulumi"], ["language-nodejs", "pulumi-language-nodejs"]]) {
+        fs.rmSync(path.join(cli, name), { force: true });
+        fs.linkSync(fs.realpathSync(bin(family, name)), path.join(cli, name));
+    }
+    const pulumi = path.join(cli, "pulumi");
+    for (const plugin of resourcePlugins) {
+        const version = sdkVersionOf(plugin.sdk);
+        await logged(`plugin-install-${plugin.name}`, pulumi, ["plugin", "install", "resource", plugin.name, version, "--file", pluginBinary(plugin)], { ...process.env, ...pulumiEnv });
+    }
+    evidence.push(`CLI and pulumi-language-nodejs in ${cli}; resource plugins installed: ${resourcePlugins.map((plugin) => `${plugin.name} ${sdkVersionOf(plugin.sdk)}`).join(", ")}`);
     return { project, pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }), program };
 }
 
 /**
- * Creates (or selects) a stack of the project whose program is the workspace's `index.ts`.
+ * Creates (or selects) a stack of the workspace's project; the CLI runs its program through the
+ * language host.
  * @param stackName the stack, e.g. `e2e-local` or `team-a`
  * @param workspace from `prepareWorkspace`
  */
 export async function openStack(stackName: string, workspace: Workspace): Promise<Stack> {
     return LocalWorkspace.createOrSelectStack(
-        {
-            stackName,
-            projectName,
-            // The program itself, unchanged (but for a `--break`): index.ts's export is the Pulumi program.
-            program: async () => ((await import(path.join(workspace.program, "index.ts"))) as { default: () => Promise<Record<string, unknown>> }).default(),
-        },
-        { workDir: workspace.project, pulumiCommand: workspace.pulumiCommand, envVars: pulumiEnv },
+        { stackName, workDir: workspace.project },
+        { pulumiCommand: workspace.pulumiCommand, envVars: pulumiEnv },
     );
 }
 

@@ -5,7 +5,6 @@
  */
 import { Repositories } from "../charts/mirror";
 import { Domain } from "../clusters/domains";
-import { StandIn } from "../engine/providerStandIn";
 import { Workspace } from "../engine/workspace";
 import { passed, phase } from "../runner/phases";
 
@@ -21,7 +20,8 @@ export interface Setup {
     /** Every shared phase passed: the scenario's own phases may start. */
     ready: boolean;
     repositories: Repositories;
-    standIn: StandIn;
+    /** Whether the scenario puts a root per domain in config or the program generates them (tls provider). */
+    roots: "supplied" | "generated";
 }
 
 /** What every phase of a scenario can reach. */

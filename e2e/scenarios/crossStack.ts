@@ -58,7 +58,8 @@ export async function crossStack(): Promise<number> {
     const [a, b] = teams;
     const other = (team: Team): Team => (team === a ? b : a);
     const context: CrossStack = {
-        ...(await setup(mesh)),
+        // Bring-your-own roots here (the single-stack scenario covers generated ones).
+        ...(await setup(mesh, "supplied")),
         clusters: mesh,
         mesh,
         teams,
@@ -75,7 +76,7 @@ export async function crossStack(): Promise<number> {
     const createStack = async (team: Team, evidence: string[]): Promise<void> => {
         team.stack = await openStack(team.stackName, context.workspace!);
         const config: ConfigMap = {
-            ...domainConfig([team.domain], context.repositories),
+            ...domainConfig([team.domain], context.repositories, context.roots),
             exportAdminKubeconfigs: { value: "false" },
             // B opts in to removing the CRDs on destroy, A keeps the default: check-nothing-remains sees both rules.
             ...(team === b ? { removeCrdsOnDestroy: { value: "true" } } : {}),
@@ -87,7 +88,7 @@ export async function crossStack(): Promise<number> {
     };
 
     const stacksReady = await phase("stack-a", context.ready, async (evidence) => {
-        context.workspace = await prepareWorkspace(context.standIn, root);
+        context.workspace = await prepareWorkspace(root, evidence);
         await createStack(a, evidence);
         evidence.push(`file backend ${pulumiEnv.PULUMI_BACKEND_URL}, one passphrase for both stacks`);
     });

@@ -24,7 +24,8 @@ import { teardown } from "../clusters/lifecycle";
 import { istiodSteps } from "../live/istiod/steps";
 import { destroy, preview, previewNoChanges, upTimed } from "../engine/operations";
 import { domainConfig } from "../engine/stackConfig";
-import { openStack, prepareWorkspace, pulumiEnv } from "../engine/workspace";
+import { openStack, prepareWorkspace, pulumiEnv, stateResources } from "../engine/workspace";
+import { recordGeneratedRoots } from "../clusters/rootCa";
 import { root } from "../runner/paths";
 import { abort, exitCode, phase, phases } from "../runner/phases";
 import { liveStop, spireLiveSteps } from "../live/steps";
@@ -87,7 +88,8 @@ export async function singleStack(breakName?: string): Promise<number> {
     const growing = broken === undefined || broken.needsThirdDomain === true;
     const clusters = growing ? domains : mesh;
     const context: SingleStack = {
-        ...(await setup(clusters)),
+        // The committed stacks' default: the program generates each domain's root (tls provider).
+        ...(await setup(clusters, "generated")),
         clusters,
         mesh,
         outputs: {},
@@ -96,9 +98,9 @@ export async function singleStack(breakName?: string): Promise<number> {
     };
 
     const stackReady = await phase("stack", context.ready, async (evidence) => {
-        context.workspace = await prepareWorkspace(context.standIn, program);
+        context.workspace = await prepareWorkspace(program, evidence);
         context.stack = await openStack("e2e-local", context.workspace);
-        const config = domainConfig(mesh, context.repositories);
+        const config = domainConfig(mesh, context.repositories, context.roots);
         await context.stack.setAllConfig(config, true);
         evidence.push(`file backend ${pulumiEnv.PULUMI_BACKEND_URL}, ${Object.keys(config).length} config keys set (samplesEnabled left at its default, true)`);
         if (broken !== undefined) evidence.push(`program: a copy in ${program}, broken on purpose: ${broken.what}`);
@@ -110,6 +112,7 @@ export async function singleStack(breakName?: string): Promise<number> {
         context.upAttempted = true;
         context.outputs = await upTimed(context.stack!, "up", evidence);
         context.deployedAt = Date.now();
+        recordGeneratedRoots(await stateResources(context.stack!), mesh, evidence);
     });
 
     // The live control plane first: a break it exists to catch (a reader role without
@@ -133,7 +136,7 @@ export async function singleStack(breakName?: string): Promise<number> {
     await phase("cert-duration-change", healthy, (evidence) => changeCertDuration(context.stack!, mesh, evidence));
 
     const added = await phase("add-third-domain", healthy, (evidence) =>
-        addDomain(context.stack!, mesh, domains[2], context.repositories, (outputs) => {
+        addDomain(context.stack!, mesh, domains[2], context.repositories, context.roots, (outputs) => {
             context.outputs = outputs;
             context.deployedAt = Date.now();
             context.mesh = [...mesh, domains[2]];

@@ -26,12 +26,12 @@ import { istiodSteps } from "./steps";
 
 async function main(): Promise<number> {
     const mesh = domains.slice(0, 2);
-    const context: Context = { ...(await setup(mesh)), clusters: mesh, mesh, exported: async () => undefined };
+    const context: Context = { ...(await setup(mesh, "supplied")), clusters: mesh, mesh, exported: async () => undefined };
     let stack: Awaited<ReturnType<typeof openStack>> | undefined;
     const up = await phase("up", context.ready, async (evidence) => {
-        context.workspace = await prepareWorkspace(context.standIn, process.env.E2E_PROGRAM ?? root);
+        context.workspace = await prepareWorkspace(process.env.E2E_PROGRAM ?? root, evidence);
         stack = await openStack("e2e-istiod", context.workspace);
-        await stack.setAllConfig(domainConfig(mesh, context.repositories), true);
+        await stack.setAllConfig(domainConfig(mesh, context.repositories, context.roots), true);
         await upTimed(stack, "up", evidence);
         context.deployedAt = Date.now();
     });
