@@ -16,6 +16,8 @@ import { applyBreak, breaks, programEntries } from "../e2e/breaks/catalogue";
 import { pullCommands } from "../e2e/charts/pull";
 import { crdOrderProblems, longestChain, StateResource, stepsByOp } from "../e2e/engine/engineState";
 import { engineMessage } from "../e2e/runner/engineMessage";
+import { packVerdict } from "../e2e/checks/policyPack";
+import { scaleVerdict } from "../e2e/scenarios/scale";
 import { chartRepositories, defaultVersions, spireChartImages } from "../versions";
 
 const root = join(__dirname, "..");
@@ -259,5 +261,42 @@ describe("e2e/runner/engineMessage.ts: a failed engine operation's error, cut to
     it("leaves out the stack's own error line, and falls back to the whole message when no error line is left", () => {
         expect(engineMessage(new Error("  error: update failed in pulumi:pulumi:Stack spire-istio-mesh-e2e-local\n"))).toBe("error: update failed in pulumi:pulumi:Stack spire-istio-mesh-e2e-local");
         expect(engineMessage("  cluster-1: 2 ClusterFederatedTrustDomains for bar.com, want 1 \n")).toBe("cluster-1: 2 ClusterFederatedTrustDomains for bar.com, want 1");
+    });
+});
+
+describe("e2e/checks/policyPack.ts packVerdict (what the engine's events say the pack decided)", () => {
+    const pack = "spire-istio-mesh-policies";
+    const summary = (urn: string, passed: string[], failed: string[] = [], policyPackName = pack) => ({ sequence: 0, timestamp: 0, policyAnalyzeSummaryEvent: { resourceUrn: urn, policyPackName, passed, failed } }) as unknown as EngineEvent;
+    const violation = (policyName: string, enforcementLevel: "mandatory" | "warning", message: string, policyPackName = pack) =>
+        ({ sequence: 0, timestamp: 0, policyEvent: { policyName, enforcementLevel, message, color: "never", policyPackName, policyPackVersion: "", policyPackVersionTag: "" } }) as EngineEvent;
+
+    it("counts analysed resources and passes per policy of this pack only", () => {
+        const verdict = packVerdictOf([summary("u1", ["a", "b"]), summary("u2", ["a"], ["b"]), summary("u3", ["a"], [], "another-pack")]);
+        expect(verdict.analysed).toBe(2);
+        expect([...verdict.passed]).toEqual([["a", 2], ["b", 1]]);
+    });
+
+    it("separates mandatory from advisory violations, and ignores another pack's", () => {
+        const verdict = packVerdictOf([violation("helm-charts-pinned", "mandatory", "Release comes from x \n"), violation("gke-private-nodes", "warning", "advice"), violation("p", "mandatory", "m", "another-pack")]);
+        expect(verdict.mandatory).toEqual(["helm-charts-pinned: Release comes from x"]);
+        expect(verdict.advisory).toEqual(["gke-private-nodes: advice"]);
+        expect(verdict.analysed).toBe(0);
+    });
+
+    function packVerdictOf(events: EngineEvent[]) {
+        return packVerdict(events, pack);
+    }
+});
+
+describe("e2e/scenarios/scale.ts scaleVerdict", () => {
+    it("compares three domains with the mean of the two two-domain runs", () => {
+        const verdict = scaleVerdict({ two: 50, three: 66, twoAgain: 60 });
+        expect(verdict.ratio).toBeCloseTo(1.2, 5);
+        expect(verdict.met).toBe(false);
+        expect(verdict.text).toContain("MISSED");
+    });
+
+    it("meets the target at exactly 1.15 times", () => {
+        expect(scaleVerdict({ two: 40, three: 46, twoAgain: 40 }).met).toBe(true);
     });
 });

@@ -18,6 +18,8 @@ import { destroy, previewNoChanges } from "../engine/operations";
 import { engineReadOf } from "../engine/readProbe";
 import { domainConfig } from "../engine/stackConfig";
 import { openStack, prepareWorkspace, pulumiEnv, stackReference } from "../engine/workspace";
+import { checkPolicyPack } from "../checks/policyPack";
+import { packName } from "../../policy-pack/pack";
 import { root } from "../runner/paths";
 import { check, exitCode, phase, phases } from "../runner/phases";
 import { istiodSteps } from "../live/istiod/steps";
@@ -46,6 +48,10 @@ export const linkedChecks: Step<CrossStack>[] = [
     { name: "check-federation", run: (context, evidence) => checkFederation(context.mesh, async (domain) => (await context.exported(domain))?.trustBundle, evidence) },
     { name: "check-remote-secrets", run: (context, evidence) => checkRemoteSecrets(context.mesh, evidence) },
     { name: "check-workloads", run: (context, evidence) => checkWorkloads(context.mesh, evidence) },
+    ...[0, 1].map((i) => ({
+        name: `check-policy-pack-${"ab"[i]}`,
+        run: (context: CrossStack, evidence: string[]) => checkPolicyPack(context.teams[i].stack!, context.workspace!, context.repositories, packName, evidence),
+    })),
 ];
 
 /** Runs the scenario; its exit status. */

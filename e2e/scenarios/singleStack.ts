@@ -17,7 +17,9 @@ import { checkHelmReleases } from "../checks/helmReleases";
 import { checkNothingRemains, recordInstalledCrds } from "../checks/nothingRemains";
 import { checkRemoteSecrets } from "../checks/remoteSecrets";
 import { checkRenderedConfig } from "../checks/renderedConfig";
+import { checkPolicyPack } from "../checks/policyPack";
 import { checkRootKeyAbsent } from "../checks/rootKeyAbsent";
+import { packName } from "../../policy-pack/pack";
 import { checkWorkloads } from "../checks/workloads";
 import { Domain, domains } from "../clusters/domains";
 import { teardown } from "../clusters/lifecycle";
@@ -53,6 +55,7 @@ export const meshChecks: Step<SingleStack>[] = [
     { name: "check-helm-releases", run: (context, evidence) => checkHelmReleases(context.mesh, evidence) },
     { name: "check-workloads", run: (context, evidence) => checkWorkloads(context.mesh, evidence) },
     { name: "check-remote-secrets", run: (context, evidence) => checkRemoteSecrets(context.mesh, evidence) },
+    { name: "check-policy-pack", run: (context, evidence) => checkPolicyPack(context.stack!, context.workspace!, context.repositories, packName, evidence) },
 ];
 
 /**

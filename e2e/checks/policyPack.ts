@@ -1,0 +1,96 @@
+/**
+ * check-policy-pack: the policy pack through the real engine, as PR review runs it (`pulumi
+ * preview --policy-pack policy-pack`). The CLI runs the pack through the Node.js language host
+ * (pulumi v3.248.0 sdk/go/common/resource/plugin/analyzer_plugin.go: a runtime with a language
+ * plugin gets the pack run by `RunPlugin`). On the deployed stack it must pass with the chart
+ * mirror allowed in helm-charts-pinned's config, which is what a site with a mirror sets; with the
+ * pack's default config (the public chart repositories only) the same preview must be refused,
+ * with the policy's own message naming the mirror.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { CommandError, EngineEvent, Stack } from "@pulumi/pulumi/automation";
+import { Repositories } from "../charts/mirror";
+import { engineLog } from "../engine/events";
+import { Workspace } from "../engine/workspace";
+import { work } from "../runner/paths";
+import { check } from "../runner/phases";
+
+/** The engine's summary of one resource's analysis (apitype.PolicyAnalyzeSummaryEvent); the SDK's event type does not declare it. */
+interface AnalyzeSummary {
+    resourceUrn: string;
+    policyPackName: string;
+    passed?: string[];
+    failed?: string[];
+}
+
+/** What the pack decided over one preview, from the engine's events. */
+export interface PackVerdict {
+    /** Resources the pack analysed. */
+    analysed: number;
+    /** Policy name -> how many resources it passed. */
+    passed: Map<string, number>;
+    /** `policy: message` of every mandatory violation. */
+    mandatory: string[];
+    /** `policy: message` of every advisory violation. */
+    advisory: string[];
+}
+
+/**
+ * Reads the pack's verdict from a preview's engine events.
+ * @param events the preview's engine events
+ * @param packName the pack's name (policy-pack/pack.ts)
+ */
+export function packVerdict(events: EngineEvent[], packName: string): PackVerdict {
+    const verdict: PackVerdict = { analysed: 0, passed: new Map(), mandatory: [], advisory: [] };
+    for (const event of events) {
+        const summary = (event as EngineEvent & { policyAnalyzeSummaryEvent?: AnalyzeSummary }).policyAnalyzeSummaryEvent;
+        if (summary?.policyPackName === packName) {
+            verdict.analysed += 1;
+            for (const name of summary.passed ?? []) verdict.passed.set(name, (verdict.passed.get(name) ?? 0) + 1);
+        }
+        const violation = event.policyEvent;
+        if (violation?.policyPackName === packName) {
+            (violation.enforcementLevel === "mandatory" ? verdict.mandatory : verdict.advisory).push(`${violation.policyName}: ${violation.message.trim()}`);
+        }
+    }
+    return verdict;
+}
+
+/**
+ * Both previews, on a stack `up` deployed.
+ * @param stack the deployed stack
+ * @param workspace its project folder (the pack is `policy-pack/` in it, as in a checkout)
+ * @param repositories the chart mirror the stack installs from
+ * @param packName the pack's name
+ * @param evidence the phase's
+ */
+export async function checkPolicyPack(stack: Stack, workspace: Workspace, repositories: Repositories, packName: string, evidence: string[]): Promise<void> {
+    const pack = path.join(workspace.project, "policy-pack");
+    const mirrorAllowed = path.join(work, "policy-config-mirror.json");
+    fs.writeFileSync(mirrorAllowed, JSON.stringify({ "helm-charts-pinned": { allowedRepositories: Object.values(repositories) } }, null, 2));
+
+    const events: EngineEvent[] = [];
+    await stack.preview({ ...engineLog("preview-policy-pack", events), policyPacks: [pack], policyPackConfigs: [mirrorAllowed] });
+    const verdict = packVerdict(events, packName);
+    check(verdict.analysed > 0, `the preview with --policy-pack ${pack} reported no analysis by ${packName}: the pack did not run`);
+    check(verdict.mandatory.length === 0, `mandatory violations on the deployed stack:\n  ${verdict.mandatory.join("\n  ")}`);
+    evidence.push(`--policy-pack with the mirror allowed: ${verdict.analysed} resources analysed, no mandatory violation; passed: ${[...verdict.passed].map(([name, count]) => `${name}×${count}`).join(", ")}`);
+    if (verdict.advisory.length > 0) evidence.push(`advisory: ${verdict.advisory.map((line) => line.slice(0, 160)).join(" | ")}`);
+
+    const refusedEvents: EngineEvent[] = [];
+    let refusal: unknown;
+    try {
+        await stack.preview({ ...engineLog("preview-policy-pack-default", refusedEvents), policyPacks: [pack] });
+    } catch (error) {
+        refusal = error;
+    }
+    check(refusal instanceof CommandError, "the preview with the pack's default config (public chart repositories only) was not refused");
+    const refused = packVerdict(refusedEvents, packName).mandatory.filter((line) => line.startsWith("helm-charts-pinned: "));
+    const mirror = Object.values(repositories)[0];
+    check(
+        refused.some((line) => line.includes(`comes from "${mirror}"`)),
+        `the refusal does not carry helm-charts-pinned's message about ${mirror}; mandatory violations:\n  ${packVerdict(refusedEvents, packName).mandatory.join("\n  ")}`,
+    );
+    evidence.push(`--policy-pack with its default config: refused, ${refused.length} helm-charts-pinned violations, e.g. "${refused[0].slice(0, 200)}"`);
+}
