@@ -284,13 +284,14 @@ gitSource() {
     echo "$dir/objects.git"
 }
 
-# replaceFromRepositories MODDIR DEPSDIR LIST: for each "MODULE OWNER/NAME FOLDER" row of LIST, the
-# version MODDIR's go.mod requires MODULE at is taken from that repository at the exact commit (a
-# pseudo-version's) or tag, unpacked under DEPSDIR and wired in with a `replace`; prints one
-# provenance line per module.
+# replaceFromRepositories MODDIR DEPSDIR LIST: for each "MODULE OWNER/NAME FOLDER [LEAVE_OUT,...]" row
+# of LIST, the version MODDIR's go.mod requires MODULE at is taken from that repository at the exact
+# commit (a pseudo-version's) or tag, unpacked under DEPSDIR (but for the comma-separated paths in
+# LEAVE_OUT: large files no build reads, which snapshots do not store) and wired in with a
+# `replace`; prints one provenance line per module.
 replaceFromRepositories() {
-    local moddir=$1 deps=$2 list=$3 module repo folder version rev g commit dep
-    while read -r module repo folder; do
+    local moddir=$1 deps=$2 list=$3 module repo folder leaveOut version rev g commit dep
+    while read -r module repo folder leaveOut; do
         [[ -n "$module" && "$module" != \#* ]] || continue
         version=$(goModRequire "$moddir/go.mod" "$module") || return 1
         if [[ "$version" =~ [-.][0-9]{14}-([0-9a-f]{12})$ ]]; then
@@ -302,16 +303,11 @@ replaceFromRepositories() {
         g=$(gitSource "$repo" "$rev") || return 1
         commit=$(git --git-dir="$g" rev-parse "$rev^{commit}")
         dep="$deps/${repo/\//+}@${commit:0:12}"
-        mkdir -p "$dep"
-        if [[ "$folder" == . ]]; then
-            git --git-dir="$g" archive "$commit" | tar -x -C "$dep"
-            folder=""
-        else
-            git --git-dir="$g" archive "$commit" "$folder" | tar -x -C "$dep"
-            folder="/$folder"
-        fi
+        gitTree "$g" "$commit" "$dep" "${leaveOut//,/ }" $([[ "$folder" == . ]] || echo "$folder") ||
+            { echo "FAIL: unpacking $folder of $repo at $commit" >&2; return 1; }
+        [[ "$folder" == . ]] && folder="" || folder="/$folder"
         (cd "$moddir" && go mod edit -replace "$module=$(realpath --relative-to="$moddir" "$dep")$folder") || return 1
-        echo "replace $module $version => github.com/$repo$folder at commit $commit, from ${E2E_SOURCE_SNAPSHOTS:+the snapshot }$g"
+        echo "replace $module $version => github.com/$repo$folder at commit $commit${leaveOut:+ (left out, unread by the build: ${leaveOut//,/, })}, from ${E2E_SOURCE_SNAPSHOTS:+the snapshot }$g"
     done <"$list"
 }
 
