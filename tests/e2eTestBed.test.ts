@@ -276,6 +276,13 @@ describe("e2e/checks/policyPack.ts packVerdict (what the engine's events say the
         expect([...verdict.passed]).toEqual([["a", 2], ["b", 1]]);
     });
 
+    it("collects the stack policies that passed from the stack summary", () => {
+        const stackSummary = (passed: string[], policyPackName = pack) => ({ sequence: 0, timestamp: 0, policyAnalyzeStackSummaryEvent: { policyPackName, passed } }) as unknown as EngineEvent;
+        const verdict = packVerdictOf([stackSummary(["spire-federation", "peer-reader-rbac"]), stackSummary(["x"], "another-pack")]);
+        expect(verdict.stackPassed).toEqual(["spire-federation", "peer-reader-rbac"]);
+        expect(verdict.analysed).toBe(0);
+    });
+
     it("separates mandatory from advisory violations, and ignores another pack's", () => {
         const verdict = packVerdictOf([violation("helm-charts-pinned", "mandatory", "Release comes from x \n"), violation("gke-private-nodes", "warning", "advice"), violation("p", "mandatory", "m", "another-pack")]);
         expect(verdict.mandatory).toEqual(["helm-charts-pinned: Release comes from x"]);

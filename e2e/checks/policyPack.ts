@@ -16,20 +16,28 @@ import { Workspace } from "../engine/workspace";
 import { work } from "../runner/paths";
 import { check } from "../runner/phases";
 
-/** The engine's summary of one resource's analysis (apitype.PolicyAnalyzeSummaryEvent); the SDK's event type does not declare it. */
+/**
+ * The engine's summary of one resource's analysis (apitype.PolicyAnalyzeSummaryEvent) or of the
+ * whole stack's (PolicyAnalyzeStackSummaryEvent, pulumi v3.248.0 sdk/go/common/apitype/events.go);
+ * the SDK's event type declares neither.
+ */
 interface AnalyzeSummary {
-    resourceUrn: string;
     policyPackName: string;
     passed?: string[];
     failed?: string[];
 }
 
+/** An engine event with the two summaries it may carry. */
+type SummarisedEvent = EngineEvent & { policyAnalyzeSummaryEvent?: AnalyzeSummary; policyAnalyzeStackSummaryEvent?: AnalyzeSummary };
+
 /** What the pack decided over one preview, from the engine's events. */
 export interface PackVerdict {
     /** Resources the pack analysed. */
     analysed: number;
-    /** Policy name -> how many resources it passed. */
+    /** Resource policy name -> how many resources it passed. */
     passed: Map<string, number>;
+    /** Stack policies that passed the whole stack. */
+    stackPassed: string[];
     /** `policy: message` of every mandatory violation. */
     mandatory: string[];
     /** `policy: message` of every advisory violation. */
@@ -42,13 +50,15 @@ export interface PackVerdict {
  * @param packName the pack's name (policy-pack/pack.ts)
  */
 export function packVerdict(events: EngineEvent[], packName: string): PackVerdict {
-    const verdict: PackVerdict = { analysed: 0, passed: new Map(), mandatory: [], advisory: [] };
-    for (const event of events) {
-        const summary = (event as EngineEvent & { policyAnalyzeSummaryEvent?: AnalyzeSummary }).policyAnalyzeSummaryEvent;
+    const verdict: PackVerdict = { analysed: 0, passed: new Map(), stackPassed: [], mandatory: [], advisory: [] };
+    for (const event of events as SummarisedEvent[]) {
+        const summary = event.policyAnalyzeSummaryEvent;
         if (summary?.policyPackName === packName) {
             verdict.analysed += 1;
             for (const name of summary.passed ?? []) verdict.passed.set(name, (verdict.passed.get(name) ?? 0) + 1);
         }
+        const stackSummary = event.policyAnalyzeStackSummaryEvent;
+        if (stackSummary?.policyPackName === packName) verdict.stackPassed.push(...(stackSummary.passed ?? []));
         const violation = event.policyEvent;
         if (violation?.policyPackName === packName) {
             (violation.enforcementLevel === "mandatory" ? verdict.mandatory : verdict.advisory).push(`${violation.policyName}: ${violation.message.trim()}`);
@@ -75,7 +85,7 @@ export async function checkPolicyPack(stack: Stack, workspace: Workspace, reposi
     const verdict = packVerdict(events, packName);
     check(verdict.analysed > 0, `the preview with --policy-pack ${pack} reported no analysis by ${packName}: the pack did not run`);
     check(verdict.mandatory.length === 0, `mandatory violations on the deployed stack:\n  ${verdict.mandatory.join("\n  ")}`);
-    evidence.push(`--policy-pack with the mirror allowed: ${verdict.analysed} resources analysed, no mandatory violation; passed: ${[...verdict.passed].map(([name, count]) => `${name}×${count}`).join(", ")}`);
+    evidence.push(`--policy-pack with the mirror allowed: ${verdict.analysed} resources analysed, no mandatory violation; resource policies passed: ${[...verdict.passed].map(([name, count]) => `${name}×${count}`).join(", ")}; stack policies passed: ${verdict.stackPassed.join(", ") || "none reported"}`);
     if (verdict.advisory.length > 0) evidence.push(`advisory: ${verdict.advisory.map((line) => line.slice(0, 160)).join(" | ")}`);
 
     const refusedEvents: EngineEvent[] = [];
@@ -92,5 +102,6 @@ export async function checkPolicyPack(stack: Stack, workspace: Workspace, reposi
         refused.some((line) => line.includes(`comes from "${mirror}"`)),
         `the refusal does not carry helm-charts-pinned's message about ${mirror}; mandatory violations:\n  ${packVerdict(refusedEvents, packName).mandatory.join("\n  ")}`,
     );
-    evidence.push(`--policy-pack with its default config: refused, ${refused.length} helm-charts-pinned violations, e.g. "${refused[0].slice(0, 200)}"`);
+    const example = refused.find((line) => line.includes(`comes from "${mirror}"`)) ?? "";
+    evidence.push(`--policy-pack with its default config: refused, ${refused.length} helm-charts-pinned violations, e.g. "${example.slice(example.indexOf("comes from") - 80).slice(0, 300)}"`);
 }
