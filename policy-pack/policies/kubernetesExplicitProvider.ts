@@ -10,7 +10,7 @@ import { PlainResource } from "../lib/resource";
  */
 function remoteComponentProviderProblems(resource: PlainResource): string[] {
     if (resource.type !== certManagerComponentType || resource.providers === undefined) return [];
-    const fix = "pass the cluster's provider in `providers` (not `provider`, which a remote component only sends for its own package), so its Release goes through it";
+    const fix = "pass the cluster's provider in the component's `providers`, which the engine hands to its plugin, so its Release goes through it";
     const kubernetes = resource.providers.kubernetes;
     if (kubernetes === undefined || kubernetes === "") {
         return [`cert-manager component "${resource.name}" passes no Kubernetes provider to its Helm Release, which then uses the default provider (whatever ~/.kube/config points at); ${fix}.`];
