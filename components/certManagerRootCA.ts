@@ -92,7 +92,9 @@ export function certManagerValues(args: {
  *
  * The engine runs a remote component's transforms on the children its provider registers
  * (pulumi v3.248.0 pkg/resource/deploy/source_eval.go:2179-2217, 2734), so this is the only way
- * the program can reach the child's options.
+ * the program can reach the child's options. The SDK hands the child's inputs back re-serialized,
+ * a nested secret raised to its top-level input (sdk/nodejs/runtime/rpc.ts:848-866): with mirror
+ * credentials the child's whole `repositoryOpts` is secret, the repository URL included.
  */
 export function adoptPlainCertManagerRelease(args: {
     /** Name of the cert-manager component; its child Release is `<name>-helm`. */

@@ -12,7 +12,7 @@ import { chartRepositories, defaultVersions } from "../versions";
 import { basicConstraintsOf, createTestRootCa } from "./harness/certificates";
 import { PriorStash } from "./harness/mocks";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram, RunOptions } from "./harness/program";
-import { runTransformsOn } from "./harness/transforms";
+import { runTransformsOn, wireSecret } from "./harness/transforms";
 import { helmValuesTheComponentOverrides, valuesTheComponentReleases } from "../lib/certManagerComponent";
 import {
     KubernetesObject,
@@ -346,20 +346,27 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             // Its child, as the plugin registers it (helmbase base.go:155: `<name>-helm`, parent the
             // component), goes through the component's transforms in the engine.
             const provider = `${certManager.providers.kubernetes}::provider-id`;
+            // A mirror password travels as a secret (the SDK's wire form of one).
+            const secretPassword = wireSecret("pw");
             const child = {
                 type: release,
                 name: `${name}-cert-manager-helm`,
                 custom: true,
                 parent: certManager.urn,
-                props: { chart: "cert-manager", name: "cert-manager", namespace: "cert-manager" },
+                props: { chart: "cert-manager", name: "cert-manager", namespace: "cert-manager", repositoryOpts: { repo: "https://m.example", password: secretPassword } },
                 provider,
+                deletedWith: "urn:pulumi:s::p::command:local:Command::cluster-1-kind",
             };
             const transformed = await runTransformsOn(certManager, child);
             expect(transformed.aliasUrns).toEqual([plainRelease]);
             expect(transformed.aliasSpecs).toEqual([]);
-            // Nothing else about the child changes: same cluster provider, same inputs.
+            // Nothing else about the child changes: same cluster provider, deletedWith and inputs.
+            // The password stays secret; the SDK's callback raises a nested secret to the whole
+            // top-level input (sdk/nodejs/runtime/rpc.ts:848-866 at v3.248.0), so all of
+            // repositoryOpts becomes secret: more secret, never less.
             expect(transformed.provider).toBe(provider);
-            expect(transformed.props).toEqual(child.props);
+            expect(transformed.deletedWith).toBe(child.deletedWith);
+            expect(transformed.props).toEqual({ ...child.props, repositoryOpts: wireSecret({ repo: "https://m.example", password: "pw" }) });
             // Only that Release: anything else under the component keeps its own identity.
             for (const other of [
                 { ...child, name: `${name}-other` },

@@ -18,6 +18,13 @@ const callbackPb = require("@pulumi/pulumi/proto/callback_pb");
 const callbackGrpc = require("@pulumi/pulumi/proto/callback_grpc_pb");
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const structPb = require("google-protobuf/google/protobuf/struct_pb");
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string };
+
+/** A secret value as it travels between the engine and the program. */
+export function wireSecret(value: unknown): Record<string, unknown> {
+    return { [rpc.specialSigKey]: rpc.specialSecretSig, value };
+}
 
 /** A resource a remote component's provider registers under it, as the engine sees it. */
 export interface ChildRegistration {
@@ -29,6 +36,8 @@ export interface ChildRegistration {
     props: Record<string, unknown>;
     /** Provider reference (`URN::ID`) the child resolved to. */
     provider: string;
+    /** URN of the resource it is deleted with (inherited from the component). */
+    deletedWith?: string;
     aliases?: string[];
 }
 
@@ -36,6 +45,7 @@ export interface ChildRegistration {
 export interface TransformedChild {
     props: Record<string, unknown>;
     provider: string;
+    deletedWith: string;
     /** Aliases given as URNs. */
     aliasUrns: string[];
     /** Aliases given as specs (name, type, parent URN). */
@@ -64,6 +74,7 @@ export async function runTransformsOn(owner: DeclaredResource, child: ChildRegis
     let props = structPb.Struct.fromJavaScript(child.props);
     let options = new resourcePb.TransformResourceOptions();
     options.setProvider(child.provider);
+    options.setDeletedWith(child.deletedWith ?? "");
     options.setAliasesList(
         (child.aliases ?? []).map((urn) => {
             const alias = new resourcePb.Alias();
@@ -88,6 +99,7 @@ export async function runTransformsOn(owner: DeclaredResource, child: ChildRegis
     return {
         props: props.toJavaScript(),
         provider: options.getProvider(),
+        deletedWith: options.getDeletedWith(),
         aliasUrns: aliases.filter((alias) => alias.hasUrn()).map((alias) => alias.getUrn()),
         aliasSpecs: aliases
             .filter((alias) => !alias.hasUrn())
