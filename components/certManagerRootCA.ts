@@ -6,7 +6,7 @@ import { X509Certificate } from "node:crypto";
 import { durationHours } from "../config/durations";
 import { requireSecretConfig } from "../config/load";
 import { CertificateSettings, DomainConfig } from "../config/model";
-import { componentReleaseName, helmReleaseType, helmValuesTheComponentOverrides } from "../lib/certManagerComponent";
+import { componentReleaseName, helmReleaseType } from "../lib/certManagerComponent";
 import { ChartRepositoryOpts } from "../lib/chartRepositories";
 import { firstInstallTimeoutSeconds } from "../lib/helm";
 import { intermediateCaEarlyRenewalHours, intermediateCaSecretLabel, rootKeyProblem } from "../lib/rootCa";
@@ -341,10 +341,6 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
         // timeout and the values, checked against the chart's schema in the tests.
         const componentName = `${name}-cert-manager`;
         const values = certManagerValues({ keepCrdsOnDestroy: args.keepCrdsOnDestroy });
-        const overridden = helmValuesTheComponentOverrides(values.helmValues);
-        if (overridden.length > 0) {
-            throw new pulumi.RunError(`cert-manager values ${overridden.join(", ")} must be typed arguments of the component, which drops them from helmOptions.values`);
-        }
         this.certManager = new certmanager.CertManager(
             componentName,
             {
