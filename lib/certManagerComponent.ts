@@ -27,7 +27,9 @@ export function componentReleaseName(componentName: string): string {
  * a nil one as nil, mapstructure.go:1084-1086), and the Go SDK drops nil map entries when it
  * sends the Release (sdk/go/pulumi/rpc.go:484 at v3.156.0, which the provider is built with). So a key of `helmOptions.values`
  * named like one of these never reaches the chart: the typed argument's value replaces it, and
- * an unset typed argument removes it.
+ * an unset typed argument removes it. (Seen, too, by running the provider's own `CertManagerArgs`
+ * through `InitDefaults`, `To` and `helm/v3.NewRelease` under the Go SDK's mocks: with
+ * `startupapicheck` only in `helmOptions.values`, the Release got `values` without it.)
  */
 export const certManagerTypedValueKeys: readonly string[] = [
     "global",
