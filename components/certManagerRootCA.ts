@@ -1,10 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
+import * as certmanager from "@pulumi/kubernetes-cert-manager";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { X509Certificate } from "node:crypto";
 import { durationHours } from "../config/durations";
 import { requireSecretConfig } from "../config/load";
 import { CertificateSettings, DomainConfig } from "../config/model";
+import { componentReleaseName, helmReleaseType } from "../lib/certManagerComponent";
 import { ChartRepositoryOpts } from "../lib/chartRepositories";
 import { firstInstallTimeoutSeconds } from "../lib/helm";
 import { intermediateCaEarlyRenewalHours, intermediateCaSecretLabel, rootKeyProblem } from "../lib/rootCa";
@@ -51,16 +53,12 @@ export function assertKeyMatchesCertificate(certificatePem: string, privateKeyPe
 export const certManagerReleaseName = "cert-manager";
 
 /**
- * Pulumi type and name suffix of the Release that `@pulumi/kubernetes-cert-manager` 0.2.0 created
- * under its component (helmbase names it `<component name>-helm`). Stacks deployed before this
- * program installed cert-manager itself hold that Release; the alias below adopts it.
- */
-const legacyComponentType = "kubernetes-cert-manager:index:CertManager";
-const legacyReleaseSuffix = "-helm";
-
-/**
  * Values of the Jetstack cert-manager chart that this program sets, each under the chart's own
- * path (values.yaml of the pinned chart); the tests check them against its schema.
+ * path (values.yaml of the pinned chart), split the way `@pulumi/kubernetes-cert-manager` takes
+ * them: `typed` through its typed arguments, `helmValues` through `helmOptions.values`. A key the
+ * component has a typed argument for must go there: the component drops the same key from
+ * `helmOptions.values` (lib/certManagerComponent.ts). The tests check what the chart receives
+ * against its schema.
  */
 export function certManagerValues(args: {
     /**
@@ -70,15 +68,44 @@ export function certManagerValues(args: {
      * the cluster with them.
      */
     keepCrdsOnDestroy: boolean;
-}): Record<string, unknown> {
+}): { typed: { startupapicheck: { enabled: boolean } }; helmValues: Record<string, unknown> } {
     return {
-        // `crds.enabled` is the current switch (`installCRDs` is deprecated and the chart refuses
-        // both at once).
-        crds: { enabled: true, keep: args.keepCrdsOnDestroy },
         // The post-install startupapicheck hook is what makes the Release wait for the webhook
         // to answer; every cert-manager resource below relies on that. It is the chart's default,
         // set all the same because the ordering depends on it.
-        startupapicheck: { enabled: true },
+        typed: { startupapicheck: { enabled: true } },
+        helmValues: {
+            // `crds.enabled` is the current switch (`installCRDs`, a typed argument of the
+            // component, is deprecated and the chart refuses both at once). No typed argument
+            // covers `crds`.
+            crds: { enabled: true, keep: args.keepCrdsOnDestroy },
+        },
+    };
+}
+
+/**
+ * A transform for the cert-manager component that gives its child Release an alias to the plain
+ * Release stacks deployed by this program's previous versions hold (`plainReleaseUrn`, the same
+ * Helm release "cert-manager"), so `pulumi up` adopts that Release in place. Without it the
+ * engine would install a second release "cert-manager", which Helm refuses, and delete the old
+ * one, uninstalling cert-manager (with its CRDs unless kept, and so every Certificate).
+ *
+ * The engine runs a remote component's transforms on the children its provider registers
+ * (pulumi v3.248.0 pkg/resource/deploy/source_eval.go:2179-2217, 2734), so this is the only way
+ * the program can reach the child's options. The SDK hands the child's inputs back re-serialized,
+ * a nested secret raised to its top-level input (sdk/nodejs/runtime/rpc.ts:848-866): with mirror
+ * credentials the child's whole `repositoryOpts` is secret, the repository URL included.
+ */
+export function adoptPlainCertManagerRelease(args: {
+    /** Name of the cert-manager component; its child Release is `<name>-helm`. */
+    componentName: string;
+    /** URN of the plain Release the previous program version declared. */
+    plainReleaseUrn: pulumi.Input<string>;
+}): pulumi.ResourceTransform {
+    const childName = componentReleaseName(args.componentName);
+    return (child) => {
+        if (child.type !== helmReleaseType || child.name !== childName) return undefined;
+        return { props: child.props, opts: { ...child.opts, aliases: [...(child.opts.aliases ?? []), args.plainReleaseUrn] } };
     };
 }
 
@@ -288,8 +315,11 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
     readonly intermediateCertificatePems: Record<IntermediateCaPurpose, pulumi.Output<string>>;
     /** istiod's `cacerts` Certificate; istiod must start after it is Ready. */
     readonly istiodCertificate: k8s.apiextensions.CustomResource;
-    /** The cert-manager Helm release; cert-manager resources wait for it (webhook answering). */
-    readonly certManager: k8s.helm.v3.Release;
+    /**
+     * The cert-manager installation (the component, whose provider creates the Helm release);
+     * cert-manager resources wait for it (webhook answering).
+     */
+    readonly certManager: certmanager.CertManager;
     /** The root's record for its generation, as kept in the stack's state. */
     readonly rootRecord: pulumi.Output<RootCaRecord>;
 
@@ -303,41 +333,46 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
             inCluster(cluster, this),
         );
 
-        // A plain Release through the cluster's own provider, like every other chart here, and not
-        // the `@pulumi/kubernetes-cert-manager` component: that component is a separate provider
-        // plugin (a Go binary) each user downloads and an air-gapped site must mirror besides the
-        // charts, its Release args are shaped by the Kubernetes SDK compiled into it (4.22) rather
-        // than the one this program pins, and its typed args override `helmOptions.values` key by
-        // key. As a Release, cert-manager takes the same path as SPIRE and Istio: chart mirror,
-        // timeout, values checked against the chart's schema, and the policy pack's release checks.
-        this.certManager = new k8s.helm.v3.Release(
-            `${name}-cert-manager`,
+        // The `@pulumi/kubernetes-cert-manager` component, as the design names it. It is remote:
+        // its provider plugin (kubernetes-cert-manager 0.2.0, which an air-gapped site mirrors
+        // with the other plugins) creates one Helm Release, `<name>-helm`, from `helmOptions` and
+        // the typed arguments. Everything that chart install needs is passed here: the pinned
+        // version, the chart mirror (with its credentials), the namespace, the release name, the
+        // timeout and the values, checked against the chart's schema in the tests.
+        const componentName = `${name}-cert-manager`;
+        const values = certManagerValues({ keepCrdsOnDestroy: args.keepCrdsOnDestroy });
+        this.certManager = new certmanager.CertManager(
+            componentName,
             {
-                // A fixed release name keeps the chart's object names stable (cert-manager,
-                // cert-manager-webhook); the provider would otherwise add a random suffix.
-                name: certManagerReleaseName,
-                chart: "cert-manager",
-                version: args.certManagerVersion,
-                namespace: namespace.metadata.name,
-                repositoryOpts: args.chartRepository,
-                values: certManagerValues({ keepCrdsOnDestroy: args.keepCrdsOnDestroy }),
-                // Controller, webhook, cainjector and startupapicheck images on first install.
-                timeout: firstInstallTimeoutSeconds,
+                ...values.typed,
+                helmOptions: {
+                    // A fixed release name keeps the chart's object names stable (cert-manager,
+                    // cert-manager-webhook); the provider would otherwise add a random suffix.
+                    name: certManagerReleaseName,
+                    chart: "cert-manager",
+                    version: args.certManagerVersion,
+                    namespace: namespace.metadata.name,
+                    repositoryOpts: args.chartRepository,
+                    values: values.helmValues,
+                    // Controller, webhook, cainjector and startupapicheck images on first install.
+                    timeout: firstInstallTimeoutSeconds,
+                },
             },
-            inCluster(cluster, this, {
-                // Stacks deployed with the component hold the same Helm release as its child. The
-                // alias makes this Release that resource, so `pulumi up` diffs it in place instead
-                // of installing a second "cert-manager" release, which Helm refuses while the first
-                // exists; deleting the first would uninstall cert-manager with its CRDs (not kept)
-                // and so every cert-manager resource in the cluster.
-                aliases: [
-                    pulumi.createUrn(
-                        `${name}-cert-manager${legacyReleaseSuffix}`,
-                        "kubernetes:helm.sh/v3:Release",
-                        pulumi.createUrn(`${name}-cert-manager`, legacyComponentType, this),
-                    ),
+            {
+                parent: this,
+                // `providers`, not `provider`: the Kubernetes provider is for the component's child
+                // Release, which must never fall back to a default provider (whatever
+                // ~/.kube/config names). The engine passes this map to the plugin's Construct.
+                providers: [cluster.provider],
+                // The engine gives the child Release the component's deletedWith.
+                ...(cluster.lifecycleOwner ? { deletedWith: cluster.lifecycleOwner } : {}),
+                transforms: [
+                    adoptPlainCertManagerRelease({
+                        componentName,
+                        plainReleaseUrn: pulumi.createUrn(componentName, helmReleaseType, this),
+                    }),
                 ],
-            }),
+            },
         );
 
         this.rootRecord = this.recordedRoot(name, args);
@@ -450,7 +485,8 @@ export class CertManagerRootCA extends pulumi.ComponentResource {
             inCluster(args.cluster, this),
         );
         // Issuers need cert-manager's CRDs and a webhook that answers: the Release only completes
-        // once its startupapicheck hook succeeded. No value of the Release carries that, hence dependsOn.
+        // once its startupapicheck hook succeeded, and the component only once its Release did
+        // (the plugin's Construct returns after its child). No output carries that, hence dependsOn.
         const issuer = new k8s.apiextensions.CustomResource(
             `${name}-intermediate-ca-issuer-${purpose}`,
             {

@@ -2,6 +2,7 @@ import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy"
 import { PolicyDefinition } from "./lib/definition";
 import * as adminKubeconfigsNotExported from "./policies/adminKubeconfigsNotExported";
 import * as bundleEndpointService from "./policies/bundleEndpointService";
+import * as certManagerValues from "./policies/certManagerValues";
 import * as containerImagesPinned from "./policies/containerImagesPinned";
 import * as federationCredentialsReaderOnly from "./policies/federationCredentialsReaderOnly";
 import * as gkeClusterSecurity from "./policies/gkeClusterSecurity";
@@ -33,6 +34,7 @@ export interface PolicyModule {
 /** Every policy of the pack, in the order reports list them. */
 export const policyModules: PolicyModule[] = [
     helmChartsPinned,
+    certManagerValues,
     containerImagesPinned,
     kubernetesExplicitProvider,
     sensitiveValuesSecret,

@@ -4,10 +4,10 @@ import { ConfigError } from "../config/errors";
 import { parseMeshConfig, ParseOptions, RawConfig } from "../config/parse";
 import { deployMesh } from "../mesh";
 import { chartRepositories } from "../versions";
+import { helmInstallsOf } from "./harness/helmInstalls";
 import { runProgramOnce } from "./harness/program";
 import { projectConfigOf, stackNames } from "./harness/stacks";
 
-const releaseType = "kubernetes:helm.sh/v3:Release";
 const program = () => deployMesh(loadMeshConfig());
 
 /** Where each chart comes from upstream; a mirror must serve the same chart names. */
@@ -41,25 +41,27 @@ function problemsOf(raw: RawConfig, options: ParseOptions = {}): string[] {
 describe("chart repositories", () => {
     it.each(stackNames)("%s installs every chart from its public repository by default", async (stack) => {
         const run = await runProgramOnce(program, { stack });
-        const releases = run.ofType(releaseType);
-        expect(releases.length).toBeGreaterThan(0);
-        for (const release of releases) {
-            expect(release.inputs.repositoryOpts, release.name).toEqual({ repo: chartRepositories[sourceOfChart[release.inputs.chart]] });
+        // Releases, and cert-manager's component (its helmOptions).
+        const installs = helmInstallsOf(run.resources);
+        expect(installs.length).toBeGreaterThan(0);
+        for (const install of installs) {
+            expect(install.repositoryOpts, install.resource.name).toEqual({ repo: chartRepositories[sourceOfChart[install.chart]] });
         }
-        expect(new Set(releases.map((r) => r.inputs.chart))).toEqual(new Set(Object.keys(sourceOfChart)));
+        expect(new Set(installs.map((i) => i.chart))).toEqual(new Set(Object.keys(sourceOfChart)));
     });
 
     it.each(stackNames)("%s installs every chart, cert-manager's too, from configured mirrors", async (stack) => {
         const run = await runProgramOnce(program, { stack, projectConfig: { ...projectConfigOf(stack), chartRepositories: mirrors } });
-        const releases = run.ofType(releaseType);
-        expect(new Set(releases.map((r) => r.inputs.chart))).toEqual(new Set(Object.keys(sourceOfChart)));
-        for (const release of releases) {
-            expect(release.inputs.repositoryOpts, release.name).toEqual({ repo: mirrors[sourceOfChart[release.inputs.chart]] });
+        const installs = helmInstallsOf(run.resources);
+        expect(new Set(installs.map((i) => i.chart))).toEqual(new Set(Object.keys(sourceOfChart)));
+        for (const install of installs) {
+            expect(install.repositoryOpts, install.resource.name).toEqual({ repo: mirrors[sourceOfChart[install.chart]] });
         }
-        // One cert-manager per cluster, each from the jetstack mirror (checked in the loop above).
-        expect(releases.filter((r) => r.inputs.chart === "cert-manager").map((r) => r.provider).sort()).toEqual(
-            run.ofType("pulumi:providers:kubernetes").map((p) => p.urn).sort(),
-        );
+        // One cert-manager per cluster, through the component, each from the jetstack mirror
+        // (checked in the loop above).
+        const certManagers = installs.filter((i) => i.chart === "cert-manager");
+        expect(certManagers.map((i) => i.resource.type)).toEqual(["kubernetes-cert-manager:index:CertManager", "kubernetes-cert-manager:index:CertManager"]);
+        expect(certManagers.map((i) => i.provider).sort()).toEqual(run.ofType("pulumi:providers:kubernetes").map((p) => p.urn).sort());
     });
 
     it("mirrors one source and keeps the public repository of the others", () => {
@@ -127,7 +129,7 @@ describe("chart repository credentials", () => {
             projectConfig: { ...base(), chartRepositories: mirrors, chartRepositoryCredentials: credentials },
             secretConfig: { istioMirrorPassword: "s3cret-pw" },
         });
-        const releases = run.ofType(releaseType);
+        const releases = run.ofType("kubernetes:helm.sh/v3:Release");
         const istio = releases.filter((r) => sourceOfChart[r.inputs.chart] === "istio");
         expect(istio.length).toBeGreaterThan(0);
         for (const release of istio) {
@@ -136,6 +138,28 @@ describe("chart repository credentials", () => {
         }
         for (const release of releases.filter((r) => sourceOfChart[r.inputs.chart] !== "istio")) {
             expect(release.inputs.repositoryOpts, release.name).toEqual({ repo: mirrors[sourceOfChart[release.inputs.chart]] });
+        }
+    });
+
+    it("reach cert-manager's component as Pulumi secrets in its helmOptions, for the jetstack mirror", async () => {
+        const jetstackCredentials = { jetstack: { username: "robot", passwordConfigKey: "jetstackMirrorPassword" } };
+        const run = await runProgramOnce(program, {
+            stack: "cluster-kind",
+            projectConfig: { ...base(), chartRepositories: mirrors, chartRepositoryCredentials: jetstackCredentials },
+            secretConfig: { jetstackMirrorPassword: "s3cret-pw" },
+        });
+        const installs = helmInstallsOf(run.resources);
+        const certManagers = installs.filter((i) => i.chart === "cert-manager");
+        expect(certManagers).toHaveLength(2);
+        for (const { resource, repositoryOpts } of certManagers) {
+            expect(resource.type).toBe("kubernetes-cert-manager:index:CertManager");
+            expect(repositoryOpts, resource.name).toEqual({ repo: mirrors.jetstack, username: "robot", password: "s3cret-pw" });
+            expect(resource.secretInputPaths, resource.name).toEqual(
+                expect.arrayContaining(["helmOptions.repositoryOpts.username", "helmOptions.repositoryOpts.password"]),
+            );
+        }
+        for (const { resource, chart, repositoryOpts } of installs.filter((i) => i.chart !== "cert-manager")) {
+            expect(repositoryOpts, resource.name).toEqual({ repo: mirrors[sourceOfChart[chart]] });
         }
     });
 

@@ -275,13 +275,17 @@ describe("wiring inside each cluster", () => {
         expect(new Set(servers).size).toBe(2);
     });
 
-    it.each(stackNames)("%s: cert-manager's Release is deleted with a created cluster and uses its provider", async (stack) => {
+    it.each(stackNames)("%s: cert-manager's remote component is deleted with a created cluster and hands its Release the cluster's provider", async (stack) => {
         const run = await runProgramOnce(program, { stack });
-        const certManagers = run.ofType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "cert-manager");
+        const certManagers = run.ofType("kubernetes-cert-manager:index:CertManager");
         expect(certManagers).toHaveLength(2);
         for (const certManager of certManagers) {
-            expect(certManager.provider).toMatch(/pulumi:providers:kubernetes::cluster-\d$/);
-            const cluster = certManager.provider.split("::").pop()!;
+            // `providers`, which reaches the child Release the plugin creates; `provider` would
+            // only be sent for a provider of the component's own package.
+            expect(certManager.remote).toBe(true);
+            expect(certManager.provider).toBe("");
+            expect(certManager.providers.kubernetes).toMatch(/pulumi:providers:kubernetes::cluster-\d$/);
+            const cluster = certManager.providers.kubernetes.split("::").pop()!;
             expect(certManager.deletedWith).toBe(expectedDeletedWith(run, stack, cluster, certManager));
             expect(certManager.deletedWith).not.toBe("");
         }

@@ -217,6 +217,36 @@ describe("e2e/engine/engineState.ts: what the test bed reads from the engine's s
         expect(crdOrderProblems([provider("c1"), provider("c2"), namespace, release, elsewhere]).problems).toEqual([`${elsewhere.urn}: no release of chart cert-manager on its cluster's provider`]);
     });
 
+    describe("cert-manager through its remote component, whose child Release the engine records under it", () => {
+        const component: StateResource = {
+            urn: "urn:pulumi:s::p::kubernetes-cert-manager:index:CertManager::c1-cert-manager",
+            type: "kubernetes-cert-manager:index:CertManager",
+            custom: false,
+            dependencies: [namespace.urn],
+        };
+        const child: StateResource = {
+            ...resource("c1-cert-manager-helm", "kubernetes:helm.sh/v3:Release", "c1", [], "cert-manager"),
+            urn: "urn:pulumi:s::p::kubernetes-cert-manager:index:CertManager$kubernetes:helm.sh/v3:Release::c1-cert-manager-helm",
+            parent: component.urn,
+        };
+        const issuer = resource("c1-issuer", "kubernetes:cert-manager.io/v1:Issuer", "c1", [component.urn]);
+
+        it("takes an Issuer that depends on the component as waiting for its Release", () => {
+            expect(crdOrderProblems([provider("c1"), namespace, component, child, issuer])).toEqual({ checked: 1, problems: [] });
+        });
+
+        it("still names an Issuer that depends on neither", () => {
+            const loose = resource("c1-issuer", "kubernetes:cert-manager.io/v1:Issuer", "c1", [namespace.urn]);
+            expect(crdOrderProblems([provider("c1"), namespace, component, child, loose]).problems).toEqual([
+                "c1-issuer (cert-manager.io/v1:Issuer) does not depend on c1-cert-manager-helm (chart cert-manager, which installs its CRD)",
+            ]);
+        });
+
+        it("counts the component's Release in the longest chain", () => {
+            expect(longestChain([provider("c1"), namespace, component, child, issuer])).toEqual(["c1", "c1-cert-manager-helm", "c1-issuer"]);
+        });
+    });
+
     it("counts the provider as a step of the longest chain, as the plan does", () => {
         expect(longestChain([provider("c1"), namespace, release, secret, issuerThroughSecret])).toEqual(["c1", "c1-cert-manager-ns", "c1-cert-manager", "c1-root-ca", "c1-issuer"]);
     });

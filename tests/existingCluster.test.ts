@@ -11,6 +11,7 @@ import { ExistingCluster, nodeAddressOf } from "../components/existingCluster";
 import { contextKubeconfig } from "../lib/contextKubeconfig";
 import { deployMesh } from "../mesh";
 import { isSecretOutput, resolve, runProgram, runProgramOnce } from "./harness/program";
+import { HelmInstall, helmInstallsOf } from "./harness/helmInstalls";
 
 /** A user's kubeconfig with two clusters, one of them reached through a relative CA path and an exec plugin. */
 function userKubeconfig(): Record<string, unknown> {
@@ -319,12 +320,15 @@ describe("platform existing: the mesh", () => {
 describe("CRDs on destroy follow who created the cluster", () => {
     const program = () => deployMesh(loadMeshConfig());
     const releasesOf = async (stack: "cluster-kind" | "cluster-gke", projectConfig?: Record<string, unknown>) =>
-        (await runProgramOnce(program, { stack, ...(projectConfig ? { projectConfig } : {}) })).ofType("kubernetes:helm.sh/v3:Release");
-    /** Per chart that installs CRDs: whether Helm would leave them on uninstall, for every release of it. */
-    const crdsLeftBehind = (releases: Awaited<ReturnType<typeof releasesOf>>) => ({
-        base: releases.filter((r) => r.inputs.chart === "base").map((r) => r.inputs.postrender === undefined),
-        "spire-crds": releases.filter((r) => r.inputs.chart === "spire-crds").map((r) => r.inputs.postrender === undefined),
-        "cert-manager": releases.filter((r) => r.inputs.chart === "cert-manager").map((r) => r.inputs.values.crds.keep === true),
+        helmInstallsOf((await runProgramOnce(program, { stack, ...(projectConfig ? { projectConfig } : {}) })).resources);
+    /**
+     * Per chart that installs CRDs: whether Helm would leave them on uninstall, for every release of
+     * it (cert-manager's: the values its component passes on to the chart).
+     */
+    const crdsLeftBehind = (releases: HelmInstall[]) => ({
+        base: releases.filter((r) => r.chart === "base").map((r) => r.postrender === undefined),
+        "spire-crds": releases.filter((r) => r.chart === "spire-crds").map((r) => r.postrender === undefined),
+        "cert-manager": releases.filter((r) => r.chart === "cert-manager").map((r) => (r.values.crds as { keep?: unknown }).keep === true),
     });
     const existingConfig = (extra: Record<string, unknown> = {}) => ({
         platform: "existing",

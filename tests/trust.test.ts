@@ -12,6 +12,8 @@ import { chartRepositories, defaultVersions } from "../versions";
 import { basicConstraintsOf, createTestRootCa } from "./harness/certificates";
 import { PriorStash } from "./harness/mocks";
 import { DeclaredResource, isSecretOutput, ProgramRun, resolve, runProgram, RunOptions } from "./harness/program";
+import { runTransformsOn, wireSecret } from "./harness/transforms";
+import { helmValuesTheComponentOverrides, valuesTheComponentReleases } from "../lib/certManagerComponent";
 import {
     KubernetesObject,
     kubernetesObjectsOf,
@@ -36,8 +38,8 @@ const spiffeIdType = customResource("ClusterSPIFFEID");
 const issuerType = customResource("Issuer");
 const clusterIssuerType = customResource("ClusterIssuer");
 const certificateType = customResource("Certificate");
-/** The type @pulumi/kubernetes-cert-manager 0.2.0 registered its component as (provider/pkg/provider/provider.go). */
-const legacyCertManagerComponentType = "kubernetes-cert-manager:index:CertManager";
+/** The type @pulumi/kubernetes-cert-manager 0.2.0 registers its component as (provider/pkg/provider/provider.go:26-29). */
+const certManagerType = "kubernetes-cert-manager:index:CertManager";
 const trustComponents = new Set([
     "spire-istio-mesh:index:CertManagerRootCA",
     "spire-istio-mesh:index:SpireBundleEndpoint",
@@ -64,12 +66,9 @@ function onlyOne<T>(items: T[], what: string): T {
     return items[0];
 }
 
-/** The domain's cert-manager Helm release. */
-function certManagerReleaseOf(run: Run, domain: string): DeclaredResource {
-    return onlyOne(
-        inDomain(run.ofType(release), domain).filter((r) => r.inputs.chart === "cert-manager"),
-        `cert-manager Release in ${domain}`,
-    );
+/** The domain's cert-manager component (a remote component: its Kubernetes provider is in `providers`). */
+function certManagerOf(run: Run, domain: string): DeclaredResource {
+    return onlyOne(inDomain(run.ofType(certManagerType), domain), `cert-manager component in ${domain}`);
 }
 
 /** Hand-decoded DER of a PEM certificate, to compare bytes without trusting the code's parser. */
@@ -197,18 +196,24 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             // post-renderer drops the annotation from what Helm stores (tests/helmPostRender.test.ts).
             expect(crds.inputs.postrender).toBe(dropKeepPolicyPostRenderer);
 
-            const certManager = certManagerReleaseOf(run, name);
-            expect(unknownHelmValuePaths("cert-manager", certManager.inputs.values)).toEqual([]);
-            expect(validateChartValuesSchema("cert-manager", certManager.inputs.values)).toEqual([]);
+            const certManager = certManagerOf(run, name);
+            const { helmOptions, ...typed } = certManager.inputs;
+            // What the chart receives: helmOptions.values with the component's typed arguments
+            // merged over it (lib/certManagerComponent.ts models helmbase v0.2.0 InitDefaults).
+            const sent = valuesTheComponentReleases({ typed, helmValues: helmOptions.values });
+            expect(unknownHelmValuePaths("cert-manager", sent)).toEqual([]);
+            expect(validateChartValuesSchema("cert-manager", sent)).toEqual([]);
+            // Nothing in helmOptions.values that the component would drop or replace.
+            expect(helmValuesTheComponentOverrides(helmOptions.values)).toEqual([]);
             // CRDs through the current switch only: the chart fails when the deprecated installCRDs
             // is set along with crds.enabled, or with crds.keep=false.
-            expect(certManager.inputs.values.crds).toEqual({ enabled: true, keep: false });
-            expect(certManager.inputs.values.installCRDs).toBeUndefined();
-            expect(certManager.inputs.values.startupapicheck).toEqual({ enabled: true });
-            // Nothing else: exactly what the component's Release got (its SDK dropped the typed args
-            // left unset), so the chart renders as it did.
-            expect(Object.keys(certManager.inputs.values).sort()).toEqual(["crds", "startupapicheck"]);
-            expect(certManager.inputs).toMatchObject({
+            expect(helmOptions.values.crds).toEqual({ enabled: true, keep: false });
+            expect(typed.installCRDs).toBeUndefined();
+            // The hook the Issuers' ordering relies on, through the typed argument that carries it.
+            expect(typed.startupapicheck).toEqual({ enabled: true });
+            // Nothing else reaches the chart.
+            expect(sent).toEqual({ crds: { enabled: true, keep: false }, startupapicheck: { enabled: true } });
+            expect(helmOptions).toMatchObject({
                 name: "cert-manager",
                 chart: "cert-manager",
                 namespace: "cert-manager",
@@ -216,7 +221,7 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
                 repositoryOpts: { repo: chartRepositories.jetstack },
             });
             // The chart comes from the repository alone, never a chart path or URL of its own.
-            expect(Object.keys(certManager.inputs.repositoryOpts)).toEqual(["repo"]);
+            expect(Object.keys(helmOptions.repositoryOpts)).toEqual(["repo"]);
             const namespaces = inDomain(run.ofType("kubernetes:core/v1:Namespace"), name).map((n) => n.inputs.metadata.name);
             expect(namespaces).toContain("cert-manager");
         }
@@ -324,28 +329,59 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
         expect(new Set(urls).size).toBe(domains.length);
     });
 
-    it("takes over the Helm release a stack deployed with the cert-manager component holds", async () => {
+    it("adopts, through the component's child Release, the plain Release that stacks of the previous version hold", async () => {
         const run = await runOf(label, options);
         for (const { name } of domains) {
             const rootCa = run.one("spire-istio-mesh:index:CertManagerRootCA", name);
-            // What @pulumi/kubernetes-cert-manager 0.2.0 registered: its component under ours, named as
-            // the program named it, and below it the Release helmbase names `<component>-helm`
-            // (pulumi-go-helmbase v0.2.0 base.go:155). URN layout: parent types joined by `$`, then `::name`.
+            const certManager = certManagerOf(run, name);
+            expect(certManager.parent).toBe(rootCa.urn);
+            expect(certManager.name).toBe(`${name}-cert-manager`);
+            // The previous version declared a plain Release named like the component, under our
+            // component. URN layout: parent types joined by `$`, then `::name`.
             const typesOf = (urn: string) => urn.split("::")[2];
             const stackPrefix = rootCa.urn.split("::").slice(0, 2).join("::");
-            const legacyRelease = `${stackPrefix}::${typesOf(rootCa.urn)}$${legacyCertManagerComponentType}$${release}::${name}-cert-manager-helm`;
-            const certManager = certManagerReleaseOf(run, name);
-            expect(certManager.aliasUrns).toEqual([legacyRelease]);
-            // Same type on both sides: the alias moves a Release, it does not turn a component into one.
-            expect(certManager.type).toBe(release);
-            expect(certManager.parent).toBe(rootCa.urn);
+            const plainRelease = `${stackPrefix}::${typesOf(rootCa.urn)}$${release}::${name}-cert-manager`;
+            // The component itself is new and takes nothing over.
+            expect(certManager.aliasUrns).toEqual([]);
+            // Its child, as the plugin registers it (helmbase base.go:155: `<name>-helm`, parent the
+            // component), goes through the component's transforms in the engine.
+            const provider = `${certManager.providers.kubernetes}::provider-id`;
+            // A mirror password travels as a secret (the SDK's wire form of one).
+            const secretPassword = wireSecret("pw");
+            const child = {
+                type: release,
+                name: `${name}-cert-manager-helm`,
+                custom: true,
+                parent: certManager.urn,
+                props: { chart: "cert-manager", name: "cert-manager", namespace: "cert-manager", repositoryOpts: { repo: "https://m.example", password: secretPassword } },
+                provider,
+                deletedWith: "urn:pulumi:s::p::command:local:Command::cluster-1-kind",
+            };
+            const transformed = await runTransformsOn(certManager, child);
+            expect(transformed.aliasUrns).toEqual([plainRelease]);
+            expect(transformed.aliasSpecs).toEqual([]);
+            // Nothing else about the child changes: same cluster provider, deletedWith and inputs.
+            // The password stays secret; the SDK's callback raises a nested secret to the whole
+            // top-level input (sdk/nodejs/runtime/rpc.ts:848-866 at v3.248.0), so all of
+            // repositoryOpts becomes secret: more secret, never less.
+            expect(transformed.provider).toBe(provider);
+            expect(transformed.deletedWith).toBe(child.deletedWith);
+            expect(transformed.props).toEqual({ ...child.props, repositoryOpts: wireSecret({ repo: "https://m.example", password: "pw" }) });
+            // Only that Release: anything else under the component keeps its own identity.
+            for (const other of [
+                { ...child, name: `${name}-other` },
+                { ...child, type: "kubernetes:core/v1:ConfigMap" },
+                { ...child, type: certManagerType, name: certManager.name, custom: false, parent: rootCa.urn },
+            ]) {
+                expect((await runTransformsOn(certManager, other)).aliasUrns, `${other.type} ${other.name}`).toEqual([]);
+            }
         }
     });
 
     it("creates cert-manager resources only after cert-manager answers, and the root CA they rest on", async () => {
         const run = await runOf(label, options);
         for (const { name, trustDomain } of domains) {
-            const certManager = certManagerReleaseOf(run, name);
+            const certManager = certManagerOf(run, name);
             for (const resource of [...inDomain(run.ofType(issuerType), name), onlyOne(inDomain(run.ofType(certificateType), name), "Certificate")]) {
                 expect(resource.dependsOn, `${resource.type} ${resource.name}`).toContain(certManager.urn);
                 expect(resource.inputs.metadata.annotations["pulumi.com/waitFor"]).toBe("condition=Ready");
@@ -490,10 +526,10 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
                 expect(ofChart.length, chart).toBeGreaterThan(0);
                 for (const r of ofChart) expect(r.inputs.timeout, `${r.name}`).toBeGreaterThan(providerDefault);
             }
-            const certManager = certManagerReleaseOf(run, name);
-            expect(certManager.inputs.timeout).toBeGreaterThan(providerDefault);
+            const certManager = certManagerOf(run, name);
+            expect(certManager.inputs.helmOptions.timeout).toBeGreaterThan(providerDefault);
             // One setting for all of them.
-            const timeouts = new Set(releases.map((r) => r.inputs.timeout).filter((t) => t !== undefined));
+            const timeouts = new Set([...releases.map((r) => r.inputs.timeout), certManager.inputs.helmOptions.timeout].filter((t) => t !== undefined));
             expect(timeouts.size).toBe(1);
         }
     });
@@ -530,11 +566,14 @@ describe.each(configs)("$label", ({ stack, options, label }) => {
             // Resources sit under the component of the same domain as their provider.
             expect(run.ancestors(resource).some((a) => trustComponents.has(a.type) && a.name === name)).toBe(true);
         }
-        // No remote component any more: every chart is a Release on the cluster's own provider.
-        expect(run.ofType(legacyCertManagerComponentType)).toEqual([]);
-        expect(run.resources.filter((r) => r.remote)).toEqual([]);
+        // The one remote component, cert-manager's: its child Release gets the cluster's provider
+        // through `providers` (the engine hands the map to the plugin's Construct), never a default
+        // one, and the component's deletedWith, which the engine passes on to the child.
+        expect(run.resources.filter((r) => r.remote).map((r) => r.type)).toEqual(domains.map(() => certManagerType));
         for (const { name } of domains) {
-            expect(certManagerReleaseOf(run, name).provider).toBe(run.one("pulumi:providers:kubernetes", name).urn);
+            const certManager = certManagerOf(run, name);
+            expect(certManager.providers).toEqual({ kubernetes: run.one("pulumi:providers:kubernetes", name).urn });
+            expect(certManager.deletedWith).toBe(expectedDeletedWith(run, stack, name, certManager));
         }
     });
 

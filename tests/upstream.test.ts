@@ -7,6 +7,7 @@ import { deployMesh } from "../mesh";
 import { defaultVersions } from "../versions";
 import { factsFiles, factsFolderName, factsProblems, factsSets, requiredFiles } from "../scripts/upstream-facts/layout";
 import { runProgram } from "./harness/program";
+import { helmInstallsOf } from "./harness/helmInstalls";
 import { factsManifest } from "./harness/upstreamFacts";
 import { stackNames } from "./harness/stacks";
 
@@ -52,7 +53,8 @@ describe("pinned versions and the upstream facts", () => {
 
     it.each(stackNames)("%s installs every chart at the version its upstream facts describe", async (stack) => {
         const run = await runProgram(() => deployMesh(loadMeshConfig()), { stack });
-        const releases = run.ofType("kubernetes:helm.sh/v3:Release");
+        // Releases, and cert-manager's component (its helmOptions).
+        const releases = helmInstallsOf(run.resources);
         // Each facts manifest records the version its facts were extracted for.
         const dataVersion: Record<string, string> = {
             base: factsManifest("istio").version,
@@ -64,9 +66,12 @@ describe("pinned versions and the upstream facts", () => {
         };
         expect(releases.length).toBeGreaterThan(0);
         for (const release of releases) {
-            expect(dataVersion[release.inputs.chart], `${release.name}: chart ${release.inputs.chart}`).toBeDefined();
-            expect(release.inputs.version, release.name).toBe(dataVersion[release.inputs.chart]);
+            expect(dataVersion[release.chart], `${release.resource.name}: chart ${release.chart}`).toBeDefined();
+            expect(release.version, release.resource.name).toBe(dataVersion[release.chart]);
         }
-        expect(releases.filter((r) => r.inputs.chart === "cert-manager")).toHaveLength(2);
+        expect(releases.filter((r) => r.chart === "cert-manager").map((r) => r.resource.type)).toEqual([
+            "kubernetes-cert-manager:index:CertManager",
+            "kubernetes-cert-manager:index:CertManager",
+        ]);
     });
 });

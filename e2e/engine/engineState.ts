@@ -11,9 +11,40 @@ export interface StateResource {
     type: string;
     custom: boolean;
     provider?: string;
+    /** URN of the parent resource (a component, or the stack). */
+    parent?: string;
     dependencies?: string[];
     inputs?: { chart?: string };
     outputs?: Record<string, unknown>;
+}
+
+/**
+ * A resource's recorded dependencies, with a dependency on a component standing for everything
+ * under it: the engine records a dependency on a remote component (cert-manager's) as the
+ * component's URN, and finishes registering that component only once the children its plugin
+ * created are done (the plugin's Construct returns after them), so whatever depends on it waited
+ * for them too.
+ */
+function dependenciesOf(resource: StateResource | undefined, byUrn: Map<string, StateResource>, childrenOf: Map<string, string[]>): string[] {
+    const expanded: string[] = [];
+    const queue = [...(resource?.dependencies ?? [])];
+    const seen = new Set<string>();
+    while (queue.length > 0) {
+        const urn = queue.shift()!;
+        if (seen.has(urn)) continue;
+        seen.add(urn);
+        expanded.push(urn);
+        if (byUrn.get(urn)?.custom === false) queue.push(...(childrenOf.get(urn) ?? []));
+    }
+    return expanded;
+}
+
+function childrenByParent(resources: StateResource[]): Map<string, string[]> {
+    const children = new Map<string, string[]>();
+    for (const resource of resources) {
+        if (resource.parent !== undefined) children.set(resource.parent, [...(children.get(resource.parent) ?? []), resource.urn]);
+    }
+    return children;
 }
 
 /** API group of a custom resource kind -> the chart whose release installs its CRD. */
@@ -35,15 +66,16 @@ export const crdCharts: Record<string, string> = {
  */
 export function crdOrderProblems(resources: StateResource[]): { checked: number; problems: string[] } {
     const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
+    const childrenOf = childrenByParent(resources);
     const releases = resources.filter((resource) => resource.type === "kubernetes:helm.sh/v3:Release");
     const ancestors = (urn: string): Set<string> => {
         const seen = new Set<string>();
-        const queue = [...(byUrn.get(urn)?.dependencies ?? [])];
+        const queue = dependenciesOf(byUrn.get(urn), byUrn, childrenOf);
         while (queue.length > 0) {
             const next = queue.pop()!;
             if (seen.has(next)) continue;
             seen.add(next);
-            queue.push(...(byUrn.get(next)?.dependencies ?? []));
+            queue.push(...dependenciesOf(byUrn.get(next), byUrn, childrenOf));
         }
         return seen;
     };
@@ -64,26 +96,34 @@ export function crdOrderProblems(resources: StateResource[]): { checked: number;
     return { checked, problems };
 }
 
-/** What a resource waited for: its recorded dependencies and its provider (a reference is `URN::ID`). */
+/** The URN of a resource's provider, as a list (empty when it has none); a reference is `URN::ID`. */
+function providerOf(resource: StateResource | undefined): string[] {
+    if (resource?.provider === undefined) return [];
+    return [resource.provider.slice(0, resource.provider.lastIndexOf("::"))];
+}
+
+/** What a resource waited for: its recorded dependencies and its provider. */
 export function waitsFor(resource: StateResource | undefined): string[] {
     if (resource === undefined) return [];
-    const provider = resource.provider === undefined ? [] : [resource.provider.slice(0, resource.provider.lastIndexOf("::"))];
-    return [...(resource.dependencies ?? []), ...provider];
+    return [...(resource.dependencies ?? []), ...providerOf(resource)];
 }
 
 /**
- * The longest chain of custom resources (providers included, components not) in the engine's
- * recorded dependencies: what `up` must create one after another, counted as the plan counts it
+ * The longest chain of custom resources (providers included, components not: a dependency on one
+ * counts as one on everything under it) in the engine's recorded dependencies: what `up` must create one after another, counted as the plan counts it
  * (docs/performance.md).
  */
 export function longestChain(resources: StateResource[]): string[] {
+    const byUrn = new Map(resources.map((resource) => [resource.urn, resource]));
+    const childrenOf = childrenByParent(resources);
     const custom = new Map(resources.filter((resource) => resource.custom).map((resource) => [resource.urn, resource]));
     const memo = new Map<string, string[]>();
     const chainTo = (urn: string): string[] => {
         const known = memo.get(urn);
         if (known !== undefined) return known;
         let best: string[] = [];
-        for (const dependency of waitsFor(custom.get(urn))) {
+        const resource = custom.get(urn);
+        for (const dependency of [...dependenciesOf(resource, byUrn, childrenOf), ...providerOf(resource)]) {
             if (!custom.has(dependency)) continue;
             const candidate = chainTo(dependency);
             if (candidate.length > best.length) best = candidate;

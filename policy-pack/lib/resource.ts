@@ -16,6 +16,12 @@ export interface PlainResource {
     /** URN of the resource's provider; undefined when the engine reports none. */
     provider?: string;
     /**
+     * Providers by package that a component passes to its children (a remote component's child
+     * gets its Kubernetes provider this way). Known offline only: `@pulumi/policy` 1.21 hands
+     * validations no such map, and under the engine the children are checked themselves.
+     */
+    providers?: Record<string, string>;
+    /**
      * Whether the value at `path` of `props` was a Pulumi secret. Undefined when the source
      * cannot tell: `@pulumi/policy` 1.21 unwraps secrets before validations see the properties.
      */
@@ -33,6 +39,8 @@ export interface DeclaredResourceLike {
     inputs: Record<string, unknown>;
     /** Provider URN, "" or undefined for none. */
     provider?: string;
+    /** Providers by package, as a component passes them to its children. */
+    providers?: Record<string, string>;
     /** Dotted paths of inputs that were secrets, written as `formatPath` writes them. */
     secretInputPaths?: readonly string[];
 }
@@ -52,6 +60,7 @@ export function fromDeclared(declared: DeclaredResourceLike): PlainResource {
         urn: declared.urn,
         props,
         provider: declared.provider ? declared.provider : undefined,
+        ...(declared.providers ? { providers: declared.providers } : {}),
         isSecretPath: secretPaths && ((path) => prefixes(path).some((prefix) => secretPaths.has(formatPath(prefix)))),
     };
 }

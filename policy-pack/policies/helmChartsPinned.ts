@@ -10,8 +10,10 @@ export interface HelmChartsConfig {
 
 /**
  * The repository `@pulumi/kubernetes-cert-manager` installs from when `helmOptions.repositoryOpts`
- * is unset (its provider's `DefaultRepoURL`). This program installs cert-manager as a plain Release
- * now; the component is still checked for programs that declare it (this one's older versions).
+ * is unset (its provider's `DefaultRepoURL`, provider/pkg/provider/chart.go:35 at v0.2.0). This
+ * program installs cert-manager through that component; its plugin creates the Release, which the
+ * engine's analyzer sees on its own, but the offline plan (mocks) never does, so the component's
+ * `helmOptions` are judged as the Release they become.
  */
 export const certManagerComponentDefaultRepository = "https://charts.jetstack.io";
 
@@ -24,8 +26,8 @@ export interface ChartReference {
 }
 
 /**
- * The chart reference of a Release, a v4 Chart or a cert-manager component (which older versions
- * of this program declared); undefined otherwise.
+ * The chart reference of a Release, a v4 Chart or a cert-manager component (its `helmOptions`);
+ * undefined otherwise.
  */
 export function chartReferenceOf(resource: PlainResource): ChartReference | undefined {
     if (resource.type === helmReleaseType || resource.type === helmChartV4Type) {
@@ -112,7 +114,7 @@ export const definition: ResourcePolicyDefinition<HelmChartsConfig> = {
     scope: "resource",
     name: "helm-charts-pinned",
     description:
-        "Every Helm release (helm.v3 Release, helm.v4 Chart, and the helmOptions of a cert-manager component, as older versions of this program declared) installs one exact chart version from an allowed repository, so a deploy is repeatable and reviewable.",
+        "Every Helm release (helm.v3 Release, helm.v4 Chart, and the helmOptions of the cert-manager component, which become its Release) installs one exact chart version from an allowed repository, so a deploy is repeatable and reviewable.",
     enforcementLevel: "mandatory",
     config: {
         allowedRepositories: {

@@ -1,6 +1,6 @@
 import { ResourceValidationArgs, Secret } from "@pulumi/policy";
 import { ResourcePolicyDefinition, toResourcePolicy } from "../lib/definition";
-import { groupKindOf, helmReleaseType, isKind, labelsOf, objectLabel } from "../lib/kubernetes";
+import { certManagerComponentType, groupKindOf, helmReleaseType, isKind, labelsOf, objectLabel } from "../lib/kubernetes";
 import { fromPolicyResource, PlainResource } from "../lib/resource";
 import { at, entriesAt, formatPath, isRecord, isUnknown, Path, stringLeaves } from "../lib/values";
 
@@ -59,6 +59,10 @@ export function sensitiveValues(resource: PlainResource): SensitiveValue[] {
     // A chart repository's password (basic auth of a mirror): the program reads it from secret config.
     if (resource.type === helmReleaseType && at(props, ["repositoryOpts", "password"]) !== undefined) {
         add(["repositoryOpts", "password"], "the chart repository's password");
+    }
+    // cert-manager's component hands its helmOptions to the Release its plugin creates.
+    if (resource.type === certManagerComponentType && at(props, ["helmOptions", "repositoryOpts", "password"]) !== undefined) {
+        add(["helmOptions", "repositoryOpts", "password"], "the chart repository's password");
     }
     if (resource.type.startsWith("tls:")) {
         for (const field of ["privateKeyPem", "caPrivateKeyPem"]) {

@@ -23,9 +23,18 @@ const chartV4 = resource(
     { chart: "base", version: defaultVersions.istio, repositoryOpts: { repo: chartRepositories.istio } },
     { provider: providerUrn("cluster-1") },
 );
+/** cert-manager's component as the program declares it (components/certManagerRootCA.ts). */
 const certManager = resource("kubernetes-cert-manager:index:CertManager", "cluster-1-cert-manager", {
-    installCRDs: false,
-    helmOptions: { version: defaultVersions.certManager, namespace: "cert-manager", repositoryOpts: { repo: chartRepositories.jetstack } },
+    startupapicheck: { enabled: true },
+    helmOptions: {
+        name: "cert-manager",
+        chart: "cert-manager",
+        version: defaultVersions.certManager,
+        namespace: "cert-manager",
+        repositoryOpts: { repo: chartRepositories.jetstack },
+        values: { crds: { enabled: true, keep: false } },
+        timeout: 900,
+    },
 });
 
 describe("helm-charts-pinned", () => {

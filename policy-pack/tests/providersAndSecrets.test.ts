@@ -38,6 +38,29 @@ describe("kubernetes-explicit-provider", () => {
         ]);
     });
 
+    describe("cert-manager's remote component, whose Release gets the provider it passes on", () => {
+        const certManager = resource(
+            "kubernetes-cert-manager:index:CertManager",
+            "cluster-1-cert-manager",
+            { helmOptions: { chart: "cert-manager" } },
+            { providers: { kubernetes: providerUrn("cluster-1") } },
+        );
+
+        it("accepts the cluster's provider in providers, and leaves the component alone where the map is not known (under the engine)", () => {
+            expect(explicitProviderProblems(certManager)).toEqual([]);
+            expect(explicitProviderProblems({ ...certManager, providers: undefined })).toEqual([]);
+        });
+
+        it.each([
+            ["no Kubernetes provider in providers", {}, "passes no Kubernetes provider to its Helm Release"],
+            ["an empty one", { kubernetes: "" }, "passes no Kubernetes provider to its Helm Release"],
+            ["the default provider", { kubernetes: defaultProviderUrn }, "passes the default Kubernetes provider to its Helm Release"],
+            ["only a provider of another package", { tls: `${stack}::pulumi:providers:tls::t` }, "passes no Kubernetes provider"],
+        ])("flags a component with %s", (_, providers, message) => {
+            expect(explicitProviderProblems({ ...certManager, providers })).toEqual([expect.stringContaining(message)]);
+        });
+    });
+
     it("tells default providers from explicit ones named like them", () => {
         expect(isDefaultProvider(`${stack}::pulumi:providers:kubernetes::default`)).toBe(true);
         expect(isDefaultProvider(defaultProviderUrn)).toBe(true);
@@ -96,6 +119,21 @@ describe("sensitive-values-secret (offline, where secretness is known)", () => {
         expect(sensitiveValueProblems(fromDeclared(release))).toEqual([]);
         expect(sensitiveValueProblems(fromDeclared({ ...release, secretInputPaths: [] }))).toEqual([
             'Release "cluster-1-istiod" in cluster "cluster-1": the chart repository\'s password at repositoryOpts.password is not a Pulumi secret, so it is stored in plain text in the state and shown in diffs; make it secret (pulumi.secret(...), or derive it from a secret output).',
+        ]);
+    });
+
+    it("flags the cert-manager component's mirror password in plain text in its helmOptions, and accepts it as a secret", () => {
+        const certManager = {
+            type: "kubernetes-cert-manager:index:CertManager",
+            name: "cluster-1-cert-manager",
+            urn: `${stack}::kubernetes-cert-manager:index:CertManager::cluster-1-cert-manager`,
+            inputs: { helmOptions: { chart: "cert-manager", repositoryOpts: { repo: "https://mirror.example/jetstack", username: "robot", password: "pw" } } },
+            providers: { kubernetes: providerUrn("cluster-1") },
+            secretInputPaths: ["helmOptions.repositoryOpts.username", "helmOptions.repositoryOpts.password"],
+        };
+        expect(sensitiveValueProblems(fromDeclared(certManager))).toEqual([]);
+        expect(sensitiveValueProblems(fromDeclared({ ...certManager, secretInputPaths: ["helmOptions.repositoryOpts.username"] }))).toEqual([
+            expect.stringContaining("the chart repository's password at helmOptions.repositoryOpts.password is not a Pulumi secret"),
         ]);
     });
 

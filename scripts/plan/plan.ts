@@ -39,7 +39,8 @@ export interface Plan {
 
 /** The cluster a resource lives in: its Kubernetes provider's name, else `cloud`. */
 function clusterOf(resource: DeclaredResource): string {
-    const provider = resource.provider;
+    // A remote component (cert-manager's) names its Kubernetes provider in its providers map.
+    const provider = resource.provider || resource.providers.kubernetes || "";
     if (provider.includes("pulumi:providers:kubernetes::")) return provider.split("::").pop()!;
     return "cloud";
 }
@@ -77,7 +78,9 @@ export async function planStack(options: PlanOptions): Promise<Plan> {
     const rootStack = fromStackOutputs({ project: run.result.project, stack: options.stack, ...(await resolveStackOutputs(run.result.outputs)) });
     const violations = evaluatePolicies([...resources.map(fromDeclared), rootStack], options.policyConfig ?? {});
     const perCluster: Record<string, DeclaredResource[]> = {};
-    const steps = resources.filter((r) => r.custom);
+    // A remote component (cert-manager's) is one Helm release on the cluster, created by its
+    // plugin, which the mocks never run: a step of its own.
+    const steps = resources.filter((r) => r.custom || r.remote);
     for (const resource of steps) {
         (perCluster[clusterOf(resource)] ??= []).push(resource);
     }
@@ -88,7 +91,9 @@ export async function planStack(options: PlanOptions): Promise<Plan> {
         perCluster,
         violations,
         mandatory: violations.filter((v) => v.enforcementLevel === "mandatory"),
-        longestChain: longestDependencyChain(resources),
+        longestChain: longestDependencyChain(
+            resources.map((r) => (r.remote ? { ...r, custom: true, provider: r.providers.kubernetes ?? r.provider } : r)),
+        ),
     };
 }
 

@@ -43,6 +43,11 @@ export interface DeclaredResource {
     replaceOnChanges: string[];
     /** Aliases given as full URNs (the state entries this resource takes over). */
     aliasUrns: string[];
+    /**
+     * The `transforms` option as the engine receives it: callbacks on the program's callback
+     * server (harness/transforms.ts runs them).
+     */
+    transforms: { target: string; token: string }[];
     /** The ID the mock provider assigned (set once the registration completes). */
     id: string;
     /** The state the mock provider answered with (set once the registration completes). */
@@ -70,6 +75,7 @@ interface RegisterRequest {
     getAliasesList(): { getUrn(): string }[];
     getAliasurnsList(): string[];
     getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+    getTransformsList(): { getTarget(): string; getToken(): string }[];
 }
 
 function unwrapSecrets(value: unknown, path: string, secretPaths: string[]): unknown {
@@ -120,6 +126,7 @@ class RecordingMonitor extends MockMonitor {
             replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
             replaceOnChanges: req.getReplaceonchangesList(),
             aliasUrns: [...req.getAliasesList().map((alias) => alias.getUrn()), ...req.getAliasurnsList()].filter((urn) => urn !== ""),
+            transforms: req.getTransformsList().map((callback) => ({ target: callback.getTarget(), token: callback.getToken() })),
             id: "",
             outputs: {},
             custom: req.getCustom(),
@@ -267,14 +274,17 @@ async function runProgramAlone<T>(program: () => T | Promise<T>, options: RunOpt
     monitor = new RecordingMonitor(mocks);
     // The local file backend's organization: what stack references of that backend name.
     settings.setMockOptions(monitor, projectName, options.stack, preview, "organization");
-    // What `pulumi.runtime.setMocks` enables, so options such as deletedWith reach the monitor.
+    // What `pulumi.runtime.setMocks` enables, so options such as deletedWith reach the monitor;
+    // and transforms, which setMocks leaves off but the engine the program runs on (3.248.0)
+    // supports: the SDK refuses to register a resource with transforms otherwise. They are sent
+    // as callbacks on the SDK's callback server, which harness/transforms.ts calls as the engine would.
     Object.assign(state.getStore(), {
         supportsSecrets: true,
         supportsResourceReferences: true,
         supportsOutputValues: false,
         supportsDeletedWith: true,
         supportsAliasSpecs: true,
-        supportsTransforms: false,
+        supportsTransforms: true,
         supportsParameterization: true,
     });
 
