@@ -13,7 +13,7 @@ export interface HelmChartsConfig {
  * is unset (its provider's `DefaultRepoURL`, provider/pkg/provider/chart.go:35 at v0.2.0). This
  * program installs cert-manager through that component; its plugin creates the Release, which the
  * engine's analyzer sees on its own, but the offline plan (mocks) never does, so the component's
- * `helmOptions` are judged as the Release they become.
+ * `helmOptions`, where it carries them, are judged as the Release they become.
  */
 export const certManagerComponentDefaultRepository = "https://charts.jetstack.io";
 
@@ -42,6 +42,12 @@ export function chartReferenceOf(resource: PlainResource): ChartReference | unde
     }
     if (resource.type === certManagerComponentType) {
         const helmOptions = at(resource.props, ["helmOptions"]);
+        // Under the real engine the analyzer sees the component as its plugin registered it, with
+        // no inputs (helmbase's Construct registers it without properties), and judges the child
+        // Release on its own; only the offline plan's mocks carry the program's helmOptions here.
+        // Seen on the test bed's check-policy-pack: a component judged without them was flagged
+        // as unpinned and from the jetstack repository while its Release was pinned and mirrored.
+        if (helmOptions === undefined) return undefined;
         const repository = stringAt(helmOptions, ["repositoryOpts", "repo"]);
         return {
             label: `cert-manager component "${resource.name}" (helmOptions)`,

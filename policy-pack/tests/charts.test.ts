@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chartRepositories, defaultVersions } from "../../versions";
-import { definition, helmChartProblems } from "../policies/helmChartsPinned";
+import { chartReferenceOf, definition, helmChartProblems } from "../policies/helmChartsPinned";
 import { effectiveConfig } from "../lib/definition";
 import { mutate, providerUrn, REMOVE, resource } from "./fixtures";
 
@@ -54,6 +54,11 @@ describe("helm-charts-pinned", () => {
         expect(helmChartProblems(mutate(release, ["repositoryOpts", "repo"], chartRepositories.spiffe.replace(/\/$/, "")), config)).toEqual([]);
         const oci = mutate(mutate(release, ["chart"], "oci://ghcr.io/spiffe/charts/spire"), ["repositoryOpts"], REMOVE);
         expect(helmChartProblems(oci, { allowedRepositories: ["oci://ghcr.io/spiffe/charts"] })).toEqual([]);
+    });
+
+    it("leaves a cert-manager component without helmOptions, as the real engine shows one its plugin registered, to its child Release", () => {
+        expect(helmChartProblems(mutate(certManager, ["helmOptions"], REMOVE), { allowedRepositories: [chartRepositories.spiffe] })).toEqual([]);
+        expect(chartReferenceOf(resource("kubernetes-cert-manager:index:CertManager", "cluster-1-cert-manager", {}))).toBeUndefined();
     });
 
     it("accepts the cert-manager component without repositoryOpts: it falls back to the jetstack repository", () => {
