@@ -42,7 +42,7 @@ export function checkKindCreated(file: string, mesh: Domain[], image: string, ev
 }
 
 /**
- * After `destroy`: `kind delete cluster` ran for each domain after its create, the stand-in lists
+ * After `destroy`: `kind delete cluster` ran for each domain after its create (if one ran), the stand-in lists
  * no cluster, and each control plane is down (no pid file, nothing listening on its address).
  * @param file the call log
  * @param stateDir the stand-ins' record of the clusters they created
@@ -55,14 +55,15 @@ export async function checkKindDeleted(file: string, stateDir: string, mesh: Dom
     for (const domain of mesh) {
         const lastOf = (verb: string) => calls.map((call) => call.tool === "kind" && call.args[0] === verb && flagOf(call, "--name") === domain.name).lastIndexOf(true);
         const lastCreate = lastOf("create");
-        const lastDelete = lastOf("delete");
-        check(lastDelete > lastCreate, `${domain.name}: no kind delete cluster after its create (the stand-in got: ${clustersNamed(calls, "delete cluster").join(", ") || "no delete"})`);
+        // A cluster never created (an `up` that failed before) needs no delete; its control plane must be down all the same.
+        if (lastCreate >= 0) check(lastOf("delete") > lastCreate, `${domain.name}: no kind delete cluster after its create (the stand-in got: ${clustersNamed(calls, "delete cluster").join(", ") || "no delete"})`);
         check(!fs.existsSync(path.join(stateDir, "clusters", domain.name)), `${domain.name}: the kind stand-in still lists the cluster`);
         check(!fs.existsSync(path.join(cache, "clusters", domain.name, "pids")), `${domain.name}: its control plane's processes are still recorded as running`);
         const held = listening.split("\n").filter((line) => line.includes(` ${domain.address}:`));
         check(held.length === 0, `${domain.name}: ports of ${domain.address} still taken: ${held.join("; ")}`);
     }
-    evidence.push(`kind delete cluster ran for ${mesh.map((domain) => domain.name).join(", ")}; each control plane down, every port of ${mesh.map((domain) => domain.address).join(", ")} free`);
+    const deleted = clustersNamed(calls, "delete cluster");
+    evidence.push(`kind delete cluster ran for ${deleted.join(", ") || "no cluster"}; each control plane down, every port of ${mesh.map((domain) => domain.address).join(", ")} free`);
 }
 
 /** `command=count` for each stand-in command of the log, in first-call order. */
