@@ -57,10 +57,19 @@ export async function kindScenario(): Promise<number> {
     // Whatever the stand-in brought up and a failure left up, teardown brings down.
     clustersUp.push(...mesh);
     let env: NodeJS.ProcessEnv = {};
+    /** The run's CLI folder (pulumi and its language host), on the user's PATH. */
+    let cli = "";
+
+    /** The clone's stack, for reading what the user's commands did: its outputs, state and history. */
+    const openCloneStack = async () =>
+        LocalWorkspace.selectStack(
+            { stackName, workDir: clone },
+            { pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }), envVars: { ...pulumiEnv, PULUMI_BACKEND_URL: cloneBackend } },
+        );
 
     const cloned = await phase("clone", context.ready, async (evidence) => {
         await freshClone(evidence);
-        const cli = await installCli(evidence);
+        cli = await installCli(evidence);
         env = userEnv(cli, mesh);
         const committed = (await run("git", ["-C", root, "show", `HEAD:Pulumi.${stackName}.yaml`])).stdout;
         check(fs.readFileSync(path.join(clone, `Pulumi.${stackName}.yaml`), "utf8") === committed, `the clone's Pulumi.${stackName}.yaml is not the committed one`);
@@ -88,11 +97,7 @@ export async function kindScenario(): Promise<number> {
         check(lines.some((line) => line.startsWith("with PULUMI_CONFIG_PASSPHRASE exported")), "kind-up.sh did not say that the verify command needs PULUMI_CONFIG_PASSPHRASE exported");
         evidence.push(`verify hint printed: ${hint}`);
         checkKindCreated(standinCalls, mesh, defaultVersions.kindNodeImage, evidence);
-        const cli = String(env.PATH).split(":")[1];
-        context.stack = await LocalWorkspace.selectStack(
-            { stackName, workDir: clone },
-            { pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }), envVars: { ...pulumiEnv, PULUMI_BACKEND_URL: cloneBackend } },
-        );
+        context.stack = await openCloneStack();
         context.outputs = await context.stack.outputs();
         context.deployedAt = Date.now();
         recordGeneratedRoots(await stateResources(context.stack), mesh, evidence);
@@ -123,7 +128,7 @@ export async function kindScenario(): Promise<number> {
     const destroyed = await phase("kind-down", context.upAttempted, async (evidence) => {
         const output = await typed("kind-down", "bash scripts/kind-down.sh", env);
         evidence.push(`$ bash scripts/kind-down.sh: ${resourceSummary(output)}`);
-        const left = await stateResources(context.stack!).catch(() => []);
+        const left = await stateResources(context.stack ?? (await openCloneStack()));
         check(left.length === 0, `the stack still holds ${left.length} resources after destroy`);
     });
 
