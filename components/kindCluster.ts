@@ -132,10 +132,12 @@ export class KindCluster extends pulumi.ComponentResource implements MeshCluster
         }
         this.lifecycleOwner = this.lifecycle;
 
-        // Read after the cluster exists: the command text depends on the create command's ID, so
-        // these invokes wait for it (and report unknown during a first preview).
+        // Read after the cluster exists: the command text depends on the create command's stdout,
+        // so these invokes wait for the create to have run, and report unknown during a first
+        // preview. Not on its ID: the command provider returns a new command's ID already in a
+        // preview, and the reads would then ask kind about a cluster not created yet.
         const afterCreate = (text: string): pulumi.Input<string> =>
-            this.lifecycle ? this.lifecycle.id.apply(() => text) : text;
+            this.lifecycle ? this.lifecycle.stdout.apply(() => text) : text;
         const kubeconfigRead = command.local.runOutput(
             // The kubeconfig holds the cluster-admin key: never into Pulumi's log.
             { command: afterCreate(`kind get kubeconfig --name ${kindName}`), logging: command.local.Logging.None },

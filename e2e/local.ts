@@ -6,6 +6,7 @@
  *   npm run e2e:local                           # one stack: two domains, then a third (issue 11)
  *   npm run e2e:local -- --scenario cross-stack # one stack per domain, federated through outputs (issue 12)
  *   npm run e2e:local -- --scenario scale       # `up` of three domains from scratch against two (issue 16)
+ *   npm run e2e:local -- --scenario kind        # the committed cluster-kind stack through kind-up.sh, in a fresh clone (issue 19)
  *   npm run e2e:local -- --break crd-order      # a deliberate bug: passes only if the right phase catches it
  *   npm run e2e:break                           # every deliberate bug, one run each
  *
@@ -18,11 +19,8 @@
 import { report } from "./runner/report";
 import { cancelOnSignals, progress } from "./runner/phases";
 import { breakEach } from "./scenarios/breakEach";
-import { crossStack } from "./scenarios/crossStack";
-import { scale } from "./scenarios/scale";
+import { scenarios } from "./scenarios/registry";
 import { singleStack } from "./scenarios/singleStack";
-
-const scenarios: Record<string, () => Promise<number>> = { "single-stack": () => singleStack(), "cross-stack": crossStack, scale };
 
 /** The value after `flag` on the command line. */
 function option(flag: string): string | undefined {

@@ -59,6 +59,15 @@ describe("kind stack", () => {
         expect(new Set(addresses).size).toBe(3);
     });
 
+    it("asks kind and docker nothing in a first preview, when no cluster exists yet to answer", async () => {
+        // The command provider knows a new command's ID in a preview (the mocks do as it does), so
+        // reads keyed on the ID would run before `kind create cluster` and fail the first `pulumi up`.
+        const run = await runProgram(program, { stack: "cluster-kind", preview: true });
+        const reads = run.invoked.filter((i) => i.token === "command:local:run").map((i) => String(i.args.command));
+        expect(reads).toEqual([]);
+        expect(run.ofType("command:local:Command")).toHaveLength(2);
+    });
+
     it("reads each kubeconfig without logging it (it holds the cluster-admin key)", async () => {
         const run = await runProgramOnce(program, { stack: "cluster-kind" });
         const reads = run.invoked.filter((i) => i.token === "command:local:run" && String(i.args.command).startsWith("kind get kubeconfig"));

@@ -40,27 +40,15 @@ export interface Workspace {
 const projectFiles = ["package.json", "tsconfig.json"];
 
 /**
- * Makes the project folder, puts the toolchain's CLI and language host side by side (the CLI
- * looks for its bundled language hosts next to its own resolved path) and installs every resource
- * plugin at the version its SDK pins.
- * @param program the folder holding the program's `index.ts` and `Pulumi.yaml`
+ * Puts the toolchain's CLI and language host side by side in the run's CLI folder (the CLI looks
+ * for its bundled language hosts next to its own resolved path) and installs every resource
+ * plugin into the run's `PULUMI_HOME` at the version its SDK pins.
  * @param evidence the phase's: what was installed
+ * @returns the CLI folder: what a user's PATH holds after installing Pulumi
  */
-export async function prepareWorkspace(program: string, evidence: string[] = []): Promise<Workspace> {
-    const project = path.join(work, "project");
+export async function installCli(evidence: string[] = []): Promise<string> {
     const cli = path.join(work, "cli", "bin");
-    fs.rmSync(project, { recursive: true, force: true });
-    fs.mkdirSync(project, { recursive: true });
     fs.mkdirSync(cli, { recursive: true });
-    fs.mkdirSync(path.join(work, "state"), { recursive: true });
-    for (const entry of [...programEntries, ...projectFiles]) {
-        const from = fs.existsSync(path.join(program, entry)) ? program : root;
-        fs.cpSync(path.join(from, entry), path.join(project, entry), { recursive: true });
-    }
-    // Node resolves the program's packages from the repository's node_modules (the project folder
-    // lies under it); providers run in the project folder, and the program names project files
-    // relative to it (the Helm post-renderer in scripts/); the policy pack is run from it.
-    for (const shared of ["scripts", "policy-pack"]) fs.symlinkSync(path.join(root, shared), path.join(project, shared));
     // Hard links, not symlinks: the CLI resolves its own path before looking beside it.
     for (const [family, name] of [["pulumi", "pulumi"], ["language-nodejs", "pulumi-language-nodejs"]]) {
         fs.rmSync(path.join(cli, name), { force: true });
@@ -72,6 +60,28 @@ export async function prepareWorkspace(program: string, evidence: string[] = [])
         await logged(`plugin-install-${plugin.name}`, pulumi, ["plugin", "install", "resource", plugin.name, version, "--file", pluginBinary(plugin)], { ...process.env, ...pulumiEnv });
     }
     evidence.push(`CLI and pulumi-language-nodejs in ${cli}; resource plugins installed: ${resourcePlugins.map((plugin) => `${plugin.name} ${sdkVersionOf(plugin.sdk)}`).join(", ")}`);
+    return cli;
+}
+
+/**
+ * Makes the project folder and the run's CLI (`installCli`).
+ * @param program the folder holding the program's `index.ts` and `Pulumi.yaml`
+ * @param evidence the phase's: what was installed
+ */
+export async function prepareWorkspace(program: string, evidence: string[] = []): Promise<Workspace> {
+    const project = path.join(work, "project");
+    fs.rmSync(project, { recursive: true, force: true });
+    fs.mkdirSync(project, { recursive: true });
+    fs.mkdirSync(path.join(work, "state"), { recursive: true });
+    for (const entry of [...programEntries, ...projectFiles]) {
+        const from = fs.existsSync(path.join(program, entry)) ? program : root;
+        fs.cpSync(path.join(from, entry), path.join(project, entry), { recursive: true });
+    }
+    // Node resolves the program's packages from the repository's node_modules (the project folder
+    // lies under it); providers run in the project folder, and the program names project files
+    // relative to it (the Helm post-renderer in scripts/); the policy pack is run from it.
+    for (const shared of ["scripts", "policy-pack"]) fs.symlinkSync(path.join(root, shared), path.join(project, shared));
+    const cli = await installCli(evidence);
     return { project, pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }), program };
 }
 

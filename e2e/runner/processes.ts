@@ -30,13 +30,14 @@ export function track<T extends ChildProcess>(child: T): T {
  * @param command the executable
  * @param args its arguments
  * @param env its environment; the driver's own by default
+ * @param cwd where it runs: the repository unless a scenario runs a user's command in its own clone
  * @throws when it exits non-zero, naming the log and quoting its last lines
  */
-export async function logged(log: string, command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<void> {
+export async function logged(log: string, command: string, args: string[], env?: NodeJS.ProcessEnv, cwd: string = root): Promise<void> {
     const file = path.join(logs, `${log}.log`);
     const out = fs.openSync(file, "a");
     try {
-        const child = track(spawn(command, args, { cwd: root, env: env ?? process.env, stdio: ["ignore", out, out] }));
+        const child = track(spawn(command, args, { cwd, env: env ?? process.env, stdio: ["ignore", out, out] }));
         const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
         if (code !== 0) {
             const tail = fs.readFileSync(file, "utf8").trim().split("\n").slice(-15).join("\n");

@@ -185,7 +185,12 @@ export function realisticMocks(preview = false, context: MockContext = {}): pulu
     return {
         ...mocks,
         // In a preview of a new stack the engine knows a new resource's inputs and nothing it
-        // computes: every output the provider would fill in (and the ID) is unknown.
+        // computes: every output the provider would fill in is unknown, and so is the ID, except
+        // where the provider returns one in a preview: the command provider makes a new command's
+        // ID before it looks at the preview flag (pulumi-command v1.2.1
+        // provider/pkg/provider/local/commandController.go:42-50), and the engine hands that ID to
+        // the program (pulumi v3.248.0 pkg/resource/deploy/step.go:414-431), while the outputs it
+        // computes stay unknown (pulumi-go-provider v1.3.0 infer/resource.go:560-563).
         async newResource(args: pulumi.runtime.MockResourceArgs): Promise<{ id: string | undefined; state: State }> {
             const computed = await mocks.newResource(args);
             // The engine's built-in Stash answers a preview with the value it will keep.
@@ -195,7 +200,7 @@ export function realisticMocks(preview = false, context: MockContext = {}): pulu
             for (const [key, value] of Object.entries(computed.state)) {
                 state[key] = JSON.stringify(value) === JSON.stringify(inputs[key]) ? value : unknownValue;
             }
-            return { id: undefined, state };
+            return { id: args.type === "command:local:Command" ? computed.id : undefined, state };
         },
     };
 }
