@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { scenarios } from "../e2e/scenarios/registry";
 
 interface Step {
     name?: string;
@@ -86,6 +87,15 @@ describe("e2e-local: the real-engine test bed", () => {
     const flow = workflows["e2e-local.yml"];
     const steps = flow.jobs["e2e-local"].steps;
     const at = (match: (step: Step) => boolean) => steps.findIndex(match);
+
+    it("runs every scenario the test bed's --scenario takes, each against the pulled charts", () => {
+        for (const name of Object.keys(scenarios)) {
+            const command = name === "single-stack" ? "npm run e2e:local" : `npm run e2e:local -- --scenario ${name}`;
+            const step = steps.find((candidate) => candidate.run === command) as (Step & { env?: Record<string, string> }) | undefined;
+            expect(step, name).toBeDefined();
+            expect(step?.env?.E2E_CHART_MIRROR, name).toMatch(/^\$\{\{ runner\.temp \}\}\//);
+        }
+    });
 
     it("runs on every pull request that changes what gets deployed or the test bed itself", () => {
         const paths = flow.on.pull_request?.paths ?? [];
