@@ -12,7 +12,6 @@ import * as path from "node:path";
 import { CommandError, EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { Repositories } from "../charts/mirror";
 import { engineLog } from "../engine/events";
-import { Workspace } from "../engine/workspace";
 import { work } from "../runner/paths";
 import { check } from "../runner/phases";
 
@@ -68,15 +67,15 @@ export function packVerdict(events: EngineEvent[], packName: string): PackVerdic
 }
 
 /**
- * Both previews, on a stack `up` deployed.
+ * Both previews, on a stack `up` deployed; the pack is `policy-pack/` of the stack's project
+ * folder, as in a checkout.
  * @param stack the deployed stack
- * @param workspace its project folder (the pack is `policy-pack/` in it, as in a checkout)
  * @param repositories the chart mirror the stack installs from
  * @param packName the pack's name
  * @param evidence the phase's
  */
-export async function checkPolicyPack(stack: Stack, workspace: Workspace, repositories: Repositories, packName: string, evidence: string[]): Promise<void> {
-    const pack = path.join(workspace.project, "policy-pack");
+export async function checkPolicyPack(stack: Stack, repositories: Repositories, packName: string, evidence: string[]): Promise<void> {
+    const pack = path.join(stack.workspace.workDir, "policy-pack");
     const mirrorAllowed = path.join(work, "policy-config-mirror.json");
     fs.writeFileSync(mirrorAllowed, JSON.stringify({ "helm-charts-pinned": { allowedRepositories: Object.values(repositories) } }, null, 2));
 

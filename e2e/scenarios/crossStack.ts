@@ -50,7 +50,7 @@ export const linkedChecks: Step<CrossStack>[] = [
     { name: "check-workloads", run: (context, evidence) => checkWorkloads(context.mesh, evidence) },
     ...[0, 1].map((i) => ({
         name: `check-policy-pack-${"ab"[i]}`,
-        run: (context: CrossStack, evidence: string[]) => checkPolicyPack(context.teams[i].stack!, context.workspace!, context.repositories, packName, evidence),
+        run: (context: CrossStack, evidence: string[]) => checkPolicyPack(context.teams[i].stack!, context.repositories, packName, evidence),
     })),
 ];
 

@@ -55,7 +55,7 @@ export const meshChecks: Step<SingleStack>[] = [
     { name: "check-helm-releases", run: (context, evidence) => checkHelmReleases(context.mesh, evidence) },
     { name: "check-workloads", run: (context, evidence) => checkWorkloads(context.mesh, evidence) },
     { name: "check-remote-secrets", run: (context, evidence) => checkRemoteSecrets(context.mesh, evidence) },
-    { name: "check-policy-pack", run: (context, evidence) => checkPolicyPack(context.stack!, context.workspace!, context.repositories, packName, evidence) },
+    { name: "check-policy-pack", run: (context, evidence) => checkPolicyPack(context.stack!, context.repositories, packName, evidence) },
 ];
 
 /**
