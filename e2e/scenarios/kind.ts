@@ -60,11 +60,15 @@ export async function kindScenario(): Promise<number> {
     /** The run's CLI folder (pulumi and its language host), on the user's PATH. */
     let cli = "";
 
-    /** The clone's stack, for reading what the user's commands did: its outputs, state and history. */
+    /**
+     * The clone's stack, for reading what the user's commands did (its outputs, state and history)
+     * and for the policy pack's previews, which run the program: with the user's PATH, so that its
+     * kind and docker commands reach the stand-ins, as in the user's shell.
+     */
     const openCloneStack = async () =>
         LocalWorkspace.selectStack(
             { stackName, workDir: clone },
-            { pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }), envVars: { ...pulumiEnv, PULUMI_BACKEND_URL: cloneBackend } },
+            { pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }), envVars: { ...pulumiEnv, PULUMI_BACKEND_URL: cloneBackend, PATH: String(env.PATH) } },
         );
 
     const cloned = await phase("clone", context.ready, async (evidence) => {
