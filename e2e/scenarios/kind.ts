@@ -25,7 +25,7 @@ import { check, exitCode, phase } from "../runner/phases";
 import { run } from "../runner/processes";
 import { defaultVersions } from "../../versions";
 import { DomainExport, runSteps } from "./context";
-import { meshChecks, SingleStack } from "./singleStack";
+import { meshChecks, policyCheck, SingleStack } from "./singleStack";
 import { setup } from "./setup";
 
 /** The committed stack kind-up.sh brings up. */
@@ -112,7 +112,7 @@ export async function kindScenario(): Promise<number> {
         checkStackFile(committed, fs.readFileSync(path.join(clone, `Pulumi.${stackName}.yaml`), "utf8"), evidence);
     });
 
-    await runSteps(meshChecks, up, context);
+    await runSteps([...meshChecks, policyCheck], up, context);
 
     await phase("preview-no-changes", up, async (evidence) => {
         const line = `source scripts/local-backend.sh && pulumi preview --expect-no-changes --stack ${stackName}`;

@@ -55,8 +55,17 @@ export const meshChecks: Step<SingleStack>[] = [
     { name: "check-helm-releases", run: (context, evidence) => checkHelmReleases(context.mesh, evidence) },
     { name: "check-workloads", run: (context, evidence) => checkWorkloads(context.mesh, evidence) },
     { name: "check-remote-secrets", run: (context, evidence) => checkRemoteSecrets(context.mesh, evidence) },
-    { name: "check-policy-pack", run: (context, evidence) => checkPolicyPack(context.stack!, context.repositories, packName, evidence) },
 ];
+
+/**
+ * The policy pack through the CLI, after the live layers: a bug the pack also refuses (a wrong
+ * endpoint SPIFFE ID, say) is then first caught where `--break` expects it, by the process's own
+ * error, and the pack's refusal follows it in the report.
+ */
+export const policyCheck: Step<SingleStack> = {
+    name: "check-policy-pack",
+    run: (context, evidence) => checkPolicyPack(context.stack!, context.repositories, packName, evidence),
+};
 
 /**
  * The checks once the third domain joined, as one phase: the new cluster's own config and
@@ -128,6 +137,7 @@ export async function singleStack(breakName?: string): Promise<number> {
     const live = up && (broken === undefined || broken.phase.startsWith("live-") || broken.liveToo === true);
     await runChain(spireLiveSteps(), live, context);
     await runSteps([liveStop], live, context);
+    await runSteps([policyCheck], up, context);
 
     // What follows changes a healthy mesh; a broken program has been judged by now, unless its break is in growing it.
     const healthy = up && growing;
