@@ -80,7 +80,14 @@ export async function checkPolicyPack(stack: Stack, repositories: Repositories, 
     fs.writeFileSync(mirrorAllowed, JSON.stringify({ "helm-charts-pinned": { allowedRepositories: Object.values(repositories) } }, null, 2));
 
     const events: EngineEvent[] = [];
-    await stack.preview({ ...engineLog("preview-policy-pack", events), policyPacks: [pack], policyPackConfigs: [mirrorAllowed] });
+    try {
+        await stack.preview({ ...engineLog("preview-policy-pack", events), policyPacks: [pack], policyPackConfigs: [mirrorAllowed] });
+    } catch (error) {
+        // Name what refused it: the pack's mandatory violations, else the engine's own error.
+        const refusedBy = packVerdict(events, packName).mandatory;
+        if (refusedBy.length === 0) throw error;
+        check(false, `the pack refused the deployed stack:\n  ${refusedBy.map((line) => line.split("\n").pop()).join("\n  ")}`);
+    }
     const verdict = packVerdict(events, packName);
     check(verdict.analysed > 0, `the preview with --policy-pack ${pack} reported no analysis by ${packName}: the pack did not run`);
     check(verdict.mandatory.length === 0, `mandatory violations on the deployed stack:\n  ${verdict.mandatory.join("\n  ")}`);
