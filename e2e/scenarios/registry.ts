@@ -5,6 +5,7 @@
 import { crossStack } from "./crossStack";
 import { kindScenario } from "./kind";
 import { scale } from "./scale";
+import { upgrade } from "./upgrade";
 import { singleStack } from "./singleStack";
 
 /** Every scenario by its `--scenario` name; each returns the run's exit status. */
@@ -13,4 +14,5 @@ export const scenarios: Record<string, () => Promise<number>> = {
     "cross-stack": crossStack,
     kind: kindScenario,
     scale,
+    upgrade,
 };
