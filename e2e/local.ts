@@ -6,6 +6,7 @@
  *   npm run e2e:local                           # one stack: two domains, then a third (issue 11)
  *   npm run e2e:local -- --scenario cross-stack # one stack per domain, federated through outputs (issue 12)
  *   npm run e2e:local -- --scenario scale       # `up` of three domains from scratch against two (issue 16)
+ *   npm run e2e:local -- --scenario upgrade     # a stack of the previous program brought up to date (issue 19)
  *   npm run e2e:local -- --scenario kind        # the committed cluster-kind stack through kind-up.sh, in a fresh clone (issue 19)
  *   npm run e2e:local -- --break crd-order      # a deliberate bug: passes only if the right phase catches it
  *   npm run e2e:break                           # every deliberate bug, one run each
