@@ -28,6 +28,10 @@ import { DomainExport, runSteps } from "./context";
 import { meshChecks, policyCheck, SingleStack } from "./singleStack";
 import { setup } from "./setup";
 
+/** An environment's set variables only, as the Automation API takes them. */
+const definedOnly = (env: NodeJS.ProcessEnv): Record<string, string> =>
+    Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
 /** The committed stack kind-up.sh brings up. */
 const stackName = "cluster-kind";
 
@@ -62,13 +66,14 @@ export async function kindScenario(): Promise<number> {
 
     /**
      * The clone's stack, for reading what the user's commands did (its outputs, state and history)
-     * and for the policy pack's previews, which run the program: with the user's PATH, so that its
-     * kind and docker commands reach the stand-ins, as in the user's shell.
+     * and for the policy pack's previews, which run the program: with the user's environment, so
+     * that its kind and docker commands reach the stand-ins (PATH, and what they need to find the
+     * test bed's clusters), as in the user's shell.
      */
     const openCloneStack = async () =>
         LocalWorkspace.selectStack(
             { stackName, workDir: clone },
-            { pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }), envVars: { ...pulumiEnv, PULUMI_BACKEND_URL: cloneBackend, PATH: String(env.PATH) } },
+            { pulumiCommand: await PulumiCommand.get({ root: path.dirname(cli) }), envVars: { ...pulumiEnv, ...definedOnly(env), PULUMI_BACKEND_URL: cloneBackend } },
         );
 
     const cloned = await phase("clone", context.ready, async (evidence) => {

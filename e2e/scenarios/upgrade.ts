@@ -1,6 +1,6 @@
 /**
  * The upgrade scenario: a stack deployed by an earlier version of the program, brought up to date
- * by `pulumi up` with this one, as a user upgrading does. The earlier version is the last commit
+ * by `pulumi up` with this one, as a user upgrading does (two domains; cluster-1 is examined closely). The earlier version is the last commit
  * that installed cert-manager as a plain Helm Release, before the program went back to the
  * `@pulumi/kubernetes-cert-manager` component (issue 19): the component's child Release must adopt
  * the deployed "cert-manager" release through its alias (components/certManagerRootCA.ts, the
@@ -57,7 +57,8 @@ async function certManagerReleaseRevisions(kubeconfig: string): Promise<string[]
 
 /** Runs the scenario; its exit status. */
 export async function upgrade(): Promise<number> {
-    const mesh = domains.slice(0, 1);
+    // Two domains: the program refuses a single one without peer stacks.
+    const mesh = domains.slice(0, 2);
     const context = await setup(mesh, "generated");
     let workspace: Workspace | undefined;
     let stack: Stack | undefined;
@@ -71,8 +72,8 @@ export async function upgrade(): Promise<number> {
         await stack.setAllConfig(domainConfig(mesh, context.repositories, context.roots), true);
         await upTimed(stack, "up-previous", evidence);
         recordGeneratedRoots(await stateResources(stack), mesh, evidence);
-        const plain = (await stateResources(stack)).filter((resource) => resource.type === "kubernetes:helm.sh/v3:Release" && resource.urn.endsWith(`::${mesh[0].name}-cert-manager`));
-        check(plain.length === 1, `the previous program (${revision.slice(0, 12)}) did not deploy cert-manager as a plain Release named ${mesh[0].name}-cert-manager`);
+        const plain = (await stateResources(stack)).filter((resource) => resource.type === "kubernetes:helm.sh/v3:Release" && mesh.some((domain) => resource.urn.endsWith(`::${domain.name}-cert-manager`)));
+        check(plain.length === mesh.length, `the previous program (${revision.slice(0, 12)}) did not deploy cert-manager as a plain Release per domain (${mesh.map((domain) => `${domain.name}-cert-manager`).join(", ")})`);
         before = {
             revisions: await certManagerReleaseRevisions(mesh[0].kubeconfig),
             cacertsSerial: (await cacerts(mesh[0])).serialNumber,
@@ -95,7 +96,7 @@ export async function upgrade(): Promise<number> {
         const releaseSteps = [...byOp].flatMap(([op, urns]) => urns.filter((urn) => urn.includes("kubernetes:helm.sh/v3:Release") && /cert-manager(-helm)?$/.test(urn)).map((urn) => `${op} ${urn}`));
         check(!releaseSteps.some((step) => /^(create|delete|replace|create-replacement|delete-replaced) /.test(step)), `cert-manager's Release was not adopted:\n  ${releaseSteps.join("\n  ")}`);
         const child = (await stateResources(stack)).filter((resource) => resource.type === "kubernetes:helm.sh/v3:Release" && resource.urn.endsWith(`::${mesh[0].name}-cert-manager-helm`));
-        check(child.length === 1 && child[0].urn.includes("kubernetes-cert-manager:index:CertManager$"), "the state holds no cert-manager Release under the component after the upgrade");
+        check(child.length === 1 && child[0].urn.includes("kubernetes-cert-manager:index:CertManager$"), `the state holds no cert-manager Release under ${mesh[0].name}'s component after the upgrade`);
         const after = {
             revisions: await certManagerReleaseRevisions(mesh[0].kubeconfig),
             cacertsSerial: (await cacerts(mesh[0])).serialNumber,
