@@ -331,6 +331,25 @@ provenance() {
     } >"$cache/bin/$family/$k/provenance.txt"
 }
 
+# sourceOnce KEY SRC: true when SRC was prepared for KEY (see `prepared`).
+sourceOnce() { [[ "$(cat "$2/.e2e-source" 2>/dev/null)" == "$1" ]]; }
+# prepared SRC KEY LINE...: marks SRC as prepared for KEY, with its provenance lines.
+prepared() {
+    local src=$1 k=$2
+    shift 2
+    printf '%s\n' "$@" >"$src/.e2e-provenance"
+    echo "$k" >"$src/.e2e-source"
+}
+
+# finish FAMILY KEY SRC TITLE: provenance.txt for the build, headed by TITLE and then the lines
+# recorded when SRC was prepared; the family's `current` link pointed at the build.
+finish() {
+    local lines
+    mapfile -t lines <"$3/.e2e-provenance"
+    provenance "$1" "$2" "$4" "${lines[@]}"
+    link "$1" "$2"
+}
+
 family_spire() {
     local v k src hash name patch
     v=$(spireImage spire)
@@ -384,7 +403,7 @@ family_istio() {
     # The proxy refuses istio.io/istio at any release tag, and a few modules at the exact commits
     # Istio pins (e2e/toolchain/istio/unserved-modules): the tag's tree, plus each of those at its
     # pinned commit wired in with a `replace`, so that nothing built differs from what 1.30.3 pins.
-    if [[ "$(cat "$src/.e2e-source" 2>/dev/null)" != "$k" ]]; then
+    if ! sourceOnce "$k" "$src"; then
         rm -rf "$src" && mkdir -p "$src/deps"
         g=$(gitSource istio/istio "$v") || exit 1
         commit=$(git --git-dir="$g" rev-parse "$v^{commit}")
@@ -393,8 +412,7 @@ family_istio() {
         replaceFromRepositories "$src/istio" "$src/deps" "$toolchain/istio/unserved-modules" >"$src/.e2e-provenance.part" || exit 1
         mapfile -t -O "${#lines[@]}" lines <"$src/.e2e-provenance.part"
         lines+=("dependencies: everything else as Istio's go.mod and go.sum at $v pin it, from the Go module proxy")
-        printf '%s\n' "${lines[@]}" >"$src/.e2e-provenance"
-        echo "$k" >"$src/.e2e-source"
+        prepared "$src" "$k" "${lines[@]}"
     fi
     commit=$(sed -n 's/^source: .* commit \([0-9a-f]*\),.*/\1/p' "$src/.e2e-provenance")
     # Stamped as Istio's release build stamps it (common/scripts/report_build_info.sh with VERSION set,
@@ -406,9 +424,7 @@ family_istio() {
     # Tags of Istio's release build for pilot-discovery (Makefile.core.mk STANDARD_TAGS).
     workdir="$src/istio" build istio "$k" pilot-discovery ./pilot/cmd/pilot-discovery \
         -tags=vtprotobuf,disable_pgv -buildvcs=false -ldflags "$ldflags"
-    mapfile -t lines <"$src/.e2e-provenance"
-    provenance istio "$k" "pilot-discovery $v: versions.ts defaultVersions.istio" "${lines[@]}"
-    link istio "$k"
+    finish istio "$k" "$src" "pilot-discovery $v: versions.ts defaultVersions.istio"
 }
 
 # The tls provider, at exactly the version package.json pins for @pulumi/tls: the repository's tag
@@ -420,7 +436,7 @@ family_provider_tls() {
     v=$(npmVersion @pulumi/tls)
     k=$(key provider-tls "$v")
     src="$cache/src/pulumi-tls-$v"
-    if [[ "$(cat "$src/.e2e-source" 2>/dev/null)" != "$k" ]]; then
+    if ! sourceOnce "$k" "$src"; then
         rm -rf "$src" && mkdir -p "$src"
         g=$(gitSource pulumi/pulumi-tls "v$v") || exit 1
         commit=$(git --git-dir="$g" rev-parse "v$v^{commit}")
@@ -440,17 +456,14 @@ family_provider_tls() {
         (cd "$src/provider/cmd/pulumi-resource-tls" && VERSION=$v GOFLAGS=-mod=mod go run generate.go) ||
             { echo "FAIL provider-tls: generating schema-embed.json" >&2; exit 1; }
         lines+=("dependencies: everything else as the tag's go.mod and go.sum pin it, from the Go module proxy")
-        printf '%s\n' "${lines[@]}" >"$src/.e2e-provenance"
-        echo "$k" >"$src/.e2e-source"
+        prepared "$src" "$k" "${lines[@]}"
     fi
     # Flags of upstream's Makefile (LDFLAGS_PROJ_VERSION, LDFLAGS_STRIP_SYMBOLS; CGO_ENABLED=0 is this
     # script's default). -mod=mod: the replacement's checksum is not in upstream's go.sum, so Go adds
     # it, verified against the checksum database.
     workdir="$src/provider" build provider-tls "$k" pulumi-resource-tls ./cmd/pulumi-resource-tls \
         -mod=mod -buildvcs=false -ldflags "-s -w -X github.com/pulumi/pulumi-tls/provider/v5/pkg/version.Version=$v"
-    mapfile -t lines <"$src/.e2e-provenance"
-    provenance provider-tls "$k" "pulumi-resource-tls $v: package.json @pulumi/tls" "${lines[@]}"
-    link provider-tls "$k"
+    finish provider-tls "$k" "$src" "pulumi-resource-tls $v: package.json @pulumi/tls"
 }
 
 # gitTree GITDIR COMMIT DEST LEAVE_OUT PATH...: the commit's files under PATH... written to DEST,
@@ -472,16 +485,6 @@ gitTree() {
     local rc=$?
     rm -f "$idx"
     return $rc
-}
-
-# sourceOnce KEY SRC: true when SRC was prepared for KEY (see `prepared`).
-sourceOnce() { [[ "$(cat "$2/.e2e-source" 2>/dev/null)" == "$1" ]]; }
-# prepared SRC KEY LINE...: marks SRC as prepared for KEY, with its provenance lines.
-prepared() {
-    local src=$1 k=$2
-    shift 2
-    printf '%s\n' "$@" >"$src/.e2e-provenance"
-    echo "$k" >"$src/.e2e-source"
 }
 
 # The Node.js language host, at the @pulumi/pulumi version package.json pins: its module
@@ -507,9 +510,7 @@ family_language_nodejs() {
     # Flags of sdk/nodejs/Makefile (its VERSION is the release tag, with the v).
     workdir="$src/sdk/nodejs/cmd/pulumi-language-nodejs" build language-nodejs "$k" pulumi-language-nodejs . \
         -buildvcs=false -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$v"
-    mapfile -t lines <"$src/.e2e-provenance"
-    provenance language-nodejs "$k" "pulumi-language-nodejs v$v: package.json @pulumi/pulumi" "${lines[@]}"
-    link language-nodejs "$k"
+    finish language-nodejs "$k" "$src" "pulumi-language-nodejs v$v: package.json @pulumi/pulumi"
 }
 
 # The command provider, at the version package.json pins for @pulumi/command: the repository's tag
@@ -532,9 +533,7 @@ family_provider_command() {
     # Flags of upstream's Makefile (the version stamp; cgo is this script's default, off).
     workdir="$src/provider" build provider-command "$k" pulumi-resource-command ./cmd/pulumi-resource-command \
         -buildvcs=false -ldflags "-X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$v"
-    mapfile -t lines <"$src/.e2e-provenance"
-    provenance provider-command "$k" "pulumi-resource-command $v: package.json @pulumi/command" "${lines[@]}"
-    link provider-command "$k"
+    finish provider-command "$k" "$src" "pulumi-resource-command $v: package.json @pulumi/command"
 }
 
 # The kubernetes provider, at the version package.json pins for @pulumi/kubernetes, built as its
@@ -608,9 +607,7 @@ family_provider_kubernetes() {
     # Flags of the Makefile's k8sprovider target.
     workdir="$src/provider" build provider-kubernetes "$k" pulumi-resource-kubernetes ./cmd/pulumi-resource-kubernetes \
         -mod=mod -buildvcs=false -ldflags "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$v"
-    mapfile -t lines <"$src/.e2e-provenance"
-    provenance provider-kubernetes "$k" "pulumi-resource-kubernetes $v: package.json @pulumi/kubernetes" "${lines[@]}"
-    link provider-kubernetes "$k"
+    finish provider-kubernetes "$k" "$src" "pulumi-resource-kubernetes $v: package.json @pulumi/kubernetes"
 }
 
 # The provider of @pulumi/kubernetes-cert-manager (a component provider: the CertManager component
@@ -639,9 +636,7 @@ family_provider_kubernetes_cert_manager() {
     workdir="$src/provider/cmd/pulumi-resource-kubernetes-cert-manager" build provider-kubernetes-cert-manager "$k" \
         pulumi-resource-kubernetes-cert-manager . -mod=mod -buildvcs=false \
         -ldflags "-X github.com/pulumi/pulumi-kubernetes-cert-manager/provider/pkg/version.Version=$v"
-    mapfile -t lines <"$src/.e2e-provenance"
-    provenance provider-kubernetes-cert-manager "$k" "pulumi-resource-kubernetes-cert-manager $v: package.json @pulumi/kubernetes-cert-manager" "${lines[@]}"
-    link provider-kubernetes-cert-manager "$k"
+    finish provider-kubernetes-cert-manager "$k" "$src" "pulumi-resource-kubernetes-cert-manager $v: package.json @pulumi/kubernetes-cert-manager"
 }
 
 # --pins: the versions this script reads from the project, one "family version" per line, and
